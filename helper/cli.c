@@ -1,0 +1,274 @@
+/* main: global options, dispatch by table, and the only place that picks an exit status. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cstoken/util.h"
+
+#ifndef CSTOKEN_VERSION
+#define CSTOKEN_VERSION "0.0.0"
+#endif
+
+struct command {
+	const char *name;
+	cli_cmd_fn fn;
+	const char *help;
+};
+
+static const struct command commands[] = {
+	{"get", cmd_get,
+	 "usage: cstoken get\n"
+	 "Answers a git credential request read from stdin (git-credential(1)).\n"},
+	{"store", cmd_store,
+	 "usage: cstoken store\n"
+	 "Stores the credential read from stdin; an unchanged one writes nothing.\n"},
+	{"erase", cmd_erase,
+	 "usage: cstoken erase\n"
+	 "Removes stored credentials matching the request read from stdin.\n"},
+	{"login", cmd_login,
+	 "usage: cstoken login [-p PROFILE] [--email EMAIL] [--password-stdin] [--tfa-token CODE]\n"
+	 "Logs in to Contentstack and stores the session's authtoken.\n"
+	 "  --email EMAIL      account e-mail (default: the profile's email)\n"
+	 "  --password-stdin   read the password from stdin instead of the terminal\n"
+	 "  --tfa-token CODE   two-factor code (else asked for, or computed from\n"
+	 "                     CONTENTSTACK_MFA_SECRET)\n"},
+	{"logout", cmd_logout,
+	 "usage: cstoken logout [-p PROFILE]\n"
+	 "Ends the Contentstack session and forgets its authtoken.\n"},
+	{"token", cmd_token,
+	 "usage: cstoken token [-p PROFILE] [--no-mint]\n"
+	 "Prints the profile's management token, minting one if needed.\n"
+	 "  --no-mint          never mint; fail when nothing usable is stored\n"},
+	{"exec", cmd_exec,
+	 "usage: cstoken exec [-p PROFILE] -- COMMAND [ARG...]\n"
+	 "Runs COMMAND with CONTENTSTACK_MANAGEMENT_TOKEN, CONTENTSTACK_API_KEY,\n"
+	 "CONTENTSTACK_API_HOST, CONTENTSTACK_REGION (and CONTENTSTACK_BRANCH) set.\n"},
+	{"curl", cmd_curl,
+	 "usage: cstoken curl [-p PROFILE]\n"
+	 "Prints a curl config with the api_key and authorization headers:\n"
+	 "  curl -K <(cstoken curl) https://HOST/v3/content_types\n"},
+	{"list", cmd_list,
+	 "usage: cstoken list [--remote] [--json]\n"
+	 "Lists stored items without secrets.\n"
+	 "  --remote           list the stack's tokens on the server\n"
+	 "  --json             machine-readable output\n"},
+	{"revoke", cmd_revoke,
+	 "usage: cstoken revoke [-p PROFILE] [--uid UID]\n"
+	 "Deletes the profile's token (or UID) on the server and in the store.\n"},
+	{"rotate", cmd_rotate,
+	 "usage: cstoken rotate [-p PROFILE]\n"
+	 "Mints a new token, stores it, then deletes the old one.\n"},
+	{"status", cmd_status,
+	 "usage: cstoken status [-p PROFILE]\n"
+	 "Shows the store, configuration, login state and token expiry.\n"},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const char main_help[] =
+	"usage: cstoken [-v] [-p PROFILE] COMMAND [ARGS]\n"
+	"\n"
+	"Hands Contentstack management tokens to git, curl and scripts.\n"
+	"\n"
+	"git credential helper:\n"
+	"  get, store, erase  answer git's credential protocol on stdin\n"
+	"\n"
+	"commands:\n"
+	"  login              log in and store the session's authtoken\n"
+	"  logout             end the session and forget the authtoken\n"
+	"  token              print the profile's management token\n"
+	"  exec -- CMD        run CMD with the token in its environment\n"
+	"  curl               print a curl config carrying the token\n"
+	"  list               list stored items (no secrets)\n"
+	"  revoke             delete the token on the server and in the store\n"
+	"  rotate             replace the token by a new one\n"
+	"  status             show store, configuration, login and token state\n"
+	"\n"
+	"options:\n"
+	"  -p, --profile P    use profile P (default: $CSTOKEN_PROFILE, default_profile)\n"
+	"  -v, --verbose      diagnostics on stderr, secrets redacted\n"
+	"  -h, --help         this help; 'cstoken COMMAND --help' for a command\n"
+	"  --version          print the version\n"
+	"\n"
+	"See cstoken(1) and cstoken.conf(5).\n";
+
+static const struct command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+const char *cli_help_text(const char *cmd)
+{
+	const struct command *c = find_command(cmd);
+
+	return c ? c->help : main_help;
+}
+
+bool cli_wants_help(const char *cmd, int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(cli_help_text(cmd), stdout);
+			return true;
+		}
+	}
+	return false;
+}
+
+int cli_usage_error(struct cli *cli, const char *cmd, const char *fmt, ...)
+{
+	char msg[300];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (cmd)
+		return cst_error_set(&cli->err, CST_ERR_USAGE, "%s; see 'cstoken %s --help'", msg,
+				     cmd);
+	return cst_error_set(&cli->err, CST_ERR_USAGE, "%s; see 'cstoken --help'", msg);
+}
+
+int cli_config(struct cli *cli)
+{
+	int ret;
+
+	if (cli->cfg_loaded)
+		return 0;
+	ret = cst_config_load(&cli->cfg, NULL, &cli->err);
+	if (ret)
+		return ret;
+	cli->cfg_loaded = true;
+	return 0;
+}
+
+int cli_store(struct cli *cli)
+{
+	struct cst_store_options opt = {0};
+	int ret;
+
+	if (cli->store)
+		return 0;
+	ret = cli_config(cli);
+	if (ret)
+		return ret;
+	opt.kind = cli->cfg.store;
+	opt.file = cli->cfg.store_file;
+	return cst_store_open(&cli->store, &opt, &cli->err);
+}
+
+const struct cst_profile *cli_profile(struct cli *cli)
+{
+	return cst_config_profile(&cli->cfg, cli->profile);
+}
+
+/*
+ * Takes -v/--verbose and -p/--profile out of argv wherever they stand before "--",
+ * so that "cstoken -p x token" and "cstoken token -p x" mean the same.
+ */
+static int take_global_options(struct cli *cli, int *argcp, char **argv)
+{
+	int argc = *argcp, i, out = 1;
+	bool rest = false;
+
+	for (i = 1; i < argc; i++) {
+		char *a = argv[i];
+
+		if (rest) {
+			argv[out++] = a;
+			continue;
+		}
+		if (!strcmp(a, "--")) {
+			rest = true;
+			argv[out++] = a;
+		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+			cst_verbose++;
+		} else if (!strcmp(a, "-p") || !strcmp(a, "--profile")) {
+			if (i + 1 >= argc)
+				return cli_usage_error(cli, NULL, "option '%s' needs a profile name",
+						       a);
+			cli->profile = argv[++i];
+		} else if (!strncmp(a, "--profile=", 10)) {
+			cli->profile = a + 10;
+		} else if (!strncmp(a, "-p", 2) && a[2]) {
+			cli->profile = a + 2;
+		} else {
+			argv[out++] = a;
+		}
+	}
+	argv[out] = NULL;
+	*argcp = out;
+	if (cli->profile && !*cli->profile)
+		return cli_usage_error(cli, NULL, "empty profile name");
+	return 0;
+}
+
+static int exit_status(int ret)
+{
+	if (ret > 0)
+		return ret;
+	if (ret == 0)
+		return 0;
+	if (ret == CST_ERR_USAGE || ret == CST_ERR_CONFIG)
+		return 2;
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = {0};
+	const struct command *cmd;
+	const char *name;
+	int ret;
+
+	secure_process();
+	ret = take_global_options(&cli, &argc, argv);
+	if (ret)
+		goto out;
+	if (argc < 2) {
+		fputs(main_help, stderr);
+		ret = cst_error_set(&cli.err, CST_ERR_USAGE, "no command given; see 'cstoken --help'");
+		goto out;
+	}
+	name = argv[1];
+	if (!strcmp(name, "-h") || !strcmp(name, "--help") || !strcmp(name, "help")) {
+		fputs(main_help, stdout);
+		goto out;
+	}
+	if (!strcmp(name, "--version") || !strcmp(name, "version")) {
+		printf("cstoken %s\n", CSTOKEN_VERSION);
+		goto out;
+	}
+	cmd = find_command(name);
+	if (!cmd) {
+		ret = cli_usage_error(&cli, NULL, "unknown command '%s'", name);
+		goto out;
+	}
+	if (cli_wants_help(cmd->name, argc - 1, argv + 1))
+		goto out;
+	ret = cmd->fn(&cli, argc - 1, argv + 1);
+out:
+	if (ret < 0)
+		fprintf(stderr, "cstoken: %s\n", cst_error_msg(&cli.err, ret));
+	if (fflush(stdout) || ferror(stdout)) {
+		if (!ret)
+			fputs("cstoken: cannot write to stdout\n", stderr);
+		if (!ret)
+			ret = CST_ERR_SYSTEM;
+	}
+	cst_store_close(cli.store);
+	if (cli.cfg_loaded)
+		cst_config_release(&cli.cfg);
+	return exit_status(ret);
+}

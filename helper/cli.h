@@ -1,0 +1,59 @@
+/* The cstoken program: shared state of one invocation and the command entry points. */
+#ifndef CSTOKEN_CLI_H
+#define CSTOKEN_CLI_H
+
+#include <stdbool.h>
+
+#include "cstoken/config.h"
+#include "cstoken/error.h"
+#include "cstoken/store.h"
+
+struct cli {
+	const char *profile; /* -p/--profile, NULL when not given */
+	struct cst_config cfg;
+	bool cfg_loaded;
+	struct cst_store *store;
+	struct cst_error err; /* detail for main's one-line message */
+};
+
+/*
+ * A command gets argv[0] = its name and its own options (global -v/-p removed).
+ * It returns 0, a negative enum cst_err with cli->err set (main prints it and exits
+ * 2 for CST_ERR_USAGE/CST_ERR_CONFIG, else 1), or a positive exit status when it has
+ * already said everything itself.
+ */
+typedef int (*cli_cmd_fn)(struct cli *cli, int argc, char **argv);
+
+/* Loads the configuration once (CST_ERR_CONFIG with detail). */
+int cli_config(struct cli *cli);
+/* Opens the configured store once (after cli_config). */
+int cli_store(struct cli *cli);
+/* The selected profile (after cli_config); never NULL for the default name. */
+const struct cst_profile *cli_profile(struct cli *cli);
+/* Records a usage error: "MSG; see 'cstoken CMD --help'". Returns CST_ERR_USAGE. */
+int cli_usage_error(struct cli *cli, const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* True when argv holds -h/--help before any "--"; prints help for cmd and returns. */
+bool cli_wants_help(const char *cmd, int argc, char **argv);
+
+/* cmd_credential.c */
+int cmd_get(struct cli *cli, int argc, char **argv);
+int cmd_store(struct cli *cli, int argc, char **argv);
+int cmd_erase(struct cli *cli, int argc, char **argv);
+/* cmd_login.c */
+int cmd_login(struct cli *cli, int argc, char **argv);
+int cmd_logout(struct cli *cli, int argc, char **argv);
+/* cmd_token.c */
+int cmd_token(struct cli *cli, int argc, char **argv);
+int cmd_exec(struct cli *cli, int argc, char **argv);
+int cmd_curl(struct cli *cli, int argc, char **argv);
+/* cmd_manage.c */
+int cmd_list(struct cli *cli, int argc, char **argv);
+int cmd_revoke(struct cli *cli, int argc, char **argv);
+int cmd_rotate(struct cli *cli, int argc, char **argv);
+int cmd_status(struct cli *cli, int argc, char **argv);
+
+/* Help text of one command (usage line and options), from cli.c. */
+const char *cli_help_text(const char *cmd);
+
+#endif

@@ -1,0 +1,2 @@
+/* Stub: replaced by the per-profile lock. */
+#include "cstoken/util.h"

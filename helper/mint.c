@@ -1,0 +1,2 @@
+/* Stub: replaced by the minting policy. */
+#include "cstoken/mint.h"

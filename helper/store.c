@@ -1,0 +1,253 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "cstoken/util.h"
+#include "store_impl.h"
+
+#define DEFAULT_TIMEOUT_MS 5000
+/* auto only asks the bus whether the service exists: that must be quick */
+#define PROBE_TIMEOUT_MS 500
+
+void cst_item_init(struct cst_item *it)
+{
+	memset(it, 0, sizeof(*it));
+}
+
+void cst_item_release(struct cst_item *it)
+{
+	if (!it)
+		return;
+	free(it->protocol);
+	free(it->host);
+	free(it->path);
+	free(it->username);
+	free(it->profile);
+	free(it->api_key);
+	free(it->email);
+	free(it->uid);
+	free(it->name);
+	free(it->scope_fp);
+	free_secret(it->secret);
+	free_secret(it->oauth_refresh_token);
+	cst_item_init(it);
+}
+
+void cst_item_copy(struct cst_item *dst, const struct cst_item *src)
+{
+	cst_item_init(dst);
+	dst->kind = src->kind;
+	set_str(&dst->protocol, src->protocol);
+	set_str(&dst->host, src->host);
+	set_str(&dst->path, src->path);
+	set_str(&dst->username, src->username);
+	dst->expiry = src->expiry;
+	set_str(&dst->profile, src->profile);
+	set_str(&dst->api_key, src->api_key);
+	set_str(&dst->email, src->email);
+	set_str(&dst->uid, src->uid);
+	set_str(&dst->name, src->name);
+	set_str(&dst->scope_fp, src->scope_fp);
+	dst->created = src->created;
+	set_secret(&dst->secret, src->secret);
+	set_secret(&dst->oauth_refresh_token, src->oauth_refresh_token);
+}
+
+void cst_item_array_free(struct cst_item *items, size_t n)
+{
+	size_t i;
+
+	if (!items)
+		return;
+	for (i = 0; i < n; i++)
+		cst_item_release(&items[i]);
+	free(items);
+}
+
+static bool attr_match(const char *want, const char *have)
+{
+	return !want || str_equal(want, have);
+}
+
+bool cst_item_match(const struct cst_item *p, const struct cst_item *it)
+{
+	return (p->kind == CST_ITEM_ANY || p->kind == it->kind) &&
+	       attr_match(p->protocol, it->protocol) && attr_match(p->host, it->host) &&
+	       attr_match(p->path, it->path) && attr_match(p->username, it->username) &&
+	       attr_match(p->profile, it->profile) && attr_match(p->api_key, it->api_key) &&
+	       attr_match(p->email, it->email) && attr_match(p->uid, it->uid) &&
+	       attr_match(p->name, it->name) && attr_match(p->scope_fp, it->scope_fp);
+}
+
+bool cst_item_same_identity(const struct cst_item *a, const struct cst_item *b)
+{
+	if (a->kind != b->kind)
+		return false;
+	switch (a->kind) {
+	case CST_ITEM_CREDENTIAL:
+		return str_equal(a->protocol, b->protocol) && str_equal(a->host, b->host) &&
+		       str_equal(a->path, b->path) && str_equal(a->username, b->username);
+	case CST_ITEM_AUTHTOKEN:
+		return str_equal(a->host, b->host) && str_equal(a->email, b->email);
+	case CST_ITEM_TOKEN:
+		return str_equal(a->profile, b->profile);
+	case CST_ITEM_ANY:
+		break;
+	}
+	return false;
+}
+
+bool cst_item_identical(const struct cst_item *a, const struct cst_item *b)
+{
+	return a->kind == b->kind && str_equal(a->protocol, b->protocol) &&
+	       str_equal(a->host, b->host) && str_equal(a->path, b->path) &&
+	       str_equal(a->username, b->username) && a->expiry == b->expiry &&
+	       str_equal(a->profile, b->profile) && str_equal(a->api_key, b->api_key) &&
+	       str_equal(a->email, b->email) && str_equal(a->uid, b->uid) &&
+	       str_equal(a->name, b->name) && str_equal(a->scope_fp, b->scope_fp) &&
+	       secret_equal(a->secret, b->secret) &&
+	       secret_equal(a->oauth_refresh_token, b->oauth_refresh_token);
+}
+
+static const char *const item_kind_names[] = {
+	[CST_ITEM_ANY] = "any",
+	[CST_ITEM_CREDENTIAL] = "credential",
+	[CST_ITEM_AUTHTOKEN] = "authtoken",
+	[CST_ITEM_TOKEN] = "token",
+};
+
+const char *cst_item_kind_name(enum cst_item_kind k)
+{
+	if ((size_t)k < sizeof(item_kind_names) / sizeof(item_kind_names[0]))
+		return item_kind_names[k];
+	return "unknown";
+}
+
+int cst_item_kind_parse(const char *s, enum cst_item_kind *out)
+{
+	size_t i;
+
+	for (i = 1; i < sizeof(item_kind_names) / sizeof(item_kind_names[0]); i++)
+		if (s && !strcmp(s, item_kind_names[i])) {
+			*out = (enum cst_item_kind)i;
+			return 0;
+		}
+	return CST_ERR_INVALID;
+}
+
+static const char *const store_kind_names[] = {
+	[CST_STORE_AUTO] = "auto",
+	[CST_STORE_SECRET_SERVICE] = "secret-service",
+	[CST_STORE_FILE] = "file",
+};
+
+const char *cst_store_kind_name(enum cst_store_kind k)
+{
+	if ((size_t)k < sizeof(store_kind_names) / sizeof(store_kind_names[0]))
+		return store_kind_names[k];
+	return "unknown";
+}
+
+int cst_store_kind_parse(const char *s, enum cst_store_kind *out)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(store_kind_names) / sizeof(store_kind_names[0]); i++)
+		if (s && !strcmp(s, store_kind_names[i])) {
+			*out = (enum cst_store_kind)i;
+			return 0;
+		}
+	return CST_ERR_INVALID;
+}
+
+int cst_store_open(struct cst_store **out, const struct cst_store_options *opt,
+		   struct cst_error *e)
+{
+	int timeout = opt->timeout_ms > 0 ? opt->timeout_ms : DEFAULT_TIMEOUT_MS;
+	enum cst_store_kind kind = opt->kind;
+	struct cst_store *st;
+	char *path = NULL;
+	int ret;
+
+	*out = NULL;
+	if (kind == CST_STORE_AUTO) {
+		kind = cst_secret_service_available(PROBE_TIMEOUT_MS) ? CST_STORE_SECRET_SERVICE
+								       : CST_STORE_FILE;
+		cst_debug("store auto: using %s", cst_store_kind_name(kind));
+	}
+	st = xcalloc(1, sizeof(*st));
+	st->kind = kind;
+	if (kind == CST_STORE_SECRET_SERVICE) {
+		ret = cst_store_secret_open(st, timeout, e);
+	} else {
+		path = opt->file ? expand_home(opt->file) : xdg_data_path("cstoken/credentials");
+		ret = cst_store_file_open(st, path, e);
+	}
+	free(path);
+	if (ret) {
+		cst_store_close(st);
+		return ret;
+	}
+	*out = st;
+	return 0;
+}
+
+void cst_store_close(struct cst_store *st)
+{
+	if (!st)
+		return;
+	if (st->ops && st->ops->close)
+		st->ops->close(st);
+	free(st->describe);
+	free(st);
+}
+
+enum cst_store_kind cst_store_kind(const struct cst_store *st)
+{
+	return st->kind;
+}
+
+const char *cst_store_describe(const struct cst_store *st)
+{
+	return st->describe ? st->describe : cst_store_kind_name(st->kind);
+}
+
+static bool pattern_empty(const struct cst_item *p)
+{
+	return !p->protocol && !p->host && !p->path && !p->username && !p->profile &&
+	       !p->api_key && !p->email && !p->uid && !p->name && !p->scope_fp;
+}
+
+int cst_store_get(struct cst_store *st, const struct cst_item *pattern, struct cst_item *out,
+		  struct cst_error *e)
+{
+	cst_item_init(out);
+	return st->ops->get(st, pattern, out, e);
+}
+
+int cst_store_put(struct cst_store *st, const struct cst_item *item, bool *unchanged,
+		  struct cst_error *e)
+{
+	if (unchanged)
+		*unchanged = false;
+	if (item->kind == CST_ITEM_ANY)
+		return cst_error_set(e, CST_ERR_INVALID, "refusing to store an item without a kind");
+	return st->ops->put(st, item, unchanged, e);
+}
+
+int cst_store_erase(struct cst_store *st, const struct cst_item *pattern, size_t *removed,
+		    struct cst_error *e)
+{
+	if (removed)
+		*removed = 0;
+	if (pattern_empty(pattern))
+		return cst_error_set(e, CST_ERR_INVALID, "refusing to erase with an empty pattern");
+	return st->ops->erase(st, pattern, removed, e);
+}
+
+int cst_store_list(struct cst_store *st, const struct cst_item *pattern, struct cst_item **items,
+		   size_t *n, struct cst_error *e)
+{
+	*items = NULL;
+	*n = 0;
+	return st->ops->list(st, pattern, items, n, e);
+}

@@ -1,0 +1,48 @@
+/* The contract between store.c and its backends; not part of the public API. */
+#ifndef CSTOKEN_STORE_IMPL_H
+#define CSTOKEN_STORE_IMPL_H
+
+#include "cstoken/store.h"
+
+struct cst_store_ops {
+	/* Same contracts as cst_store_get/put/erase/list in store.h. */
+	int (*get)(struct cst_store *st, const struct cst_item *pattern, struct cst_item *out,
+		   struct cst_error *e);
+	int (*put)(struct cst_store *st, const struct cst_item *item, bool *unchanged,
+		   struct cst_error *e);
+	int (*erase)(struct cst_store *st, const struct cst_item *pattern, size_t *removed,
+		     struct cst_error *e);
+	int (*list)(struct cst_store *st, const struct cst_item *pattern, struct cst_item **items,
+		    size_t *n, struct cst_error *e);
+	/* Frees priv. */
+	void (*close)(struct cst_store *st);
+};
+
+struct cst_store {
+	const struct cst_store_ops *ops;
+	enum cst_store_kind kind;
+	char *describe; /* owned; "Secret Service" or the file path */
+	void *priv;     /* backend state */
+};
+
+/* store_file.c: fills st for the JSON file at path (created on first write). */
+int cst_store_file_open(struct cst_store *st, const char *path, struct cst_error *e);
+
+/* store_secret.c: fills st for the Secret Service; CST_ERR_STORE_UNAVAILABLE if none. */
+int cst_store_secret_open(struct cst_store *st, int timeout_ms, struct cst_error *e);
+
+/*
+ * store_secret.c: does a session bus answer for org.freedesktop.secrets (running or
+ * activatable) within timeout_ms? Never starts a service; never blocks longer.
+ */
+bool cst_secret_service_available(int timeout_ms);
+
+/* Identity comparison used by put (see cst_store_put in store.h). */
+bool cst_item_same_identity(const struct cst_item *a, const struct cst_item *b);
+/* Same attributes and secrets (created excluded). */
+bool cst_item_identical(const struct cst_item *a, const struct cst_item *b);
+/* "credential", "authtoken", "token"; parse returns CST_ERR_INVALID otherwise. */
+const char *cst_item_kind_name(enum cst_item_kind k);
+int cst_item_kind_parse(const char *s, enum cst_item_kind *out);
+
+#endif

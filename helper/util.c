@@ -1,0 +1,323 @@
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "cstoken/error.h"
+#include "cstoken/util.h"
+
+int cst_verbose;
+
+static void oom(void)
+{
+	static const char msg[] = "cstoken: out of memory\n";
+
+	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	abort();
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		oom();
+	return p;
+}
+
+void *xcalloc(size_t nmemb, size_t n)
+{
+	void *p = calloc(nmemb ? nmemb : 1, n ? n : 1);
+
+	if (!p)
+		oom();
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (!p)
+		oom();
+	return p;
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = strndup(s, n);
+
+	if (!p)
+		oom();
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&p, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		oom();
+	return p;
+}
+
+void freezero(void *p, size_t n)
+{
+	if (!p)
+		return;
+	explicit_bzero(p, n);
+	free(p);
+}
+
+void free_secret(char *s)
+{
+	if (s)
+		freezero(s, strlen(s));
+}
+
+void set_secret(char **dst, const char *src)
+{
+	free_secret(*dst);
+	*dst = src ? xstrdup(src) : NULL;
+}
+
+void set_str(char **dst, const char *src)
+{
+	free(*dst);
+	*dst = src ? xstrdup(src) : NULL;
+}
+
+bool secret_equal(const char *a, const char *b)
+{
+	size_t la, lb, i;
+	unsigned char diff = 0;
+
+	if (!a || !b)
+		return a == b;
+	la = strlen(a);
+	lb = strlen(b);
+	if (la != lb)
+		return false;
+	for (i = 0; i < la; i++)
+		diff |= (unsigned char)(a[i] ^ b[i]);
+	return diff == 0;
+}
+
+bool str_equal(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+void strbuf_init(struct strbuf *sb)
+{
+	sb->buf = NULL;
+	sb->len = 0;
+	sb->alloc = 0;
+}
+
+void strbuf_release(struct strbuf *sb)
+{
+	freezero(sb->buf, sb->alloc);
+	strbuf_init(sb);
+}
+
+void strbuf_reset(struct strbuf *sb)
+{
+	if (sb->buf)
+		explicit_bzero(sb->buf, sb->alloc);
+	sb->len = 0;
+}
+
+static void strbuf_grow(struct strbuf *sb, size_t extra)
+{
+	size_t want, alloc;
+	char *nbuf;
+
+	if (extra > SIZE_MAX / 2 - sb->len - 1)
+		oom();
+	want = sb->len + extra + 1;
+	if (want <= sb->alloc)
+		return;
+	alloc = sb->alloc ? sb->alloc : 64;
+	while (alloc < want)
+		alloc *= 2;
+	/* never realloc: the old block would be freed with the secret still in it */
+	nbuf = xmalloc(alloc);
+	if (sb->buf) {
+		memcpy(nbuf, sb->buf, sb->len);
+		freezero(sb->buf, sb->alloc);
+	}
+	nbuf[sb->len] = '\0';
+	sb->buf = nbuf;
+	sb->alloc = alloc;
+}
+
+void strbuf_add(struct strbuf *sb, const void *data, size_t n)
+{
+	strbuf_grow(sb, n);
+	memcpy(sb->buf + sb->len, data, n);
+	sb->len += n;
+	sb->buf[sb->len] = '\0';
+}
+
+void strbuf_addstr(struct strbuf *sb, const char *s)
+{
+	strbuf_add(sb, s, strlen(s));
+}
+
+void strbuf_addch(struct strbuf *sb, char c)
+{
+	strbuf_add(sb, &c, 1);
+}
+
+void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	strbuf_grow(sb, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	sb->len += (size_t)n;
+}
+
+char *strbuf_detach(struct strbuf *sb, size_t *len)
+{
+	char *p;
+
+	strbuf_grow(sb, 0);
+	p = sb->buf;
+	if (len)
+		*len = sb->len;
+	strbuf_init(sb);
+	return p;
+}
+
+int strbuf_getline(struct strbuf *sb, FILE *fp, size_t max)
+{
+	bool over = false;
+	int c;
+
+	strbuf_reset(sb);
+	strbuf_grow(sb, 0);
+	for (;;) {
+		c = getc(fp);
+		if (c == EOF) {
+			if (ferror(fp))
+				return CST_ERR_SYSTEM;
+			if (over)
+				return CST_ERR_TOO_LARGE;
+			return sb->len ? 1 : 0;
+		}
+		if (c == '\n')
+			break;
+		if (over)
+			continue;
+		if (sb->len >= max) {
+			over = true;
+			strbuf_reset(sb);
+			continue;
+		}
+		strbuf_addch(sb, (char)c);
+	}
+	return over ? CST_ERR_TOO_LARGE : 1;
+}
+
+int parse_int64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	long long v;
+	char *end;
+
+	if (!s || !*s || (*s != '-' && (*s < '0' || *s > '9')))
+		return CST_ERR_INVALID;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return CST_ERR_INVALID;
+	*out = (int64_t)v;
+	return 0;
+}
+
+void secure_process(void)
+{
+	struct rlimit rl = {0, 0};
+
+	setrlimit(RLIMIT_CORE, &rl);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+void cst_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cst_verbose <= 0)
+		return;
+	fputs("cstoken: debug: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+const char *getenv_nonempty(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+static const char *home_dir(void)
+{
+	const char *h = getenv_nonempty("HOME");
+	struct passwd *pw;
+
+	if (h)
+		return h;
+	pw = getpwuid(getuid());
+	return pw && pw->pw_dir ? pw->pw_dir : "/";
+}
+
+char *expand_home(const char *path)
+{
+	if (path[0] == '~' && (path[1] == '/' || path[1] == '\0'))
+		return xasprintf("%s%s", home_dir(), path + 1);
+	return xstrdup(path);
+}
+
+static char *xdg_path(const char *env, const char *fallback, const char *rel)
+{
+	const char *base = getenv_nonempty(env);
+
+	/* the XDG spec ignores relative values */
+	if (base && base[0] == '/')
+		return xasprintf("%s/%s", base, rel);
+	return xasprintf("%s/%s/%s", home_dir(), fallback, rel);
+}
+
+char *xdg_config_path(const char *rel)
+{
+	return xdg_path("XDG_CONFIG_HOME", ".config", rel);
+}
+
+char *xdg_data_path(const char *rel)
+{
+	return xdg_path("XDG_DATA_HOME", ".local/share", rel);
+}

@@ -1,0 +1,86 @@
+/* Contentstack's Content Management API over libcurl: the calls cstoken makes. */
+#ifndef CSTOKEN_CMA_H
+#define CSTOKEN_CMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cstoken/error.h"
+
+/* Responses larger than this are refused (CST_ERR_TOO_LARGE). */
+#define CMA_MAX_RESPONSE (4 * 1024 * 1024)
+/* Attempts per request on 429 / 5xx / reset, including the first. */
+#define CMA_MAX_ATTEMPTS 4
+
+struct cma_client {
+	char *host;    /* host[:port]; requests go to https://host/v3/... */
+	char *ca_file; /* extra trust (NULL: system store only) */
+	int timeout;   /* seconds per attempt (total); connect timeout is min(timeout, 10) */
+	int max_attempts; /* 0: CMA_MAX_ATTEMPTS */
+	void *curl;    /* CURL *, created lazily on the first request */
+};
+
+/* No allocation, no libcurl initialisation (a stored hit must not pay for TLS). */
+void cma_client_init(struct cma_client *c, const char *host, const char *ca_file, int timeout);
+void cma_client_release(struct cma_client *c);
+
+/*
+ * Logs in. On success *authtoken is set (caller frees with free_secret).
+ * tfa may be NULL. CST_ERR_TFA_REQUIRED when the account wants a 2FA code,
+ * CST_ERR_AUTH for wrong credentials; e carries the server's message.
+ */
+int cma_login(struct cma_client *c, const char *email, const char *password, const char *tfa,
+	      char **authtoken, struct cst_error *e);
+
+/* GET /v3/user: 0 when the authtoken works, CST_ERR_AUTH when refused. */
+int cma_check_authtoken(struct cma_client *c, const char *authtoken, struct cst_error *e);
+
+/* DELETE /v3/user-session. */
+int cma_logout(struct cma_client *c, const char *authtoken, struct cst_error *e);
+
+struct cma_token {
+	char *uid;
+	char *name;
+	char *description;
+	char *expires_on;  /* as sent by the server; NULL for never */
+	int64_t expiry;    /* expires_on parsed: 00:00 UTC of that day; 0 for never */
+	char *created_at;
+	char *secret;      /* only from cma_token_create; wiped on release */
+};
+void cma_token_release(struct cma_token *t);
+void cma_token_array_free(struct cma_token *t, size_t n);
+
+struct cma_token_spec {
+	const char *name;
+	const char *description;
+	const char *const *branches; /* exactly one of branches / aliases non-empty */
+	size_t nbranches;
+	const char *const *aliases;
+	size_t naliases;
+	bool write;
+	const char *expires_on; /* YYYY-MM-DD, NULL for never */
+	bool notify;
+};
+
+/* GET /v3/stacks/management_tokens: every token of the stack (no secrets). */
+int cma_tokens_list(struct cma_client *c, const char *api_key, const char *authtoken,
+		    struct cma_token **tokens, size_t *n, struct cst_error *e);
+
+/* POST /v3/stacks/management_tokens: out->secret holds the new token value. */
+int cma_token_create(struct cma_client *c, const char *api_key, const char *authtoken,
+		     const struct cma_token_spec *spec, struct cma_token *out,
+		     struct cst_error *e);
+
+/* DELETE /v3/stacks/management_tokens/{uid}. CST_ERR_NOT_FOUND when already gone. */
+int cma_token_delete(struct cma_client *c, const char *api_key, const char *authtoken,
+		     const char *uid, struct cst_error *e);
+
+/* GET /v3/environments?limit=1 with the management token: 0 valid, CST_ERR_AUTH not. */
+int cma_check_token(struct cma_client *c, const char *api_key, const char *token,
+		    struct cst_error *e);
+
+/* RFC 6238 TOTP (30 s, 6 digits, HMAC-SHA1) from a Base32 secret at time t. */
+int totp_code(const char *base32_secret, int64_t t, char out[7]);
+
+#endif

@@ -1,0 +1,92 @@
+/* cstoken.conf(5): the INI configuration, parsed and validated in one go. */
+#ifndef CSTOKEN_CONFIG_H
+#define CSTOKEN_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cstoken/error.h"
+#include "cstoken/store.h"
+
+enum cst_lifetime_kind {
+	CST_LIFETIME_DURATION, /* lifetime_seconds from the time of minting */
+	CST_LIFETIME_DATE,     /* lifetime_date, YYYY-MM-DD */
+	CST_LIFETIME_NEVER,
+};
+
+struct cst_profile {
+	char *name;
+	char *region;  /* canonical region id ("na", "eu", ...) */
+	char *host;    /* CMA host[:port]: the host key, else the region's host */
+	bool host_set; /* host came from the host key */
+	char *ca_file; /* NULL: system trust only */
+	char *api_key; /* NULL when not configured */
+	char *email;
+	char **branches; /* exactly one of branches/aliases is non-empty */
+	size_t nbranches;
+	char **aliases;
+	size_t naliases;
+	bool write; /* permissions = read,write */
+	enum cst_lifetime_kind lifetime;
+	int64_t lifetime_seconds;
+	char lifetime_date[11];
+	int64_t renew_before; /* seconds */
+	bool notify;
+	char *name_template; /* {user} {hostname} {profile} expanded by mint */
+	char *description;
+	bool mint;
+	int line; /* line of the [profile] header, 0 for a built-in default */
+};
+
+struct cst_config {
+	char *path;   /* the file looked for (owned) */
+	bool found;   /* it existed */
+	enum cst_store_kind store;
+	char *store_file; /* expanded; NULL means the default path */
+	char *default_profile;
+	int timeout;  /* seconds per HTTP request */
+	struct cst_profile *profiles;
+	size_t nprofiles;
+};
+#define CST_CONFIG_INIT {0}
+
+/*
+ * Loads path, or when NULL $CSTOKEN_CONFIG, else $XDG_CONFIG_HOME/cstoken/config.
+ * A missing file gives the defaults (found = false). CSTOKEN_STORE and
+ * CSTOKEN_STORE_FILE override the file. Any unknown section or key, bad value, or a
+ * profile with both branches and aliases fails with CST_ERR_CONFIG and e saying
+ * "FILE:LINE: key 'KEY': why". cfg is released on error. Caller releases.
+ */
+int cst_config_load(struct cst_config *cfg, const char *path, struct cst_error *e);
+void cst_config_release(struct cst_config *cfg);
+
+/* A profile with all defaults and the given name (caller releases). */
+void cst_profile_defaults(struct cst_profile *p, const char *name);
+void cst_profile_release(struct cst_profile *p);
+
+/*
+ * The profile called name, or NULL. When name is NULL: $CSTOKEN_PROFILE, then
+ * default_profile, then "default". A name that is not configured but is the default
+ * yields a built-in default profile held in cfg (so a plain store still works).
+ */
+const struct cst_profile *cst_config_profile(struct cst_config *cfg, const char *name);
+/* The name the lookup above would use. */
+const char *cst_config_profile_name(const struct cst_config *cfg, const char *name);
+
+/*
+ * The profile a git request is for: protocol "https", host equal to the profile's
+ * CMA host, and username (when not NULL) equal to its api_key. NULL when none.
+ * When several match, the default profile wins, then the first in the file.
+ */
+const struct cst_profile *cst_config_profile_for(const struct cst_config *cfg,
+						 const char *protocol, const char *host,
+						 const char *username);
+
+/* Region id (aliases, case and '_' accepted) to canonical id and CMA host. */
+int cst_region_lookup(const char *region, const char **id, const char **host);
+
+/* "30d", "2w", "12h", "45m", "90s" or a bare number of seconds; CST_ERR_INVALID else. */
+int cst_parse_duration(const char *s, int64_t *seconds);
+
+#endif

@@ -1,0 +1,38 @@
+/* Policy: which management token a profile gets, and when to mint a new one. */
+#ifndef CSTOKEN_MINT_H
+#define CSTOKEN_MINT_H
+
+#include <stdbool.h>
+
+#include "cstoken/config.h"
+#include "cstoken/error.h"
+#include "cstoken/store.h"
+
+enum cst_token_flags {
+	CST_TOKEN_MINT = 1 << 0,  /* may mint when nothing usable is stored (and profile->mint) */
+	CST_TOKEN_FORCE = 1 << 1, /* mint even when a usable token is stored (rotate) */
+};
+
+/*
+ * The profile's management token: the stored one while it has more than renew_before
+ * left and its scope fingerprint matches the profile, else (with CST_TOKEN_MINT) a new
+ * one minted under a per-profile lock, stored, and the replaced one revoked when its
+ * scope changed. *out is a CST_ITEM_TOKEN with secret set. *minted (may be NULL) tells
+ * whether this call minted. CST_ERR_NOT_LOGGED_IN when minting needs an authtoken that
+ * is not stored; CST_ERR_NOT_FOUND when nothing is stored and minting is not allowed.
+ */
+int cst_token_obtain(const struct cst_config *cfg, const struct cst_profile *p,
+		     struct cst_store *st, unsigned flags, struct cst_item *out, bool *minted,
+		     struct cst_error *e);
+
+/* Fingerprint of the scope/permissions/lifetime policy of p (caller frees). */
+char *cst_scope_fingerprint(const struct cst_profile *p);
+
+/* The stored authtoken for p's host (and email when set). *authtoken freed by free_secret. */
+int cst_authtoken_get(const struct cst_profile *p, struct cst_store *st, char **authtoken,
+		      char **email, struct cst_error *e);
+
+/* Expands the name template ({user}, {hostname}, {profile}); caller frees. */
+char *cst_token_name(const struct cst_profile *p);
+
+#endif

@@ -1,0 +1,81 @@
+/* Memory, strings and secret hygiene shared by the whole core. */
+#ifndef CSTOKEN_UTIL_H
+#define CSTOKEN_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/*
+ * Allocation that cannot fail: on out-of-memory these print one line and abort().
+ * Used by the cstoken program only; the PAM module does not link the core.
+ */
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Wipes n bytes at p (may be NULL) and frees it. */
+void freezero(void *p, size_t n);
+/* Wipes a NUL-terminated secret (may be NULL) and frees it. */
+void free_secret(char *s);
+/* Replaces *dst by a copy of src (or NULL), wiping and freeing the old value. */
+void set_secret(char **dst, const char *src);
+/* Replaces *dst by a copy of src (or NULL), freeing the old value. */
+void set_str(char **dst, const char *src);
+
+/* Constant-time comparison of two NUL-terminated strings; NULL equals only NULL. */
+bool secret_equal(const char *a, const char *b);
+/* strcmp that treats NULL as equal only to NULL. */
+bool str_equal(const char *a, const char *b);
+
+/*
+ * A growable buffer that wipes its old storage whenever it grows or is released,
+ * so a secret that passes through it leaves no copy behind. Always NUL-terminated.
+ */
+struct strbuf {
+	char *buf;
+	size_t len;
+	size_t alloc;
+};
+#define STRBUF_INIT {NULL, 0, 0}
+void strbuf_init(struct strbuf *sb);
+/* Wipes and frees the contents; sb can be reused. */
+void strbuf_release(struct strbuf *sb);
+void strbuf_reset(struct strbuf *sb); /* wipes, keeps storage */
+void strbuf_add(struct strbuf *sb, const void *data, size_t n);
+void strbuf_addstr(struct strbuf *sb, const char *s);
+void strbuf_addch(struct strbuf *sb, char c);
+void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Hands the buffer to the caller (free with free_secret/free) and resets sb. */
+char *strbuf_detach(struct strbuf *sb, size_t *len);
+
+/*
+ * Reads one line from fp into sb (reset first), without the LF. Returns 1 when a line
+ * was read, 0 at EOF with nothing read, CST_ERR_TOO_LARGE past max bytes (the rest of
+ * the line is consumed), CST_ERR_SYSTEM on a read error. A NUL byte in the line is
+ * kept, so callers must check strlen(sb->buf) != sb->len.
+ */
+int strbuf_getline(struct strbuf *sb, FILE *fp, size_t max);
+
+/* Parses a decimal integer in [min, max] with nothing trailing; 0 or CST_ERR_INVALID. */
+int parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
+
+/* Disables core dumps and ptrace attach for this process (prctl, setrlimit). */
+void secure_process(void);
+
+/* Verbose diagnostics to stderr, on when cst_verbose > 0. Never pass a secret. */
+extern int cst_verbose;
+void cst_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The value of env var name if set and non-empty, else NULL. */
+const char *getenv_nonempty(const char *name);
+
+/* ~ expansion and the XDG base directories; caller frees. */
+char *expand_home(const char *path);
+char *xdg_config_path(const char *rel); /* $XDG_CONFIG_HOME/rel or ~/.config/rel */
+char *xdg_data_path(const char *rel);   /* $XDG_DATA_HOME/rel or ~/.local/share/rel */
+
+#endif
