@@ -18,81 +18,81 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"get", cmd_get,
-	 "usage: cstoken get\n"
-	 "Answers a git credential request read from stdin (git-credential(1)).\n"},
-	{"store", cmd_store,
-	 "usage: cstoken store\n"
-	 "Stores the credential read from stdin; an unchanged one writes nothing.\n"},
-	{"erase", cmd_erase,
-	 "usage: cstoken erase\n"
-	 "Removes stored credentials matching the request read from stdin.\n"},
-	{"login", cmd_login,
-	 "usage: cstoken login [-p PROFILE] [--email EMAIL] [--password-stdin] [--tfa-token CODE]\n"
-	 "Logs in to Contentstack and stores the session's authtoken.\n"
-	 "  --email EMAIL      account e-mail (default: the profile's email)\n"
-	 "  --password-stdin   read the password from stdin instead of the terminal\n"
-	 "  --tfa-token CODE   two-factor code (else asked for, or computed from\n"
-	 "                     CONTENTSTACK_MFA_SECRET)\n"},
-	{"logout", cmd_logout,
-	 "usage: cstoken logout [-p PROFILE]\n"
-	 "Ends the Contentstack session and forgets its authtoken.\n"},
-	{"token", cmd_token,
-	 "usage: cstoken token [-p PROFILE] [--no-mint]\n"
-	 "Prints the profile's management token, minting one if needed.\n"
-	 "  --no-mint          never mint; fail when nothing usable is stored\n"},
-	{"exec", cmd_exec,
-	 "usage: cstoken exec [-p PROFILE] -- COMMAND [ARG...]\n"
-	 "Runs COMMAND with CONTENTSTACK_MANAGEMENT_TOKEN, CONTENTSTACK_API_KEY,\n"
-	 "CONTENTSTACK_API_HOST, CONTENTSTACK_REGION (and CONTENTSTACK_BRANCH) set.\n"},
-	{"curl", cmd_curl,
-	 "usage: cstoken curl [-p PROFILE]\n"
-	 "Prints a curl config with the api_key and authorization headers:\n"
-	 "  curl -K <(cstoken curl) https://HOST/v3/content_types\n"},
-	{"list", cmd_list,
-	 "usage: cstoken list [--remote] [--json]\n"
-	 "Lists stored items without secrets.\n"
-	 "  --remote           list the stack's tokens on the server\n"
-	 "  --json             machine-readable output\n"},
-	{"revoke", cmd_revoke,
-	 "usage: cstoken revoke [-p PROFILE] [--uid UID]\n"
-	 "Deletes the profile's token (or UID) on the server and in the store.\n"},
-	{"rotate", cmd_rotate,
-	 "usage: cstoken rotate [-p PROFILE]\n"
-	 "Mints a new token, stores it, then deletes the old one.\n"},
-	{"status", cmd_status,
-	 "usage: cstoken status [-p PROFILE]\n"
-	 "Shows the store, configuration, login state and token expiry.\n"},
+    {"get", cmd_get,
+     "usage: cstoken get\n"
+     "Answers a git credential request read from stdin (git-credential(1)).\n"},
+    {"store", cmd_store,
+     "usage: cstoken store\n"
+     "Stores the credential read from stdin; an unchanged one writes nothing.\n"},
+    {"erase", cmd_erase,
+     "usage: cstoken erase\n"
+     "Removes stored credentials matching the request read from stdin.\n"},
+    {"login", cmd_login,
+     "usage: cstoken login [-p PROFILE] [--email EMAIL] [--password-stdin] [--tfa-token CODE]\n"
+     "Logs in to Contentstack and stores the session's authtoken.\n"
+     "  --email EMAIL      account e-mail (default: the profile's email)\n"
+     "  --password-stdin   read the password from stdin instead of the terminal\n"
+     "  --tfa-token CODE   two-factor code (else asked for, or computed from\n"
+     "                     CONTENTSTACK_MFA_SECRET)\n"},
+    {"logout", cmd_logout,
+     "usage: cstoken logout [-p PROFILE]\n"
+     "Ends the Contentstack session and forgets its authtoken.\n"},
+    {"token", cmd_token,
+     "usage: cstoken token [-p PROFILE] [--no-mint]\n"
+     "Prints the profile's management token, minting one if needed.\n"
+     "  --no-mint          never mint; fail when nothing usable is stored\n"},
+    {"exec", cmd_exec,
+     "usage: cstoken exec [-p PROFILE] -- COMMAND [ARG...]\n"
+     "Runs COMMAND with CONTENTSTACK_MANAGEMENT_TOKEN, CONTENTSTACK_API_KEY,\n"
+     "CONTENTSTACK_API_HOST, CONTENTSTACK_REGION (and CONTENTSTACK_BRANCH) set.\n"},
+    {"curl", cmd_curl,
+     "usage: cstoken curl [-p PROFILE]\n"
+     "Prints a curl config with the api_key and authorization headers:\n"
+     "  curl -K <(cstoken curl) https://HOST/v3/content_types\n"},
+    {"list", cmd_list,
+     "usage: cstoken list [--remote] [--json]\n"
+     "Lists stored items without secrets.\n"
+     "  --remote           list the stack's tokens on the server\n"
+     "  --json             machine-readable output\n"},
+    {"revoke", cmd_revoke,
+     "usage: cstoken revoke [-p PROFILE] [--uid UID]\n"
+     "Deletes the profile's token (or UID) on the server and in the store.\n"},
+    {"rotate", cmd_rotate,
+     "usage: cstoken rotate [-p PROFILE]\n"
+     "Mints a new token, stores it, then deletes the old one.\n"},
+    {"status", cmd_status,
+     "usage: cstoken status [-p PROFILE]\n"
+     "Shows the store, configuration, login state and token expiry.\n"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static const char main_help[] =
-	"usage: cstoken [-v] [-p PROFILE] COMMAND [ARGS]\n"
-	"\n"
-	"Hands Contentstack management tokens to git, curl and scripts.\n"
-	"\n"
-	"git credential helper:\n"
-	"  get, store, erase  answer git's credential protocol on stdin\n"
-	"\n"
-	"commands:\n"
-	"  login              log in and store the session's authtoken\n"
-	"  logout             end the session and forget the authtoken\n"
-	"  token              print the profile's management token\n"
-	"  exec -- CMD        run CMD with the token in its environment\n"
-	"  curl               print a curl config carrying the token\n"
-	"  list               list stored items (no secrets)\n"
-	"  revoke             delete the token on the server and in the store\n"
-	"  rotate             replace the token by a new one\n"
-	"  status             show store, configuration, login and token state\n"
-	"\n"
-	"options:\n"
-	"  -p, --profile P    use profile P (default: $CSTOKEN_PROFILE, default_profile)\n"
-	"  -v, --verbose      diagnostics on stderr, secrets redacted\n"
-	"  -h, --help         this help; 'cstoken COMMAND --help' for a command\n"
-	"  --version          print the version\n"
-	"\n"
-	"See cstoken(1) and cstoken.conf(5).\n";
+    "usage: cstoken [-v] [-p PROFILE] COMMAND [ARGS]\n"
+    "\n"
+    "Hands Contentstack management tokens to git, curl and scripts.\n"
+    "\n"
+    "git credential helper:\n"
+    "  get, store, erase  answer git's credential protocol on stdin\n"
+    "\n"
+    "commands:\n"
+    "  login              log in and store the session's authtoken\n"
+    "  logout             end the session and forget the authtoken\n"
+    "  token              print the profile's management token\n"
+    "  exec -- CMD        run CMD with the token in its environment\n"
+    "  curl               print a curl config carrying the token\n"
+    "  list               list stored items (no secrets)\n"
+    "  revoke             delete the token on the server and in the store\n"
+    "  rotate             replace the token by a new one\n"
+    "  status             show store, configuration, login and token state\n"
+    "\n"
+    "options:\n"
+    "  -p, --profile P    use profile P (default: $CSTOKEN_PROFILE, default_profile)\n"
+    "  -v, --verbose      diagnostics on stderr, secrets redacted\n"
+    "  -h, --help         this help; 'cstoken COMMAND --help' for a command\n"
+    "  --version          print the version\n"
+    "\n"
+    "See cstoken(1) and cstoken.conf(5).\n";
 
 static const struct command *find_command(const char *name)
 {
@@ -196,8 +196,8 @@ static int take_global_options(struct cli *cli, int *argcp, char **argv)
 			cst_verbose++;
 		} else if (!strcmp(a, "-p") || !strcmp(a, "--profile")) {
 			if (i + 1 >= argc)
-				return cli_usage_error(cli, NULL, "option '%s' needs a profile name",
-						       a);
+				return cli_usage_error(cli, NULL,
+						       "option '%s' needs a profile name", a);
 			cli->profile = argv[++i];
 		} else if (!strncmp(a, "--profile=", 10)) {
 			cli->profile = a + 10;
@@ -238,7 +238,8 @@ int main(int argc, char **argv)
 		goto out;
 	if (argc < 2) {
 		fputs(main_help, stderr);
-		ret = cst_error_set(&cli.err, CST_ERR_USAGE, "no command given; see 'cstoken --help'");
+		ret = cst_error_set(&cli.err, CST_ERR_USAGE,
+				    "no command given; see 'cstoken --help'");
 		goto out;
 	}
 	name = argv[1];

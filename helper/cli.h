@@ -32,7 +32,7 @@ int cli_store(struct cli *cli);
 const struct cst_profile *cli_profile(struct cli *cli);
 /* Records a usage error: "MSG; see 'cstoken CMD --help'". Returns CST_ERR_USAGE. */
 int cli_usage_error(struct cli *cli, const char *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* True when argv holds -h/--help before any "--"; prints help for cmd and returns. */
 bool cli_wants_help(const char *cmd, int argc, char **argv);
 

@@ -109,10 +109,10 @@ bool cst_item_identical(const struct cst_item *a, const struct cst_item *b)
 }
 
 static const char *const item_kind_names[] = {
-	[CST_ITEM_ANY] = "any",
-	[CST_ITEM_CREDENTIAL] = "credential",
-	[CST_ITEM_AUTHTOKEN] = "authtoken",
-	[CST_ITEM_TOKEN] = "token",
+    [CST_ITEM_ANY] = "any",
+    [CST_ITEM_CREDENTIAL] = "credential",
+    [CST_ITEM_AUTHTOKEN] = "authtoken",
+    [CST_ITEM_TOKEN] = "token",
 };
 
 const char *cst_item_kind_name(enum cst_item_kind k)
@@ -135,9 +135,9 @@ int cst_item_kind_parse(const char *s, enum cst_item_kind *out)
 }
 
 static const char *const store_kind_names[] = {
-	[CST_STORE_AUTO] = "auto",
-	[CST_STORE_SECRET_SERVICE] = "secret-service",
-	[CST_STORE_FILE] = "file",
+    [CST_STORE_AUTO] = "auto",
+    [CST_STORE_SECRET_SERVICE] = "secret-service",
+    [CST_STORE_FILE] = "file",
 };
 
 const char *cst_store_kind_name(enum cst_store_kind k)
@@ -159,8 +159,7 @@ int cst_store_kind_parse(const char *s, enum cst_store_kind *out)
 	return CST_ERR_INVALID;
 }
 
-int cst_store_open(struct cst_store **out, const struct cst_store_options *opt,
-		   struct cst_error *e)
+int cst_store_open(struct cst_store **out, const struct cst_store_options *opt, struct cst_error *e)
 {
 	int timeout = opt->timeout_ms > 0 ? opt->timeout_ms : DEFAULT_TIMEOUT_MS;
 	enum cst_store_kind kind = opt->kind;
@@ -171,7 +170,7 @@ int cst_store_open(struct cst_store **out, const struct cst_store_options *opt,
 	*out = NULL;
 	if (kind == CST_STORE_AUTO) {
 		kind = cst_secret_service_available(PROBE_TIMEOUT_MS) ? CST_STORE_SECRET_SERVICE
-								       : CST_STORE_FILE;
+								      : CST_STORE_FILE;
 		cst_debug("store auto: using %s", cst_store_kind_name(kind));
 	}
 	st = xcalloc(1, sizeof(*st));
@@ -213,8 +212,8 @@ const char *cst_store_describe(const struct cst_store *st)
 
 static bool pattern_empty(const struct cst_item *p)
 {
-	return !p->protocol && !p->host && !p->path && !p->username && !p->profile &&
-	       !p->api_key && !p->email && !p->uid && !p->name && !p->scope_fp;
+	return !p->protocol && !p->host && !p->path && !p->username && !p->profile && !p->api_key &&
+	       !p->email && !p->uid && !p->name && !p->scope_fp;
 }
 
 int cst_store_get(struct cst_store *st, const struct cst_item *pattern, struct cst_item *out,
@@ -230,7 +229,8 @@ int cst_store_put(struct cst_store *st, const struct cst_item *item, bool *uncha
 	if (unchanged)
 		*unchanged = false;
 	if (item->kind == CST_ITEM_ANY)
-		return cst_error_set(e, CST_ERR_INVALID, "refusing to store an item without a kind");
+		return cst_error_set(e, CST_ERR_INVALID,
+				     "refusing to store an item without a kind");
 	return st->ops->put(st, item, unchanged, e);
 }
 

@@ -22,7 +22,7 @@ struct cst_store {
 	const struct cst_store_ops *ops;
 	enum cst_store_kind kind;
 	char *describe; /* owned; "Secret Service" or the file path */
-	void *priv;     /* backend state */
+	void *priv;	/* backend state */
 };
 
 /* store_file.c: fills st for the JSON file at path (created on first write). */

@@ -88,6 +88,10 @@ mkdir -p "$build"
 fetch_git_source
 run_suite "$build"
 if [ -z "${CSTOKEN_NO_SANITIZE:-}" ]; then
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		run_suite "$build/asan" -DCSTOKEN_SANITIZE=ON -DCMAKE_C_COMPILER=clang
+	# verify_asan_link_order=0: faketime and the cwrap libraries are preloaded before
+	# the sanitizer runtime, which is harmless for them
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:verify_asan_link_order=0 \
+		LSAN_OPTIONS=suppressions=$top/tests/lsan.supp:print_suppressions=0 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		run_suite "$build/asan" -DCSTOKEN_SANITIZE=ON
 fi

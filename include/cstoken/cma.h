@@ -14,11 +14,11 @@
 #define CMA_MAX_ATTEMPTS 4
 
 struct cma_client {
-	char *host;    /* host[:port]; requests go to https://host/v3/... */
-	char *ca_file; /* extra trust (NULL: system store only) */
-	int timeout;   /* seconds per attempt (total); connect timeout is min(timeout, 10) */
+	char *host;	  /* host[:port]; requests go to https://host/v3/... */
+	char *ca_file;	  /* extra trust (NULL: system store only) */
+	int timeout;	  /* seconds per attempt (total); connect timeout is min(timeout, 10) */
 	int max_attempts; /* 0: CMA_MAX_ATTEMPTS */
-	void *curl;    /* CURL *, created lazily on the first request */
+	void *curl;	  /* CURL *, created lazily on the first request */
 };
 
 /* No allocation, no libcurl initialisation (a stored hit must not pay for TLS). */
@@ -43,10 +43,10 @@ struct cma_token {
 	char *uid;
 	char *name;
 	char *description;
-	char *expires_on;  /* as sent by the server; NULL for never */
-	int64_t expiry;    /* expires_on parsed: 00:00 UTC of that day; 0 for never */
+	char *expires_on; /* as sent by the server; NULL for never */
+	int64_t expiry;	  /* expires_on parsed: 00:00 UTC of that day; 0 for never */
 	char *created_at;
-	char *secret;      /* only from cma_token_create; wiped on release */
+	char *secret; /* only from cma_token_create; wiped on release */
 };
 void cma_token_release(struct cma_token *t);
 void cma_token_array_free(struct cma_token *t, size_t n);
@@ -69,8 +69,7 @@ int cma_tokens_list(struct cma_client *c, const char *api_key, const char *autht
 
 /* POST /v3/stacks/management_tokens: out->secret holds the new token value. */
 int cma_token_create(struct cma_client *c, const char *api_key, const char *authtoken,
-		     const struct cma_token_spec *spec, struct cma_token *out,
-		     struct cst_error *e);
+		     const struct cma_token_spec *spec, struct cma_token *out, struct cst_error *e);
 
 /* DELETE /v3/stacks/management_tokens/{uid}. CST_ERR_NOT_FOUND when already gone. */
 int cma_token_delete(struct cma_client *c, const char *api_key, const char *authtoken,

@@ -40,16 +40,19 @@ struct cst_profile {
 };
 
 struct cst_config {
-	char *path;   /* the file looked for (owned) */
-	bool found;   /* it existed */
+	char *path; /* the file looked for (owned) */
+	bool found; /* it existed */
 	enum cst_store_kind store;
 	char *store_file; /* expanded; NULL means the default path */
 	char *default_profile;
-	int timeout;  /* seconds per HTTP request */
+	int timeout; /* seconds per HTTP request */
 	struct cst_profile *profiles;
 	size_t nprofiles;
 };
-#define CST_CONFIG_INIT {0}
+#define CST_CONFIG_INIT                                                                            \
+	{                                                                                          \
+		0                                                                                  \
+	}
 
 /*
  * Loads path, or when NULL $CSTOKEN_CONFIG, else $XDG_CONFIG_HOME/cstoken/config.
@@ -79,9 +82,8 @@ const char *cst_config_profile_name(const struct cst_config *cfg, const char *na
  * CMA host, and username (when not NULL) equal to its api_key. NULL when none.
  * When several match, the default profile wins, then the first in the file.
  */
-const struct cst_profile *cst_config_profile_for(const struct cst_config *cfg,
-						 const char *protocol, const char *host,
-						 const char *username);
+const struct cst_profile *cst_config_profile_for(const struct cst_config *cfg, const char *protocol,
+						 const char *host, const char *username);
 
 /* Region id (aliases, case and '_' accepted) to canonical id and CMA host. */
 int cst_region_lookup(const char *region, const char **id, const char **host);

@@ -18,15 +18,18 @@ struct credential {
 	char *host; /* host[:port], IPv6 as "[::1]:port", exactly as git sends it */
 	char *path;
 	char *username;
-	char *password;            /* secret */
-	char *oauth_refresh_token; /* secret */
+	char *password;		     /* secret */
+	char *oauth_refresh_token;   /* secret */
 	int64_t password_expiry_utc; /* 0 when absent */
 	char **wwwauth;
 	size_t nwwwauth;
 	char **capability;
 	size_t ncapability;
 };
-#define CREDENTIAL_INIT {0}
+#define CREDENTIAL_INIT                                                                            \
+	{                                                                                          \
+		0                                                                                  \
+	}
 
 void credential_init(struct credential *c);
 /* Frees all fields, wiping the secrets; c is then as after credential_init. */

@@ -6,26 +6,26 @@
 
 enum cst_err {
 	CST_OK = 0,
-	CST_ERR_NOMEM = -1,           /* out of memory */
-	CST_ERR_SYSTEM = -2,          /* a system call failed; detail names it */
-	CST_ERR_INVALID = -3,         /* malformed input (protocol, JSON, argument) */
-	CST_ERR_TOO_LARGE = -4,       /* input over its cap */
-	CST_ERR_CONFIG = -5,          /* bad configuration: file, line, key in detail */
-	CST_ERR_NOT_FOUND = -6,       /* no such item */
-	CST_ERR_STORE = -7,           /* the store failed */
+	CST_ERR_NOMEM = -1,		/* out of memory */
+	CST_ERR_SYSTEM = -2,		/* a system call failed; detail names it */
+	CST_ERR_INVALID = -3,		/* malformed input (protocol, JSON, argument) */
+	CST_ERR_TOO_LARGE = -4,		/* input over its cap */
+	CST_ERR_CONFIG = -5,		/* bad configuration: file, line, key in detail */
+	CST_ERR_NOT_FOUND = -6,		/* no such item */
+	CST_ERR_STORE = -7,		/* the store failed */
 	CST_ERR_STORE_UNAVAILABLE = -8, /* no Secret Service answered */
-	CST_ERR_INSECURE = -9,        /* a file is a symlink, foreign-owned or too open */
-	CST_ERR_TIMEOUT = -10,        /* an operation ran past its deadline */
-	CST_ERR_NETWORK = -11,        /* connect, reset, DNS */
-	CST_ERR_TLS = -12,            /* certificate or handshake failure */
-	CST_ERR_HTTP = -13,           /* unexpected HTTP status or body */
-	CST_ERR_API = -14,            /* Contentstack returned an error body */
-	CST_ERR_AUTH = -15,           /* authtoken or token refused (401 / 105) */
-	CST_ERR_TFA_REQUIRED = -16,   /* login needs a 2FA code (294) */
-	CST_ERR_STACK_FULL = -17,     /* the stack has no free token slot */
-	CST_ERR_NOT_LOGGED_IN = -18,  /* no stored authtoken for the host */
-	CST_ERR_RATE_LIMITED = -19,   /* 429 after all retries */
-	CST_ERR_USAGE = -20,          /* wrong command-line use */
+	CST_ERR_INSECURE = -9,		/* a file is a symlink, foreign-owned or too open */
+	CST_ERR_TIMEOUT = -10,		/* an operation ran past its deadline */
+	CST_ERR_NETWORK = -11,		/* connect, reset, DNS */
+	CST_ERR_TLS = -12,		/* certificate or handshake failure */
+	CST_ERR_HTTP = -13,		/* unexpected HTTP status or body */
+	CST_ERR_API = -14,		/* Contentstack returned an error body */
+	CST_ERR_AUTH = -15,		/* authtoken or token refused (401 / 105) */
+	CST_ERR_TFA_REQUIRED = -16,	/* login needs a 2FA code (294) */
+	CST_ERR_STACK_FULL = -17,	/* the stack has no free token slot */
+	CST_ERR_NOT_LOGGED_IN = -18,	/* no stored authtoken for the host */
+	CST_ERR_RATE_LIMITED = -19,	/* 429 after all retries */
+	CST_ERR_USAGE = -20,		/* wrong command-line use */
 };
 
 /* A static, lower-case description of err. */
@@ -40,15 +40,21 @@ struct cst_error {
 	int code;
 	char msg[512];
 };
-#define CST_ERROR_INIT {0, {0}}
+#define CST_ERROR_INIT                                                                             \
+	{                                                                                          \
+		0,                                                                                 \
+		{                                                                                  \
+			0                                                                          \
+		}                                                                                  \
+	}
 
 /* Records code and a printf-style message in e (if not NULL) and returns code. */
 int cst_error_set(struct cst_error *e, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Like cst_error_set but appends ": strerror(errno)" (errno as on entry). */
 int cst_error_errno(struct cst_error *e, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* The message recorded in e, or cst_strerror(code) when none was set. */
 const char *cst_error_msg(const struct cst_error *e, int code);

@@ -9,10 +9,10 @@
 #include "cstoken/error.h"
 
 enum cst_item_kind {
-	CST_ITEM_ANY = 0,   /* in patterns only */
+	CST_ITEM_ANY = 0,    /* in patterns only */
 	CST_ITEM_CREDENTIAL, /* a plain git credential stored through `store` */
 	CST_ITEM_AUTHTOKEN,  /* a Contentstack session: host + email */
-	CST_ITEM_TOKEN,      /* a management token minted (or adopted) for a profile */
+	CST_ITEM_TOKEN,	     /* a management token minted (or adopted) for a profile */
 };
 
 /*
@@ -29,18 +29,21 @@ struct cst_item {
 	char *username;
 	int64_t expiry; /* password_expiry_utc / token expiry, unix seconds; 0 none */
 	/* Contentstack attributes */
-	char *profile;  /* CST_ITEM_TOKEN */
-	char *api_key;  /* CST_ITEM_TOKEN: the stack */
-	char *email;    /* CST_ITEM_AUTHTOKEN */
-	char *uid;      /* CST_ITEM_TOKEN: token uid on the server */
-	char *name;     /* CST_ITEM_TOKEN: token name on the server */
-	char *scope_fp; /* CST_ITEM_TOKEN: fingerprint of the scope it was minted with */
+	char *profile;	 /* CST_ITEM_TOKEN */
+	char *api_key;	 /* CST_ITEM_TOKEN: the stack */
+	char *email;	 /* CST_ITEM_AUTHTOKEN */
+	char *uid;	 /* CST_ITEM_TOKEN: token uid on the server */
+	char *name;	 /* CST_ITEM_TOKEN: token name on the server */
+	char *scope_fp;	 /* CST_ITEM_TOKEN: fingerprint of the scope it was minted with */
 	int64_t created; /* unix seconds, set by the store on write when 0 */
 	/* secrets */
-	char *secret;              /* password, authtoken or management token */
+	char *secret;		   /* password, authtoken or management token */
 	char *oauth_refresh_token; /* git's oauth_refresh_token, CST_ITEM_CREDENTIAL only */
 };
-#define CST_ITEM_INIT {0}
+#define CST_ITEM_INIT                                                                              \
+	{                                                                                          \
+		0                                                                                  \
+	}
 
 void cst_item_init(struct cst_item *it);
 /* Frees every field, wiping the secrets. */
@@ -69,8 +72,8 @@ struct cst_store;
 
 struct cst_store_options {
 	enum cst_store_kind kind;
-	const char *file;    /* file store path; NULL = default under $XDG_DATA_HOME */
-	int timeout_ms;      /* bound on every Secret Service call; 0 = default (5000) */
+	const char *file; /* file store path; NULL = default under $XDG_DATA_HOME */
+	int timeout_ms;	  /* bound on every Secret Service call; 0 = default (5000) */
 };
 
 /*

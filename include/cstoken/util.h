@@ -40,7 +40,10 @@ struct strbuf {
 	size_t len;
 	size_t alloc;
 };
-#define STRBUF_INIT {NULL, 0, 0}
+#define STRBUF_INIT                                                                                \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 void strbuf_init(struct strbuf *sb);
 /* Wipes and frees the contents; sb can be reused. */
 void strbuf_release(struct strbuf *sb);
@@ -76,6 +79,6 @@ const char *getenv_nonempty(const char *name);
 /* ~ expansion and the XDG base directories; caller frees. */
 char *expand_home(const char *path);
 char *xdg_config_path(const char *rel); /* $XDG_CONFIG_HOME/rel or ~/.config/rel */
-char *xdg_data_path(const char *rel);   /* $XDG_DATA_HOME/rel or ~/.local/share/rel */
+char *xdg_data_path(const char *rel);	/* $XDG_DATA_HOME/rel or ~/.local/share/rel */
 
 #endif
