@@ -1,70 +1,1182 @@
-/* Stub: replaced by the inih-based loader. */
+/*
+ * cstoken.conf(5): the INI file read through inih, every key validated on load.
+ *
+ * inih hands us keys but neither line numbers nor section headers, so the lines
+ * go through our own reader: it counts them, parses [section] headers itself
+ * and strips leading blanks (inih would otherwise take an indented line as a
+ * continuation of the previous value). The first problem stops the parse and
+ * names file, line and key.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ini.h>
 
 #include "cstoken/config.h"
 #include "cstoken/util.h"
 
-int cst_config_load(struct cst_config *cfg, const char *path, struct cst_error *e)
+#define MINUTE 60
+#define HOUR (60 * MINUTE)
+#define DAY ((int64_t)24 * HOUR)
+#define WEEK (7 * DAY)
+#define MAX_DURATION (36500 * DAY) /* a hundred years keeps every date computable */
+
+#define DEFAULT_PROFILE "default"
+#define DEFAULT_TIMEOUT 10
+#define MAX_TIMEOUT 300
+#define DEFAULT_BRANCH "main"
+#define DEFAULT_LIFETIME (30 * DAY)
+#define DEFAULT_RENEW_BEFORE (2 * DAY)
+#define DEFAULT_NAME_TEMPLATE "cstoken {user}@{hostname} {profile}"
+#define DEFAULT_DESCRIPTION "minted by cstoken"
+
+#define MAX_NAME 64 /* profile, branch and alias names */
+#define MAX_API_KEY 128
+#define MAX_EMAIL 254
+#define MAX_FILE_SIZE (1 << 20)
+
+static const struct region {
+	const char *id;
+	const char *host;
+	const char *aliases[3];
+} regions[] = {
+    {"na", "api.contentstack.io", {"us", "aws-na", NULL}},
+    {"eu", "eu-api.contentstack.com", {"aws-eu", NULL}},
+    {"au", "au-api.contentstack.com", {"aws-au", NULL}},
+    {"azure-na", "azure-na-api.contentstack.com", {NULL}},
+    {"azure-eu", "azure-eu-api.contentstack.com", {NULL}},
+    {"gcp-na", "gcp-na-api.contentstack.com", {NULL}},
+    {"gcp-eu", "gcp-eu-api.contentstack.com", {NULL}},
+};
+#define REGION_LIST "na, eu, au, azure-na, azure-eu, gcp-na or gcp-eu"
+
+enum section { SEC_NONE, SEC_CSTOKEN, SEC_PROFILE };
+
+struct parser;
+typedef int (*key_setter)(struct parser *ps, struct cst_profile *p, const char *value);
+
+struct key {
+	const char *name;
+	key_setter set;
+};
+
+enum { CK_STORE, CK_STORE_FILE, CK_DEFAULT_PROFILE, CK_TIMEOUT, CK_COUNT };
+enum {
+	PK_REGION,
+	PK_HOST,
+	PK_CA_FILE,
+	PK_API_KEY,
+	PK_EMAIL,
+	PK_BRANCHES,
+	PK_ALIASES,
+	PK_PERMISSIONS,
+	PK_LIFETIME,
+	PK_RENEW_BEFORE,
+	PK_NOTIFY,
+	PK_NAME,
+	PK_DESCRIPTION,
+	PK_MINT,
+	PK_COUNT
+};
+
+/* Line on which each key of a section was set, 0 when it was not. */
+struct seen {
+	int line[PK_COUNT];
+};
+
+struct parser {
+	struct cst_config *cfg;
+	struct cst_error *e;
+	FILE *fp;
+	struct strbuf line;
+	int lineno;
+	int err; /* first error, 0 while there is none */
+	int errline;
+	enum section section;
+	size_t profile; /* index into cfg->profiles while in a [profile] */
+	int cstoken_line;
+	struct seen cstoken_seen;
+	struct seen *profile_seen; /* parallel to cfg->profiles */
+	const char *key;	   /* the key being set, as written, for messages */
+};
+
+/* Records the first error only: everything after it may be a consequence. */
+static int fail(struct parser *ps, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(struct parser *ps, int line, const char *fmt, ...)
 {
-	(void)path;
-	(void)e;
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->timeout = 10;
-	return 0;
+	char why[400];
+	va_list ap;
+
+	if (ps->err)
+		return ps->err;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	ps->err = CST_ERR_CONFIG;
+	ps->errline = line;
+	return cst_error_set(ps->e, CST_ERR_CONFIG, "%s:%d: %s", ps->cfg->path, line, why);
 }
 
-void cst_config_release(struct cst_config *cfg)
+/* A bad value for the key being set on the current line. */
+static int bad(struct parser *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad(struct parser *ps, const char *fmt, ...)
 {
-	memset(cfg, 0, sizeof(*cfg));
+	char why[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	return fail(ps, ps->lineno, "key '%s': %s", ps->key, why);
 }
 
-void cst_profile_defaults(struct cst_profile *p, const char *name)
+static bool is_name_char(char c)
 {
-	memset(p, 0, sizeof(*p));
-	(void)name;
+	return isalnum((unsigned char)c) || c == '_' || c == '-';
 }
 
-void cst_profile_release(struct cst_profile *p)
+static bool valid_profile_name(const char *s)
 {
-	memset(p, 0, sizeof(*p));
+	size_t n = strlen(s);
+
+	if (!n || n > MAX_NAME)
+		return false;
+	for (; *s; s++)
+		if (!is_name_char(*s) && *s != '.')
+			return false;
+	return true;
 }
 
-const struct cst_profile *cst_config_profile(struct cst_config *cfg, const char *name)
+static bool valid_scope_name(const char *s)
 {
-	(void)cfg;
-	(void)name;
-	return NULL;
+	size_t n = strlen(s);
+
+	if (!n || n > MAX_NAME)
+		return false;
+	for (; *s; s++)
+		if (!is_name_char(*s))
+			return false;
+	return true;
 }
 
-const char *cst_config_profile_name(const struct cst_config *cfg, const char *name)
+static const char *skip_space(const char *s)
 {
-	(void)cfg;
-	return name ? name : "default";
+	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\f' || *s == '\v')
+		s++;
+	return s;
 }
 
-const struct cst_profile *cst_config_profile_for(const struct cst_config *cfg,
-						 const char *protocol, const char *host,
-						 const char *username)
+/* A copy of s[0..n) without surrounding blanks. */
+static char *trimmed_copy(const char *s, size_t n)
 {
-	(void)cfg;
-	(void)protocol;
-	(void)host;
-	(void)username;
-	return NULL;
+	while (n && isspace((unsigned char)*s)) {
+		s++;
+		n--;
+	}
+	while (n && isspace((unsigned char)s[n - 1]))
+		n--;
+	return xstrndup(s, n);
 }
 
-int cst_region_lookup(const char *region, const char **id, const char **host)
+static void free_list(char **list, size_t n)
 {
-	(void)region;
-	(void)id;
-	(void)host;
-	return CST_ERR_INVALID;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+/* old (n elements of size) copied into room for n + 1; old is freed. Lists here
+ * are short. */
+static void *grow(void *old, size_t n, size_t size)
+{
+	void *p = xcalloc(n + 1, size);
+
+	if (n)
+		memcpy(p, old, n * size);
+	free(old);
+	return p;
+}
+
+static char *format_duration(char *buf, size_t size, int64_t s)
+{
+	if (s && s % DAY == 0)
+		snprintf(buf, size, "%lldd", (long long)(s / DAY));
+	else if (s && s % HOUR == 0)
+		snprintf(buf, size, "%lldh", (long long)(s / HOUR));
+	else if (s && s % MINUTE == 0)
+		snprintf(buf, size, "%lldm", (long long)(s / MINUTE));
+	else
+		snprintf(buf, size, "%llds", (long long)s);
+	return buf;
 }
 
 int cst_parse_duration(const char *s, int64_t *seconds)
 {
-	(void)s;
-	(void)seconds;
+	int64_t unit = 1;
+	long long v;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)s[0]))
+		return CST_ERR_INVALID;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno)
+		return CST_ERR_INVALID;
+	if (*end) {
+		if (end[1])
+			return CST_ERR_INVALID;
+		switch (tolower((unsigned char)*end)) {
+		case 's':
+			unit = 1;
+			break;
+		case 'm':
+			unit = MINUTE;
+			break;
+		case 'h':
+			unit = HOUR;
+			break;
+		case 'd':
+			unit = DAY;
+			break;
+		case 'w':
+			unit = WEEK;
+			break;
+		default:
+			return CST_ERR_INVALID;
+		}
+	}
+	if (v > MAX_DURATION / unit)
+		return CST_ERR_INVALID;
+	*seconds = (int64_t)v * unit;
+	return 0;
+}
+
+int cst_region_lookup(const char *region, const char **id, const char **host)
+{
+	char norm[32];
+	size_t i, j, n;
+
+	if (!region || (n = strlen(region)) == 0 || n >= sizeof(norm))
+		return CST_ERR_INVALID;
+	for (i = 0; i <= n; i++)
+		norm[i] = region[i] == '_' ? '-' : (char)tolower((unsigned char)region[i]);
+	for (i = 0; i < sizeof(regions) / sizeof(regions[0]); i++) {
+		bool hit = !strcmp(norm, regions[i].id);
+
+		for (j = 0; !hit && regions[i].aliases[j]; j++)
+			hit = !strcmp(norm, regions[i].aliases[j]);
+		if (hit) {
+			if (id)
+				*id = regions[i].id;
+			if (host)
+				*host = regions[i].host;
+			return 0;
+		}
+	}
 	return CST_ERR_INVALID;
+}
+
+static int parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (!strcasecmp(s, yes[i])) {
+			*out = true;
+			return 0;
+		}
+		if (!strcasecmp(s, no[i])) {
+			*out = false;
+			return 0;
+		}
+	}
+	return CST_ERR_INVALID;
+}
+
+static bool valid_date(const char *s)
+{
+	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int y, m, d, i, max;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return false;
+	for (i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
+			return false;
+	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+	m = (s[5] - '0') * 10 + (s[6] - '0');
+	d = (s[8] - '0') * 10 + (s[9] - '0');
+	if (y < 1970 || m < 1 || m > 12)
+		return false;
+	max = mdays[m - 1];
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		max = 29;
+	return d >= 1 && d <= max;
+}
+
+static bool valid_port(const char *s)
+{
+	int64_t port;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	return parse_int64(s, 1, 65535, &port) == 0;
+}
+
+static bool valid_hostname(const char *h, size_t n)
+{
+	size_t label = 0, i;
+
+	if (n == 0 || n > 253)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (h[i] == '.') {
+			if (label == 0 || h[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)h[i]) && h[i] != '-')
+			return false;
+		if (h[i] == '-' && label == 0)
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return label > 0 && h[n - 1] != '-';
+}
+
+/* Why h is not a host[:port] or [IPv6][:port], or NULL when it is one. */
+static const char *host_problem(const char *h)
+{
+	struct in6_addr addr;
+	const char *port = NULL, *end, *colon;
+	char *ip;
+	int ok;
+
+	if (strstr(h, "://"))
+		return "write the host without a scheme, for example "
+		       "'eu-api.contentstack.com'";
+	if (strchr(h, '/'))
+		return "write the host without a path";
+	if (h[0] == '[') {
+		end = strchr(h, ']');
+		if (!end)
+			return "an IPv6 address needs its closing ']'";
+		ip = xstrndup(h + 1, (size_t)(end - h - 1));
+		ok = inet_pton(AF_INET6, ip, &addr) == 1;
+		free(ip);
+		if (!ok)
+			return "not a valid IPv6 address";
+		if (end[1] == ':')
+			port = end + 2;
+		else if (end[1])
+			return "only ':PORT' may follow ']'";
+	} else {
+		colon = strchr(h, ':');
+		if (colon && strchr(colon + 1, ':'))
+			return "an IPv6 address needs brackets, for example '[::1]:8443'";
+		if (!valid_hostname(h, colon ? (size_t)(colon - h) : strlen(h)))
+			return "not a valid host name";
+		if (colon)
+			port = colon + 1;
+	}
+	if (port && !valid_port(port))
+		return "the port must be a number from 1 to 65535";
+	return NULL;
+}
+
+/* An absolute path, or ~/... expanded; NULL when s is relative. */
+static char *config_path_value(const char *s)
+{
+	if (s[0] == '/' || (s[0] == '~' && (s[1] == '/' || s[1] == '\0')))
+		return expand_home(s);
+	return NULL;
+}
+
+/* Comma-separated scope names; an empty value gives an empty list. */
+static int parse_list(struct parser *ps, const char *value, char ***listp, size_t *np)
+{
+	char **list = NULL;
+	size_t n = 0, i;
+	const char *s = value, *comma;
+	char *item = NULL;
+	int ret = CST_ERR_CONFIG;
+
+	if (!*skip_space(value))
+		goto done;
+	for (;;) {
+		comma = strchr(s, ',');
+		item = trimmed_copy(s, comma ? (size_t)(comma - s) : strlen(s));
+		if (!*item) {
+			bad(ps, "empty name in '%s'", value);
+			goto out;
+		}
+		if (!valid_scope_name(item)) {
+			bad(ps, "'%s' is not a valid name (up to %d letters, digits, '_' or '-')",
+			    item, MAX_NAME);
+			goto out;
+		}
+		for (i = 0; i < n; i++)
+			if (!strcmp(list[i], item)) {
+				bad(ps, "'%s' is listed twice", item);
+				goto out;
+			}
+		list = grow(list, n, sizeof(*list));
+		list[n++] = item;
+		item = NULL;
+		if (!comma)
+			break;
+		s = comma + 1;
+	}
+done:
+	free_list(*listp, *np);
+	*listp = list;
+	*np = n;
+	list = NULL;
+	n = 0;
+	ret = 0;
+out:
+	free(item);
+	free_list(list, n);
+	return ret;
+}
+
+static int set_store(struct parser *ps, struct cst_profile *p, const char *v)
+{
+	(void)p;
+	if (cst_store_kind_parse(v, &ps->cfg->store))
+		return bad(ps, "'%s' is not a store; use auto, secret-service or file", v);
+	return 0;
+}
+
+static int set_store_file(struct parser *ps, struct cst_profile *p, const char *v)
+{
+	char *path;
+
+	(void)p;
+	if (!*v) {
+		set_str(&ps->cfg->store_file, NULL);
+		return 0;
+	}
+	path = config_path_value(v);
+	if (!path)
+		return bad(ps, "'%s' must be an absolute path or start with '~/'", v);
+	free(ps->cfg->store_file);
+	ps->cfg->store_file = path;
+	return 0;
+}
+
+static int set_default_profile(struct parser *ps, struct cst_profile *p, const char *v)
+{
+	(void)p;
+	if (!valid_profile_name(v))
+		return bad(ps,
+			   "'%s' is not a profile name (up to %d letters, digits, '.', '_' "
+			   "or '-')",
+			   v, MAX_NAME);
+	set_str(&ps->cfg->default_profile, v);
+	return 0;
+}
+
+static int set_timeout(struct parser *ps, struct cst_profile *p, const char *v)
+{
+	int64_t t;
+
+	(void)p;
+	if (!isdigit((unsigned char)*v) || parse_int64(v, 1, MAX_TIMEOUT, &t))
+		return bad(ps, "'%s' is not a number of seconds from 1 to %d", v, MAX_TIMEOUT);
+	ps->cfg->timeout = (int)t;
+	return 0;
+}
+
+static int set_region(struct parser *ps, struct cst_profile *p, const char *v)
+{
+	const char *id, *host;
+
+	if (cst_region_lookup(v, &id, &host))
+		return bad(ps, "unknown region '%s'; use " REGION_LIST, v);
+	set_str(&p->region, id);
+	if (!p->host_set)
+		set_str(&p->host, host);
+	return 0;
+}
+
+static int set_host(struct parser *ps, struct cst_profile *p, const char *v)
+{
+	const char *why, *host = NULL;
+
+	if (!*v) {
+		cst_region_lookup(p->region, NULL, &host);
+		set_str(&p->host, host);
+		p->host_set = false;
+		return 0;
+	}
+	why = host_problem(v);
+	if (why)
+		return bad(ps, "'%s': %s", v, why);
+	set_str(&p->host, v);
+	p->host_set = true;
+	return 0;
+}
+
+static int set_ca_file(struct parser *ps, struct cst_profile *p, const char *v)
+{
+	struct stat st;
+	char *path;
+
+	if (!*v) {
+		set_str(&p->ca_file, NULL);
+		return 0;
+	}
+	path = config_path_value(v);
+	if (!path)
+		return bad(ps, "'%s' must be an absolute path or start with '~/'", v);
+	if (stat(path, &st) || access(path, R_OK)) {
+		bad(ps, "cannot read '%s': %s", path, strerror(errno));
+		free(path);
+		return CST_ERR_CONFIG;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		bad(ps, "'%s' is not a file of PEM certificates", path);
+		free(path);
+		return CST_ERR_CONFIG;
+	}
+	free(p->ca_file);
+	p->ca_file = path;
+	return 0;
+}
+
+static int set_api_key(struct parser *ps, struct cst_profile *p, const char *v)
+{
+	const char *s;
+
+	for (s = v; *s; s++)
+		if (!is_name_char(*s))
+			break;
+	if (*s || s - v > MAX_API_KEY)
+		return bad(ps, "'%s' is not a stack API key (letters, digits, '_' or '-')", v);
+	set_str(&p->api_key, *v ? v : NULL);
+	return 0;
+}
+
+static int set_email(struct parser *ps, struct cst_profile *p, const char *v)
+{
+	const char *at = strchr(v, '@'), *s;
+
+	if (!*v) {
+		set_str(&p->email, NULL);
+		return 0;
+	}
+	for (s = v; *s; s++)
+		if (isspace((unsigned char)*s) || iscntrl((unsigned char)*s))
+			break;
+	if (*s || !at || at == v || !at[1] || strchr(at + 1, '@') || strlen(v) > MAX_EMAIL)
+		return bad(ps, "'%s' is not an e-mail address", v);
+	set_str(&p->email, v);
+	return 0;
+}
+
+static int set_branches(struct parser *ps, struct cst_profile *p, const char *v)
+{
+	return parse_list(ps, v, &p->branches, &p->nbranches);
+}
+
+static int set_aliases(struct parser *ps, struct cst_profile *p, const char *v)
+{
+	return parse_list(ps, v, &p->aliases, &p->naliases);
+}
+
+static int set_permissions(struct parser *ps, struct cst_profile *p, const char *v)
+{
+	char norm[16];
+	size_t n = 0;
+	const char *s;
+
+	for (s = v; *s && n < sizeof(norm) - 1; s++)
+		if (!isspace((unsigned char)*s))
+			norm[n++] = (char)tolower((unsigned char)*s);
+	norm[n] = '\0';
+	if (*s)
+		goto invalid;
+	if (!strcmp(norm, "read"))
+		p->write = false;
+	else if (!strcmp(norm, "read,write") || !strcmp(norm, "write,read"))
+		p->write = true;
+	else
+		goto invalid;
+	return 0;
+invalid:
+	return bad(ps, "'%s' is not a permission; use read or read,write", v);
+}
+
+static int set_lifetime(struct parser *ps, struct cst_profile *p, const char *v)
+{
+	int64_t secs;
+	size_t n = strlen(v);
+
+	if (!strcasecmp(v, "never")) {
+		p->lifetime = CST_LIFETIME_NEVER;
+		return 0;
+	}
+	if (n == 10 && v[4] == '-') {
+		if (!valid_date(v))
+			return bad(ps, "'%s' is not a calendar date (YYYY-MM-DD)", v);
+		p->lifetime = CST_LIFETIME_DATE;
+		memcpy(p->lifetime_date, v, sizeof(p->lifetime_date));
+		return 0;
+	}
+	if (n < 2 ||
+	    (tolower((unsigned char)v[n - 1]) != 'd' && tolower((unsigned char)v[n - 1]) != 'w') ||
+	    cst_parse_duration(v, &secs) || secs == 0)
+		return bad(ps, "'%s' is not a lifetime; use Nd, Nw, YYYY-MM-DD or never", v);
+	p->lifetime = CST_LIFETIME_DURATION;
+	p->lifetime_seconds = secs;
+	return 0;
+}
+
+static int set_renew_before(struct parser *ps, struct cst_profile *p, const char *v)
+{
+	if (cst_parse_duration(v, &p->renew_before))
+		return bad(ps, "'%s' is not a duration; use Nd, Nw, Nh, Nm, Ns or seconds", v);
+	return 0;
+}
+
+static int set_notify(struct parser *ps, struct cst_profile *p, const char *v)
+{
+	if (parse_bool(v, &p->notify))
+		return bad(ps, "'%s' is not yes or no", v);
+	return 0;
+}
+
+static int set_mint(struct parser *ps, struct cst_profile *p, const char *v)
+{
+	if (parse_bool(v, &p->mint))
+		return bad(ps, "'%s' is not yes or no", v);
+	return 0;
+}
+
+static int set_name(struct parser *ps, struct cst_profile *p, const char *v)
+{
+	static const char *const known[] = {"{user}", "{hostname}", "{profile}"};
+	const char *s, *close;
+	size_t i;
+
+	if (!*v)
+		return bad(ps, "the token name must not be empty");
+	for (s = strchr(v, '{'); s; s = strchr(close, '{')) {
+		close = strchr(s, '}');
+		if (!close)
+			return bad(ps, "'{' without '}' in '%s'", v);
+		close++;
+		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			if ((size_t)(close - s) == strlen(known[i]) &&
+			    !memcmp(s, known[i], strlen(known[i])))
+				break;
+		if (i == sizeof(known) / sizeof(known[0]))
+			return bad(
+			    ps, "unknown placeholder '%.*s'; use {user}, {hostname} or {profile}",
+			    (int)(close - s), s);
+	}
+	set_str(&p->name_template, v);
+	return 0;
+}
+
+static int set_description(struct parser *ps, struct cst_profile *p, const char *v)
+{
+	(void)ps;
+	set_str(&p->description, v);
+	return 0;
+}
+
+static const struct key cstoken_keys[CK_COUNT] = {
+    [CK_STORE] = {"store", set_store},
+    [CK_STORE_FILE] = {"store_file", set_store_file},
+    [CK_DEFAULT_PROFILE] = {"default_profile", set_default_profile},
+    [CK_TIMEOUT] = {"timeout", set_timeout},
+};
+
+static const struct key profile_keys[PK_COUNT] = {
+    [PK_REGION] = {"region", set_region},
+    [PK_HOST] = {"host", set_host},
+    [PK_CA_FILE] = {"ca_file", set_ca_file},
+    [PK_API_KEY] = {"api_key", set_api_key},
+    [PK_EMAIL] = {"email", set_email},
+    [PK_BRANCHES] = {"branches", set_branches},
+    [PK_ALIASES] = {"aliases", set_aliases},
+    [PK_PERMISSIONS] = {"permissions", set_permissions},
+    [PK_LIFETIME] = {"lifetime", set_lifetime},
+    [PK_RENEW_BEFORE] = {"renew_before", set_renew_before},
+    [PK_NOTIFY] = {"notify", set_notify},
+    [PK_NAME] = {"name", set_name},
+    [PK_DESCRIPTION] = {"description", set_description},
+    [PK_MINT] = {"mint", set_mint},
+};
+
+static int find_key(const struct key *keys, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcasecmp(keys[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parser *ps = user;
+	const struct key *keys = profile_keys;
+	struct cst_profile *p = NULL;
+	struct seen *seen;
+	size_t nkeys = PK_COUNT;
+	int k;
+
+	(void)section; /* ours, from the reader: inih truncates long ones */
+	if (ps->err)
+		return 0;
+	switch (ps->section) {
+	case SEC_NONE:
+		fail(ps, ps->lineno,
+		     "key '%s': outside any section; put it under [cstoken] or [profile "
+		     "NAME]",
+		     name);
+		return 0;
+	case SEC_CSTOKEN:
+		keys = cstoken_keys;
+		nkeys = CK_COUNT;
+		seen = &ps->cstoken_seen;
+		break;
+	case SEC_PROFILE:
+	default:
+		p = &ps->cfg->profiles[ps->profile];
+		seen = &ps->profile_seen[ps->profile];
+		break;
+	}
+	k = find_key(keys, nkeys, name);
+	if (k < 0) {
+		if (p && find_key(cstoken_keys, CK_COUNT, name) >= 0)
+			fail(ps, ps->lineno, "key '%s': belongs in [cstoken], not in [profile %s]",
+			     name, p->name);
+		else if (!p && find_key(profile_keys, PK_COUNT, name) >= 0)
+			fail(ps, ps->lineno,
+			     "key '%s': belongs in a [profile NAME] section, not in [cstoken]",
+			     name);
+		else
+			fail(ps, ps->lineno, "key '%s': unknown key; see cstoken.conf(5)", name);
+		return 0;
+	}
+	if (seen->line[k]) {
+		fail(ps, ps->lineno, "key '%s': already set on line %d", name, seen->line[k]);
+		return 0;
+	}
+	seen->line[k] = ps->lineno;
+	ps->key = name;
+	return keys[k].set(ps, p, value) == 0;
+}
+
+static int add_profile(struct parser *ps, const char *name)
+{
+	struct cst_config *cfg = ps->cfg;
+	size_t i;
+
+	if (!valid_profile_name(name))
+		return fail(ps, ps->lineno,
+			    "profile name '%s' may only use up to %d letters, digits, '.', "
+			    "'_' or '-'",
+			    name, MAX_NAME);
+	for (i = 0; i < cfg->nprofiles; i++)
+		if (!strcmp(cfg->profiles[i].name, name))
+			return fail(ps, ps->lineno, "duplicate profile '%s' (first on line %d)",
+				    name, cfg->profiles[i].line);
+	cfg->profiles = grow(cfg->profiles, cfg->nprofiles, sizeof(*cfg->profiles));
+	ps->profile_seen = grow(ps->profile_seen, cfg->nprofiles, sizeof(*ps->profile_seen));
+	cst_profile_defaults(&cfg->profiles[cfg->nprofiles], name);
+	cfg->profiles[cfg->nprofiles].line = ps->lineno;
+	memset(&ps->profile_seen[cfg->nprofiles], 0, sizeof(*ps->profile_seen));
+	ps->profile = cfg->nprofiles++;
+	ps->section = SEC_PROFILE;
+	return 0;
+}
+
+/* "[cstoken]" or "[profile NAME]", with s at the '['. */
+static int section_header(struct parser *ps, const char *s)
+{
+	const char *end = strchr(s, ']'), *rest;
+	char *inner = NULL;
+	int ret;
+
+	if (!end)
+		return fail(ps, ps->lineno, "section header without ']'");
+	rest = skip_space(end + 1);
+	if (*rest && *rest != ';' && *rest != '#')
+		return fail(ps, ps->lineno, "unexpected text after section header '%.*s'",
+			    (int)(end + 1 - s), s);
+	inner = trimmed_copy(s + 1, (size_t)(end - s - 1));
+	if (!strcasecmp(inner, "cstoken")) {
+		if (ps->cstoken_line)
+			ret =
+			    fail(ps, ps->lineno, "duplicate section '[cstoken]' (first on line %d)",
+				 ps->cstoken_line);
+		else {
+			ps->cstoken_line = ps->lineno;
+			ps->section = SEC_CSTOKEN;
+			ret = 0;
+		}
+	} else if (!strncasecmp(inner, "profile", 7) &&
+		   (!inner[7] || isspace((unsigned char)inner[7]))) {
+		if (!*skip_space(inner + 7))
+			ret = fail(ps, ps->lineno, "section '[%s]' needs a name: [profile NAME]",
+				   inner);
+		else
+			ret = add_profile(ps, skip_space(inner + 7));
+	} else {
+		ret = fail(ps, ps->lineno,
+			   "unknown section '[%s]'; use [cstoken] or [profile NAME]", inner);
+	}
+	free(inner);
+	return ret;
+}
+
+/* inih's line source: one whole line per call, counted, headers handled here.
+ */
+static char *reader(char *str, int num, void *stream)
+{
+	struct parser *ps = stream;
+	const char *s;
+	int ret;
+
+	if (ps->err)
+		return NULL;
+	ret = strbuf_getline(&ps->line, ps->fp, (size_t)num - 2);
+	if (ret == 0)
+		return NULL;
+	ps->lineno++;
+	if (ret == CST_ERR_TOO_LARGE) {
+		fail(ps, ps->lineno, "line longer than %d characters", num - 2);
+		return NULL;
+	}
+	if (ret < 0) {
+		fail(ps, ps->lineno, "cannot read: %s", strerror(errno));
+		return NULL;
+	}
+	if (strlen(ps->line.buf) != ps->line.len) {
+		fail(ps, ps->lineno, "line contains a NUL byte");
+		return NULL;
+	}
+	s = ps->line.buf;
+	if (ps->lineno == 1 && !strncmp(s, "\xEF\xBB\xBF", 3))
+		s += 3;
+	s = skip_space(s);
+	if (*s == '[' && section_header(ps, s))
+		return NULL;
+	snprintf(str, (size_t)num, "%s\n", s);
+	return str;
+}
+
+/* Cross-key rules, checked once every key of a profile is known. */
+static int check_profile(struct parser *ps, struct cst_profile *p, const struct seen *seen)
+{
+	const int *line = seen->line;
+	char a[32], b[32];
+
+	if (p->naliases && p->nbranches && line[PK_BRANCHES]) {
+		bool later = line[PK_ALIASES] > line[PK_BRANCHES];
+
+		return fail(ps, later ? line[PK_ALIASES] : line[PK_BRANCHES],
+			    "key '%s': set either branches or aliases, not both",
+			    later ? "aliases" : "branches");
+	}
+	if (p->naliases) {
+		free_list(p->branches, p->nbranches);
+		p->branches = NULL;
+		p->nbranches = 0;
+	} else if (!p->nbranches) {
+		p->branches = xmalloc(sizeof(*p->branches));
+		p->branches[0] = xstrdup(DEFAULT_BRANCH);
+		p->nbranches = 1;
+	}
+	if (p->lifetime == CST_LIFETIME_DURATION && p->renew_before >= p->lifetime_seconds) {
+		format_duration(a, sizeof(a), p->renew_before);
+		format_duration(b, sizeof(b), p->lifetime_seconds);
+		if (line[PK_RENEW_BEFORE])
+			return fail(ps, line[PK_RENEW_BEFORE],
+				    "key 'renew_before': %s must be shorter than lifetime (%s)", a,
+				    b);
+		return fail(ps, line[PK_LIFETIME] ? line[PK_LIFETIME] : p->line,
+			    "key 'lifetime': %s must be longer than renew_before (%s)", b, a);
+	}
+	return 0;
+}
+
+static int parse_file(struct parser *ps)
+{
+	size_t i;
+	int ret;
+
+	ret = ini_parse_stream(reader, ps, handler, ps);
+	if (ret > 0 && (!ps->err || ret < ps->errline)) {
+		/* inih's own complaint: a line that is neither a header nor key = value */
+		ps->err = 0;
+		return fail(ps, ret, "expected '[section]' or 'key = value'");
+	}
+	if (ps->err)
+		return ps->err;
+	if (ret)
+		return fail(ps, ps->lineno, "cannot parse");
+	for (i = 0; i < ps->cfg->nprofiles; i++) {
+		ret = check_profile(ps, &ps->cfg->profiles[i], &ps->profile_seen[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int open_config(struct cst_config *cfg, FILE **fpp, struct cst_error *e)
+{
+	struct stat st;
+	int fd, ret = CST_ERR_CONFIG;
+
+	fd = open(cfg->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return cst_error_errno(e, CST_ERR_CONFIG, "cannot read '%s'", cfg->path);
+	}
+	if (fstat(fd, &st)) {
+		ret = cst_error_errno(e, CST_ERR_CONFIG, "cannot read '%s'", cfg->path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = cst_error_set(e, CST_ERR_CONFIG, "'%s' is not a regular file", cfg->path);
+		goto out;
+	}
+	/* the file picks the hosts that passwords and tokens are sent to */
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		ret = cst_error_set(e, CST_ERR_CONFIG,
+				    "'%s' belongs to another user; refusing to use it", cfg->path);
+		goto out;
+	}
+	if (st.st_mode & S_IWOTH) {
+		ret = cst_error_set(e, CST_ERR_CONFIG,
+				    "'%s' is writable by anyone; run 'chmod o-w %s'", cfg->path,
+				    cfg->path);
+		goto out;
+	}
+	if (st.st_size > MAX_FILE_SIZE) {
+		ret = cst_error_set(e, CST_ERR_CONFIG, "'%s' is larger than %d bytes", cfg->path,
+				    MAX_FILE_SIZE);
+		goto out;
+	}
+	*fpp = fdopen(fd, "r");
+	if (!*fpp) {
+		ret = cst_error_errno(e, CST_ERR_CONFIG, "cannot read '%s'", cfg->path);
+		goto out;
+	}
+	fd = -1;
+	cfg->found = true;
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static int apply_env(struct cst_config *cfg, struct cst_error *e)
+{
+	const char *v;
+
+	v = getenv_nonempty("CSTOKEN_STORE");
+	if (v && cst_store_kind_parse(v, &cfg->store))
+		return cst_error_set(
+		    e, CST_ERR_CONFIG,
+		    "CSTOKEN_STORE: '%s' is not a store; use auto, secret-service or file", v);
+	v = getenv_nonempty("CSTOKEN_STORE_FILE");
+	if (v) {
+		free(cfg->store_file);
+		cfg->store_file = expand_home(v);
+	}
+	return 0;
+}
+
+int cst_config_load(struct cst_config *cfg, const char *path, struct cst_error *e)
+{
+	struct parser ps = {0};
+	const char *env;
+	int ret = CST_ERR_CONFIG;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->store = CST_STORE_AUTO;
+	cfg->timeout = DEFAULT_TIMEOUT;
+	cfg->default_profile = xstrdup(DEFAULT_PROFILE);
+	if (path)
+		cfg->path = expand_home(path);
+	else if ((env = getenv_nonempty("CSTOKEN_CONFIG")))
+		cfg->path = expand_home(env);
+	else
+		cfg->path = xdg_config_path("cstoken/config");
+
+	ret = open_config(cfg, &ps.fp, e);
+	if (ret)
+		goto out;
+	if (ps.fp) {
+		ps.cfg = cfg;
+		ps.e = e;
+		strbuf_init(&ps.line);
+		ret = parse_file(&ps);
+		if (ret)
+			goto out;
+	}
+	ret = apply_env(cfg, e);
+out:
+	if (ps.fp)
+		fclose(ps.fp);
+	strbuf_release(&ps.line);
+	free(ps.profile_seen);
+	if (ret)
+		cst_config_release(cfg);
+	return ret;
+}
+
+void cst_profile_defaults(struct cst_profile *p, const char *name)
+{
+	const char *id = NULL, *host = NULL;
+
+	memset(p, 0, sizeof(*p));
+	cst_region_lookup("na", &id, &host);
+	p->name = xstrdup(name);
+	p->region = xstrdup(id);
+	p->host = xstrdup(host);
+	p->branches = xmalloc(sizeof(*p->branches));
+	p->branches[0] = xstrdup(DEFAULT_BRANCH);
+	p->nbranches = 1;
+	p->lifetime = CST_LIFETIME_DURATION;
+	p->lifetime_seconds = DEFAULT_LIFETIME;
+	p->renew_before = DEFAULT_RENEW_BEFORE;
+	p->name_template = xstrdup(DEFAULT_NAME_TEMPLATE);
+	p->description = xstrdup(DEFAULT_DESCRIPTION);
+	p->mint = true;
+}
+
+void cst_profile_release(struct cst_profile *p)
+{
+	if (!p)
+		return;
+	free(p->name);
+	free(p->region);
+	free(p->host);
+	free(p->ca_file);
+	free(p->api_key);
+	free(p->email);
+	free_list(p->branches, p->nbranches);
+	free_list(p->aliases, p->naliases);
+	free(p->name_template);
+	free(p->description);
+	memset(p, 0, sizeof(*p));
+}
+
+void cst_config_release(struct cst_config *cfg)
+{
+	size_t i;
+
+	if (!cfg)
+		return;
+	for (i = 0; i < cfg->nprofiles; i++)
+		cst_profile_release(&cfg->profiles[i]);
+	free(cfg->profiles);
+	cst_profile_release(&cfg->builtin);
+	free(cfg->path);
+	free(cfg->store_file);
+	free(cfg->default_profile);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+static const char *default_name(const struct cst_config *cfg)
+{
+	return cfg && cfg->default_profile ? cfg->default_profile : DEFAULT_PROFILE;
+}
+
+const char *cst_config_profile_name(const struct cst_config *cfg, const char *name)
+{
+	const char *env;
+
+	if (name)
+		return name;
+	env = getenv_nonempty("CSTOKEN_PROFILE");
+	return env ? env : default_name(cfg);
+}
+
+const struct cst_profile *cst_config_profile(struct cst_config *cfg, const char *name)
+{
+	const char *want = cst_config_profile_name(cfg, name);
+	const char *def = default_name(cfg);
+	size_t i;
+
+	for (i = 0; i < cfg->nprofiles; i++)
+		if (!strcmp(cfg->profiles[i].name, want))
+			return &cfg->profiles[i];
+	if (strcmp(want, def))
+		return NULL;
+	if (!cfg->builtin.name || strcmp(cfg->builtin.name, def)) {
+		cst_profile_release(&cfg->builtin);
+		cst_profile_defaults(&cfg->builtin, def);
+	}
+	return &cfg->builtin;
+}
+
+/* Length of host without a trailing ":443", which git leaves out for https. */
+static size_t host_len(const char *h)
+{
+	size_t n = strlen(h);
+
+	if (n > 4 && !strcmp(h + n - 4, ":443")) {
+		if (h[0] == '[' ? h[n - 5] == ']' : strchr(h, ':') == h + n - 4)
+			return n - 4;
+	}
+	return n;
+}
+
+static bool host_equal(const char *a, const char *b)
+{
+	size_t na = host_len(a), nb = host_len(b);
+
+	return na == nb && !strncasecmp(a, b, na);
+}
+
+const struct cst_profile *cst_config_profile_for(const struct cst_config *cfg, const char *protocol,
+						 const char *host, const char *username)
+{
+	const struct cst_profile *first = NULL, *p;
+	const char *def;
+	size_t i;
+
+	if (!cfg || !protocol || !host || strcmp(protocol, "https"))
+		return NULL;
+	def = cst_config_profile_name(cfg, NULL);
+	for (i = 0; i < cfg->nprofiles; i++) {
+		p = &cfg->profiles[i];
+		if (!p->api_key || !p->host || !host_equal(p->host, host))
+			continue;
+		if (username && strcmp(username, p->api_key))
+			continue;
+		if (!strcmp(p->name, def))
+			return p;
+		if (!first)
+			first = p;
+	}
+	return first;
 }

@@ -48,6 +48,7 @@ struct cst_config {
 	int timeout; /* seconds per HTTP request */
 	struct cst_profile *profiles;
 	size_t nprofiles;
+	struct cst_profile builtin; /* the unconfigured default, see cst_config_profile */
 };
 #define CST_CONFIG_INIT                                                                            \
 	{                                                                                          \
