@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# The file store survives SIGKILL at arbitrary points of a write: after every kill the
+# file parses and holds exactly the last reported generation or the one after it (the
+# write in flight), never a torn file, and leftover temp files never pile up.
+. "$CSTOKEN_SRC/tests/lib/common.sh"
+cst_setup
+
+driver=$CSTOKEN_BIN_DIR/store_file_stress
+[ -x "$driver" ] || fail "build store_file_stress first"
+store=$XDG_DATA_HOME/cstoken/credentials
+
+"$PYTHON" - "$driver" "$store" <<'PY'
+import json, os, random, signal, subprocess, sys
+
+driver, store = sys.argv[1], sys.argv[2]
+SLOTS, PAD, ROUNDS = 64, 1024, 240
+seed = int.from_bytes(os.urandom(4), "little")
+rng = random.Random(seed)
+print(f"seed {seed}")
+tmp_prefix = os.path.basename(store) + ".tmp."
+
+
+def secret(g):
+    return f"gen-{g}-" + "".join(chr(ord("a") + (g + i) % 26) for i in range(PAD))
+
+
+def state_of(g):
+    """The items after generation g: slot s holds the newest generation <= g in it."""
+    want = {}
+    for s in range(SLOTS):
+        last = g - ((g - s) % SLOTS)
+        if last >= 1:
+            want[f"h{s}"] = last
+    return want
+
+
+def check(lo, hi, why):
+    """The store holds exactly the state after generation lo or hi; returns which."""
+    if not os.path.exists(store):
+        if lo == 0:
+            return 0
+        sys.exit(f"FAIL {why}: store vanished")
+    st = os.stat(store)
+    if st.st_mode & 0o777 != 0o600:
+        sys.exit(f"FAIL {why}: mode {oct(st.st_mode)}")
+    with open(store, "rb") as f:
+        data = f.read()
+    try:
+        doc = json.loads(data)
+    except ValueError as e:
+        sys.exit(f"FAIL {why}: torn or corrupt store ({len(data)} bytes): {e}")
+    if doc.get("version") != 1:
+        sys.exit(f"FAIL {why}: version {doc.get('version')}")
+    items = doc["items"]
+    have = {}
+    for it in items:
+        if it["kind"] != "credential" or it["protocol"] != "crash":
+            sys.exit(f"FAIL {why}: unexpected item {it['host']}")
+        g = int(it["uid"])
+        if it["host"] in have:
+            sys.exit(f"FAIL {why}: {it['host']} stored twice")
+        if it["host"] != f"h{g % SLOTS}" or it["secret"] != secret(g):
+            sys.exit(f"FAIL {why}: item {it['host']} does not match generation {g}")
+        have[it["host"]] = g
+    g = max(have.values(), default=0)
+    if g not in (lo, hi):
+        sys.exit(f"FAIL {why}: generation {g} in store, expected {lo} or {hi}")
+    if have != state_of(g):
+        sys.exit(f"FAIL {why}: store is not the state after generation {g}")
+    return g
+
+
+def temps():
+    d = os.path.dirname(store)
+    return [n for n in os.listdir(d) if n.startswith(tmp_prefix)] if os.path.isdir(d) else []
+
+
+last = 0  # the newest generation the driver reported as stored
+awaited = 0  # progress lines waited for: each one a completed write
+in_flight = mid_write = 0
+for r in range(ROUNDS):
+    p = subprocess.Popen([driver, "crash", store], stdout=subprocess.PIPE)
+    mode = r % 4
+    # 0: kill at once (start-up or first write); 1: after the k-th progress line;
+    # 2 and 3: after the k-th line plus a random stretch of work, to land anywhere
+    k = 0 if mode == 0 else rng.randint(1, 6)
+    awaited += k
+    for _ in range(k):
+        line = p.stdout.readline()
+        if not line:
+            sys.exit(f"FAIL round {r}: driver died early with {p.wait()}")
+        last = int(line)
+    if mode >= 2:
+        for _ in range(rng.randint(0, 40000)):
+            pass
+    p.send_signal(signal.SIGKILL)
+    # lines printed before the kill landed are still in the pipe
+    for line in p.stdout.read().split():
+        last = int(line)
+    p.stdout.close()
+    rc = p.wait()
+    if rc not in (-signal.SIGKILL, 0):
+        sys.exit(f"FAIL round {r}: driver exited {rc}")
+    g = check(last, last + 1, f"round {r}")
+    in_flight += g == last + 1
+    left = temps()
+    if len(left) > 1:
+        sys.exit(f"FAIL round {r}: temp files pile up: {left}")
+    mid_write += len(left)
+    if g == last + 1:
+        last = g  # the next run resumes after it
+
+# a clean run after all that removes the leftovers and still writes correctly
+out = subprocess.run([driver, "crash", store, "3"], stdout=subprocess.PIPE, check=True)
+reported = [int(x) for x in out.stdout.split()]
+if reported != [last + 1, last + 2, last + 3]:
+    sys.exit(f"FAIL final run reported {reported}, expected after {last}")
+check(last + 3, last + 3, "final run")
+if temps():
+    sys.exit(f"FAIL stale temp files survived a write: {temps()}")
+if last + 3 < awaited + 3:
+    sys.exit(f"FAIL {last + 3} generations stored, {awaited + 3} were reported")
+print(f"ok: {ROUNDS} kills, {last + 3} generations, {in_flight} after rename, "
+      f"{mid_write} with a temp file left")
+PY
+pass "store survives SIGKILL mid-write"

@@ -1,0 +1,722 @@
+/* The file store against a real file system: round trips, replacement, refusals. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cstoken/store.h"
+#include "cstoken/util.h"
+#include "store_impl.h"
+
+struct fixture {
+	char *top;  /* private temp directory */
+	char *dir;  /* top/store: the store's directory (absent until the first put) */
+	char *path; /* dir/credentials */
+	struct cst_store *st;
+};
+
+static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+static struct cst_store *open_file_store(const char *path)
+{
+	struct cst_store_options opt = {.kind = CST_STORE_FILE, .file = path};
+	struct cst_error e = CST_ERROR_INIT;
+	struct cst_store *st = NULL;
+
+	assert_int_equal(cst_store_open(&st, &opt, &e), 0);
+	return st;
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof(*f));
+	const char *tmp = getenv_nonempty("TMPDIR");
+
+	f->top = xasprintf("%s/cst-store-file.XXXXXX", tmp ? tmp : "/tmp");
+	if (!mkdtemp(f->top))
+		return -1;
+	f->dir = xasprintf("%s/store", f->top);
+	f->path = xasprintf("%s/credentials", f->dir);
+	f->st = open_file_store(f->path);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	cst_store_close(f->st);
+	chmod(f->dir, 0700);
+	nftw(f->top, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(f->top);
+	free(f->dir);
+	free(f->path);
+	free(f);
+	return 0;
+}
+
+static void credential(struct cst_item *it, const char *host, const char *user, const char *secret)
+{
+	cst_item_init(it);
+	it->kind = CST_ITEM_CREDENTIAL;
+	it->protocol = xstrdup("https");
+	it->host = xstrdup(host);
+	it->username = user ? xstrdup(user) : NULL;
+	it->secret = xstrdup(secret);
+}
+
+static void put_ok(struct cst_store *st, const struct cst_item *it, bool want_unchanged)
+{
+	struct cst_error e = CST_ERROR_INIT;
+	bool unchanged = !want_unchanged;
+
+	assert_int_equal(cst_store_put(st, it, &unchanged, &e), 0);
+	assert_true(unchanged == want_unchanged);
+}
+
+static void put_credential(struct cst_store *st, const char *host, const char *user,
+			   const char *secret)
+{
+	struct cst_item it;
+
+	credential(&it, host, user, secret);
+	put_ok(st, &it, false);
+	cst_item_release(&it);
+}
+
+static void write_text(const char *path, const char *text, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	assert_int_equal(fchmod(fd, mode), 0);
+	assert_int_equal(close(fd), 0);
+}
+
+/* The whole content of path (NUL-terminated); *len its length. */
+static char *read_text(const char *path, size_t *len)
+{
+	struct stat sb;
+	char *buf;
+	int fd = open(path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &sb), 0);
+	buf = xmalloc((size_t)sb.st_size + 1);
+	assert_int_equal(read(fd, buf, (size_t)sb.st_size), sb.st_size);
+	buf[sb.st_size] = '\0';
+	close(fd);
+	*len = (size_t)sb.st_size;
+	return buf;
+}
+
+static size_t count_items(struct cst_store *st, const struct cst_item *pattern)
+{
+	struct cst_error e = CST_ERROR_INIT;
+	struct cst_item any = CST_ITEM_INIT, *items = NULL;
+	size_t n = 0;
+
+	assert_int_equal(cst_store_list(st, pattern ? pattern : &any, &items, &n, &e), 0);
+	cst_item_array_free(items, n);
+	return n;
+}
+
+static void test_round_trip_every_field(void **state)
+{
+	struct fixture *f = *state;
+	struct cst_error e = CST_ERROR_INIT;
+	struct cst_item cred, auth, tok, pat, got;
+	struct cst_store *again;
+	struct stat sb;
+
+	credential(&cred, "git.example.com:8443", "al\"ice\\", "pa ss\twörd\x01\x7f");
+	cred.path = xstrdup("org/repo.git");
+	cred.expiry = INT64_MAX; /* past 2^53: must survive JSON */
+	cred.oauth_refresh_token = xstrdup("refresh-\u00e9-token");
+	cred.created = -((int64_t)1 << 60);
+	cst_item_init(&auth);
+	auth.kind = CST_ITEM_AUTHTOKEN;
+	auth.host = xstrdup("eu-api.contentstack.com");
+	auth.email = xstrdup("alice@example.com");
+	auth.secret = xstrdup("blt-authtoken");
+	auth.expiry = 1700000000;
+	cst_item_init(&tok);
+	tok.kind = CST_ITEM_TOKEN;
+	tok.host = xstrdup("api.contentstack.io");
+	tok.profile = xstrdup("default");
+	tok.api_key = xstrdup("blt0123456789abcdef");
+	tok.uid = xstrdup("blt9999");
+	tok.name = xstrdup("cstoken alice@host default");
+	tok.scope_fp = xstrdup("sha256:abcd");
+	tok.expiry = ((int64_t)1 << 53) + 1;
+	tok.secret = xstrdup("cs-management-token");
+	put_ok(f->st, &cred, false);
+	put_ok(f->st, &auth, false);
+	put_ok(f->st, &tok, false);
+
+	assert_int_equal(stat(f->dir, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0700);
+	assert_int_equal(stat(f->path, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0600);
+
+	/* a second store on the same file sees everything */
+	again = open_file_store(f->path);
+	assert_string_equal(cst_store_describe(again), f->path);
+	cst_item_init(&pat);
+	pat.kind = CST_ITEM_CREDENTIAL;
+	pat.host = xstrdup("git.example.com:8443");
+	assert_int_equal(cst_store_get(again, &pat, &got, &e), 0);
+	assert_true(cst_item_identical(&got, &cred));
+	assert_true(got.created == cred.created);
+	cst_item_release(&got);
+	cst_item_release(&pat);
+
+	cst_item_init(&pat);
+	pat.kind = CST_ITEM_AUTHTOKEN;
+	pat.email = xstrdup("alice@example.com");
+	assert_int_equal(cst_store_get(again, &pat, &got, &e), 0);
+	assert_true(cst_item_identical(&got, &auth));
+	assert_true(got.created != 0); /* set by put */
+	cst_item_release(&got);
+	cst_item_release(&pat);
+
+	cst_item_init(&pat);
+	pat.kind = CST_ITEM_TOKEN;
+	pat.profile = xstrdup("default");
+	assert_int_equal(cst_store_get(again, &pat, &got, &e), 0);
+	assert_true(cst_item_identical(&got, &tok));
+	assert_true(got.expiry == ((int64_t)1 << 53) + 1);
+	cst_item_release(&got);
+	cst_item_release(&pat);
+
+	assert_int_equal(count_items(again, NULL), 3);
+	cst_store_close(again);
+	cst_item_release(&cred);
+	cst_item_release(&auth);
+	cst_item_release(&tok);
+}
+
+static void test_default_path_under_xdg_data_home(void **state)
+{
+	struct fixture *f = *state;
+	struct cst_store_options opt = {.kind = CST_STORE_FILE};
+	struct cst_error e = CST_ERROR_INIT;
+	struct cst_store *st = NULL;
+	char *want = xasprintf("%s/cstoken/credentials", f->top);
+	struct stat sb;
+
+	setenv("XDG_DATA_HOME", f->top, 1);
+	assert_int_equal(cst_store_open(&st, &opt, &e), 0);
+	assert_string_equal(cst_store_describe(st), want);
+	put_credential(st, "h", "u", "s");
+	assert_int_equal(stat(want, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0600);
+	cst_store_close(st);
+	free(want);
+}
+
+static void test_identity_replacement(void **state)
+{
+	struct fixture *f = *state;
+	struct cst_error e = CST_ERROR_INIT;
+	struct cst_item it, pat = CST_ITEM_INIT, got;
+
+	put_credential(f->st, "h1", "alice", "one");
+	put_credential(f->st, "h1", "alice", "two");
+	put_credential(f->st, "h1", "bob", "three"); /* another username: another item */
+	assert_int_equal(count_items(f->st, NULL), 2);
+	pat.kind = CST_ITEM_CREDENTIAL;
+	pat.username = xstrdup("alice");
+	assert_int_equal(cst_store_get(f->st, &pat, &got, &e), 0);
+	assert_string_equal(got.secret, "two");
+	cst_item_release(&got);
+	cst_item_release(&pat);
+
+	/* a token's identity is its profile alone */
+	cst_item_init(&it);
+	it.kind = CST_ITEM_TOKEN;
+	it.profile = xstrdup("p");
+	it.api_key = xstrdup("stack-a");
+	it.secret = xstrdup("tok-a");
+	put_ok(f->st, &it, false);
+	set_str(&it.api_key, "stack-b");
+	set_secret(&it.secret, "tok-b");
+	put_ok(f->st, &it, false);
+	cst_item_init(&pat);
+	pat.kind = CST_ITEM_TOKEN;
+	assert_int_equal(count_items(f->st, &pat), 1);
+	assert_int_equal(cst_store_get(f->st, &pat, &got, &e), 0);
+	assert_string_equal(got.api_key, "stack-b");
+	assert_string_equal(got.secret, "tok-b");
+	cst_item_release(&got);
+	cst_item_release(&it);
+
+	/* an authtoken's identity is host + email */
+	cst_item_init(&it);
+	it.kind = CST_ITEM_AUTHTOKEN;
+	it.host = xstrdup("api");
+	it.email = xstrdup("a@x");
+	it.secret = xstrdup("s1");
+	put_ok(f->st, &it, false);
+	set_str(&it.email, "b@x");
+	put_ok(f->st, &it, false);
+	set_secret(&it.secret, "s2");
+	put_ok(f->st, &it, false);
+	pat.kind = CST_ITEM_AUTHTOKEN;
+	assert_int_equal(count_items(f->st, &pat), 2);
+	cst_item_release(&it);
+	cst_item_release(&pat);
+	assert_int_equal(count_items(f->st, NULL), 5);
+}
+
+static void test_unchanged_writes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct cst_item it;
+	struct stat before, after;
+
+	credential(&it, "h", "u", "secret");
+	it.expiry = 1234;
+	put_ok(f->st, &it, false);
+	assert_int_equal(stat(f->path, &before), 0);
+	put_ok(f->st, &it, true);
+	it.created = 42; /* created is not part of what "identical" means */
+	put_ok(f->st, &it, true);
+	assert_int_equal(stat(f->path, &after), 0);
+	assert_true(before.st_ino == after.st_ino);
+	assert_true(before.st_mtim.tv_sec == after.st_mtim.tv_sec &&
+		    before.st_mtim.tv_nsec == after.st_mtim.tv_nsec);
+
+	/* any change is written: a new file replaces the old */
+	it.expiry = 1235;
+	put_ok(f->st, &it, false);
+	assert_int_equal(stat(f->path, &after), 0);
+	assert_true(before.st_ino != after.st_ino);
+	set_secret(&it.secret, "other");
+	put_ok(f->st, &it, false);
+	put_ok(f->st, &it, true);
+	assert_int_equal(count_items(f->st, NULL), 1);
+	cst_item_release(&it);
+}
+
+static void test_erase(void **state)
+{
+	struct fixture *f = *state;
+	struct cst_error e = CST_ERROR_INIT;
+	struct cst_item pat = CST_ITEM_INIT, got;
+	struct stat before, after;
+	size_t removed = 99;
+
+	/* no store yet: nothing removed and nothing created */
+	pat.host = xstrdup("a");
+	assert_int_equal(cst_store_erase(f->st, &pat, &removed, &e), 0);
+	assert_int_equal(removed, 0);
+	assert_int_equal(access(f->dir, F_OK), -1);
+
+	put_credential(f->st, "a", "u1", "s1");
+	put_credential(f->st, "a", "u2", "s2");
+	put_credential(f->st, "b", "u1", "s3");
+	assert_int_equal(cst_store_erase(f->st, &pat, &removed, &e), 0);
+	assert_int_equal(removed, 2);
+	assert_int_equal(count_items(f->st, NULL), 1);
+	assert_int_equal(cst_store_get(f->st, &pat, &got, &e), CST_ERR_NOT_FOUND);
+
+	/* no match: the file is not rewritten */
+	assert_int_equal(stat(f->path, &before), 0);
+	removed = 99;
+	assert_int_equal(cst_store_erase(f->st, &pat, &removed, &e), 0);
+	assert_int_equal(removed, 0);
+	assert_int_equal(stat(f->path, &after), 0);
+	assert_true(before.st_ino == after.st_ino);
+
+	/* the kind is part of the pattern */
+	set_str(&pat.host, "b");
+	pat.kind = CST_ITEM_TOKEN;
+	assert_int_equal(cst_store_erase(f->st, &pat, &removed, &e), 0);
+	assert_int_equal(removed, 0);
+	pat.kind = CST_ITEM_CREDENTIAL;
+	assert_int_equal(cst_store_erase(f->st, &pat, &removed, &e), 0);
+	assert_int_equal(removed, 1);
+	assert_int_equal(count_items(f->st, NULL), 0);
+	cst_item_release(&pat);
+
+	/* an empty pattern is refused */
+	cst_item_init(&pat);
+	put_credential(f->st, "c", "u", "s");
+	assert_int_equal(cst_store_erase(f->st, &pat, &removed, &e), CST_ERR_INVALID);
+	assert_int_equal(count_items(f->st, NULL), 1);
+}
+
+static void test_list_has_no_secrets(void **state)
+{
+	struct fixture *f = *state;
+	struct cst_error e = CST_ERROR_INIT;
+	struct cst_item it, pat = CST_ITEM_INIT, *items = NULL;
+	size_t n = 0, i;
+
+	credential(&it, "h1", "u", "s1");
+	it.oauth_refresh_token = xstrdup("r1");
+	put_ok(f->st, &it, false);
+	cst_item_release(&it);
+	put_credential(f->st, "h2", "u", "s2");
+	put_credential(f->st, "h3", "v", "s3");
+
+	pat.username = xstrdup("u");
+	assert_int_equal(cst_store_list(f->st, &pat, &items, &n, &e), 0);
+	assert_int_equal(n, 2);
+	for (i = 0; i < n; i++) {
+		assert_null(items[i].secret);
+		assert_null(items[i].oauth_refresh_token);
+		assert_string_equal(items[i].username, "u");
+		assert_string_equal(items[i].protocol, "https");
+		assert_true(items[i].created != 0);
+	}
+	assert_string_equal(items[0].host, "h1");
+	assert_string_equal(items[1].host, "h2");
+	cst_item_array_free(items, n);
+	cst_item_release(&pat);
+}
+
+static void test_get_prefers_newest(void **state)
+{
+	struct fixture *f = *state;
+	struct cst_error e = CST_ERROR_INIT;
+	struct cst_item it, pat = CST_ITEM_INIT, got;
+
+	credential(&it, "h", "old", "s-old");
+	it.created = 100;
+	put_ok(f->st, &it, false);
+	cst_item_release(&it);
+	credential(&it, "h", "new", "s-new");
+	it.created = 200;
+	put_ok(f->st, &it, false);
+	cst_item_release(&it);
+	credential(&it, "h", "mid", "s-mid");
+	it.created = 150;
+	put_ok(f->st, &it, false);
+	cst_item_release(&it);
+
+	pat.host = xstrdup("h");
+	assert_int_equal(cst_store_get(f->st, &pat, &got, &e), 0);
+	assert_string_equal(got.secret, "s-new");
+	assert_true(got.created == 200);
+	cst_item_release(&got);
+	set_str(&pat.host, "nothing");
+	assert_int_equal(cst_store_get(f->st, &pat, &got, &e), CST_ERR_NOT_FOUND);
+	assert_null(got.secret);
+	cst_item_release(&pat);
+}
+
+/* get and put both fail with code and a message containing want; the file is untouched. */
+static void assert_refused(struct fixture *f, const char *file, int code, const char *want)
+{
+	struct cst_error e = CST_ERROR_INIT;
+	struct cst_item pat = CST_ITEM_INIT, got, it;
+	char *before = NULL, *after = NULL;
+	size_t blen = 0, alen = 0;
+	bool unchanged = true;
+
+	if (file)
+		before = read_text(file, &blen);
+	pat.host = xstrdup("h");
+	assert_int_equal(cst_store_get(f->st, &pat, &got, &e), code);
+	assert_non_null(strstr(e.msg, want));
+	assert_null(strstr(e.msg, "hunter2"));
+	memset(&e, 0, sizeof(e));
+	credential(&it, "h", "u", "new-secret");
+	assert_int_equal(cst_store_put(f->st, &it, &unchanged, &e), code);
+	assert_false(unchanged);
+	assert_non_null(strstr(e.msg, want));
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(cst_store_erase(f->st, &pat, NULL, &e), code);
+	assert_int_equal(cst_store_list(f->st, &pat, &(struct cst_item *){NULL}, &(size_t){0}, &e),
+			 code);
+	if (file) {
+		after = read_text(file, &alen);
+		assert_int_equal(alen, blen);
+		assert_memory_equal(after, before, blen);
+	}
+	free(before);
+	free(after);
+	cst_item_release(&it);
+	cst_item_release(&pat);
+}
+
+static void test_refuses_symlinked_file(void **state)
+{
+	struct fixture *f = *state;
+	char *real = xasprintf("%s/elsewhere", f->top);
+
+	put_credential(f->st, "h", "u", "hunter2");
+	assert_int_equal(rename(f->path, real), 0);
+	assert_int_equal(symlink(real, f->path), 0);
+	assert_refused(f, real, CST_ERR_INSECURE, f->path);
+	assert_refused(f, real, CST_ERR_INSECURE, "symbolic link");
+	free(real);
+}
+
+static void test_refuses_symlinked_directory(void **state)
+{
+	struct fixture *f = *state;
+	char *real = xasprintf("%s/realdir", f->top);
+	char *file = xasprintf("%s/credentials", real);
+
+	put_credential(f->st, "h", "u", "hunter2");
+	assert_int_equal(rename(f->dir, real), 0);
+	assert_int_equal(symlink(real, f->dir), 0);
+	assert_refused(f, file, CST_ERR_INSECURE, "symbolic link");
+	assert_refused(f, file, CST_ERR_INSECURE, f->dir);
+	assert_int_equal(unlink(f->dir), 0);
+	free(real);
+	free(file);
+}
+
+static void test_refuses_group_readable_file(void **state)
+{
+	struct fixture *f = *state;
+	char *fix = NULL;
+
+	put_credential(f->st, "h", "u", "hunter2");
+	assert_int_equal(chmod(f->path, 0640), 0);
+	fix = xasprintf("chmod 600 '%s'", f->path);
+	assert_refused(f, f->path, CST_ERR_INSECURE, fix);
+	assert_int_equal(chmod(f->path, 0604), 0);
+	assert_refused(f, f->path, CST_ERR_INSECURE, fix);
+	/* the fix works */
+	assert_int_equal(chmod(f->path, 0600), 0);
+	assert_int_equal(count_items(f->st, NULL), 1);
+	free(fix);
+}
+
+static void test_refuses_world_writable_directory(void **state)
+{
+	struct fixture *f = *state;
+	char *fix = NULL;
+
+	put_credential(f->st, "h", "u", "hunter2");
+	assert_int_equal(chmod(f->dir, 0777), 0);
+	fix = xasprintf("chmod 700 '%s'", f->dir);
+	assert_refused(f, f->path, CST_ERR_INSECURE, fix);
+	assert_int_equal(chmod(f->dir, 0720), 0);
+	assert_refused(f, f->path, CST_ERR_INSECURE, fix);
+	/* readable by others is fine for a directory: the file is what is guarded */
+	assert_int_equal(chmod(f->dir, 0755), 0);
+	assert_int_equal(count_items(f->st, NULL), 1);
+	free(fix);
+}
+
+static void test_refuses_corrupt_file(void **state)
+{
+	static const char *const bad[] = {
+	    "{\"version\":1,\"items\":[{\"kind\":\"credential\",\"secret\":\"hunter2\"",
+	    "{\"version\":1,\"items\":[]} trailing",
+	    "[1,2,3]",
+	    "{\"items\":[]}",
+	    "{\"version\":0,\"items\":[]}",
+	    "{\"version\":1.5,\"items\":[]}",
+	    "{\"version\":1}",
+	    "{\"version\":1,\"items\":{}}",
+	    "{\"version\":1,\"items\":[{\"host\":\"h\",\"secret\":\"hunter2\"}]}",
+	    "{\"version\":1,\"items\":[{\"kind\":\"bogus\",\"secret\":\"hunter2\"}]}",
+	    "{\"version\":1,\"items\":[{\"kind\":\"credential\",\"host\":5}]}",
+	    "{\"version\":1,\"items\":[{\"kind\":\"credential\",\"expiry\":1.5}]}",
+	    "{\"version\":1,\"items\":[{\"kind\":\"credential\",\"expiry\":\"12x\"}]}",
+	    "{\"version\":1,\"items\":[{\"kind\":\"credential\",\"expiry\":1e300}]}",
+	    "{\"version\":1,\"items\":[\"hunter2\"]}",
+	    "\x01\x02 hunter2",
+	};
+	struct fixture *f = *state;
+	size_t i;
+
+	put_credential(f->st, "h", "u", "s"); /* creates the directory */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_text(f->path, bad[i], strlen(bad[i]), 0600);
+		assert_refused(f, f->path, CST_ERR_STORE, "corrupt");
+	}
+	/* a NUL byte inside */
+	write_text(f->path, "{\"version\":1,\"items\":[]}\0x", 26, 0600);
+	assert_refused(f, f->path, CST_ERR_STORE, f->path);
+}
+
+static void test_refuses_oversized_file(void **state)
+{
+	struct fixture *f = *state;
+	size_t len = ((size_t)8 << 20) + 1;
+	char *big = xmalloc(len);
+	struct stat sb;
+
+	put_credential(f->st, "h", "u", "s");
+	memset(big, ' ', len);
+	memcpy(big, "{\"version\":1,\"items\":[]}", 24);
+	write_text(f->path, big, len, 0600);
+	assert_refused(f, NULL, CST_ERR_TOO_LARGE, f->path);
+	assert_int_equal(stat(f->path, &sb), 0);
+	assert_true((size_t)sb.st_size == len);
+	/* just under the cap is a store */
+	write_text(f->path, big, len - 1, 0600);
+	assert_int_equal(count_items(f->st, NULL), 0);
+	free(big);
+}
+
+static void test_refuses_to_grow_past_cap(void **state)
+{
+	struct fixture *f = *state;
+	struct cst_error e = CST_ERROR_INIT;
+	size_t len = (size_t)8 << 20, blen, alen;
+	char *before, *after;
+	struct cst_item it;
+
+	put_credential(f->st, "h", "u", "s");
+	before = read_text(f->path, &blen);
+	credential(&it, "big", "u", "");
+	free(it.secret);
+	it.secret = xmalloc(len + 1);
+	memset(it.secret, 'x', len);
+	it.secret[len] = '\0';
+	assert_int_equal(cst_store_put(f->st, &it, NULL, &e), CST_ERR_TOO_LARGE);
+	assert_non_null(strstr(e.msg, "8 MiB"));
+	after = read_text(f->path, &alen);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(after, before, blen);
+	/* a big but fitting item goes in */
+	it.secret[len / 2] = '\0';
+	put_ok(f->st, &it, false);
+	assert_int_equal(count_items(f->st, NULL), 2);
+	cst_item_release(&it);
+	free(before);
+	free(after);
+}
+
+static void test_refuses_foreign_owner(void **state)
+{
+	struct fixture *f = *state;
+
+	if (geteuid() != 0)
+		skip(); /* only root can give a file away */
+	put_credential(f->st, "h", "u", "hunter2");
+	assert_int_equal(chown(f->path, 65534, 65534), 0);
+	assert_refused(f, f->path, CST_ERR_INSECURE, "owned by uid 65534");
+	assert_int_equal(chown(f->path, 0, 0), 0);
+	assert_int_equal(chown(f->dir, 65534, 65534), 0);
+	assert_refused(f, f->path, CST_ERR_INSECURE, "owned by uid 65534");
+	assert_int_equal(chown(f->dir, 0, 0), 0);
+	assert_int_equal(count_items(f->st, NULL), 1);
+}
+
+static void test_newer_version_read_only(void **state)
+{
+	static const char text[] =
+	    "{\"version\":2,\"items\":[{\"kind\":\"credential\",\"host\":\"h\",\"secret\":"
+	    "\"s\",\"future\":{\"x\":1}},{\"kind\":\"passkey\",\"host\":\"h\"}]}";
+	struct fixture *f = *state;
+	struct cst_error e = CST_ERROR_INIT;
+	struct cst_item pat = CST_ITEM_INIT, got, it;
+	char *after;
+	size_t len;
+
+	put_credential(f->st, "x", "u", "s");
+	write_text(f->path, text, sizeof(text) - 1, 0600);
+	pat.host = xstrdup("h");
+	assert_int_equal(cst_store_get(f->st, &pat, &got, &e), 0);
+	assert_string_equal(got.secret, "s");
+	cst_item_release(&got);
+	assert_int_equal(count_items(f->st, NULL), 1);
+	assert_int_equal(cst_store_erase(f->st, &pat, NULL, &e), CST_ERR_STORE);
+	assert_non_null(strstr(e.msg, "newer cstoken"));
+	credential(&it, "h", NULL, "s");
+	assert_int_equal(cst_store_put(f->st, &it, NULL, &e), CST_ERR_STORE);
+	cst_item_release(&it);
+	after = read_text(f->path, &len); /* nothing was written */
+	assert_string_equal(after, text);
+	free(after);
+	cst_item_release(&pat);
+}
+
+static void test_empty_file_is_empty_store(void **state)
+{
+	struct fixture *f = *state;
+
+	put_credential(f->st, "x", "u", "s");
+	write_text(f->path, "", 0, 0600);
+	assert_int_equal(count_items(f->st, NULL), 0);
+	put_credential(f->st, "h", "u", "s");
+	assert_int_equal(count_items(f->st, NULL), 1);
+}
+
+static void test_stale_temp_files_removed(void **state)
+{
+	struct fixture *f = *state;
+	char *stale = xasprintf("%s.tmp.0123456789abcdef", f->path);
+	char *other = xasprintf("%s.tmp.keepme", f->path);
+
+	put_credential(f->st, "x", "u", "s");
+	write_text(stale, "{\"ver", 5, 0600);
+	write_text(other, "mine", 4, 0600);
+	put_credential(f->st, "h", "u", "s");
+	assert_int_equal(access(stale, F_OK), -1);
+	assert_int_equal(access(other, F_OK), 0);
+	assert_int_equal(count_items(f->st, NULL), 2);
+	free(stale);
+	free(other);
+}
+
+static void test_bad_paths(void **state)
+{
+	struct cst_store_options opt = {.kind = CST_STORE_FILE, .file = "/tmp/"};
+	struct cst_error e = CST_ERROR_INIT;
+	struct cst_store *st = NULL;
+
+	(void)state;
+	assert_int_equal(cst_store_open(&st, &opt, &e), CST_ERR_INVALID);
+	assert_null(st);
+	opt.file = "/tmp/..";
+	assert_int_equal(cst_store_open(&st, &opt, &e), CST_ERR_INVALID);
+	opt.file = "";
+	assert_int_equal(cst_store_open(&st, &opt, &e), CST_ERR_INVALID);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_round_trip_every_field, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_default_path_under_xdg_data_home, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_identity_replacement, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unchanged_writes_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_erase, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_list_has_no_secrets, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_get_prefers_newest, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refuses_symlinked_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refuses_symlinked_directory, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refuses_group_readable_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refuses_world_writable_directory, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refuses_corrupt_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refuses_oversized_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refuses_to_grow_past_cap, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refuses_foreign_owner, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_newer_version_read_only, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_empty_file_is_empty_store, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stale_temp_files_removed, setup, teardown),
+	    cmocka_unit_test(test_bad_paths),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
