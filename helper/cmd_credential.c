@@ -1,24 +1,329 @@
-/* Stub: commands get, store, erase. */
+/* The git credential helper: get, store and erase on git's credential protocol.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "cli.h"
+#include "cstoken/credential.h"
+#include "cstoken/mint.h"
+#include "cstoken/util.h"
+
+/*
+ * stdio's own buffers would keep copies of the secrets that pass through stdin
+ * and stdout; these are handed to stdio instead and wiped once the command is
+ * done.
+ */
+static char stdin_buf[4096];
+static char stdout_buf[4096];
+
+static int start(struct cli *cli, const char *cmd, int argc, char **argv, struct credential *c)
+{
+	if (argc > 1)
+		return cli_usage_error(cli, cmd, "unexpected argument '%s'", argv[1]);
+	/* a helper never talks to a terminal; git always pipes the request */
+	if (isatty(STDIN_FILENO))
+		return cli_usage_error(cli, cmd,
+				       "'%s' reads a git credential request from a pipe, not a "
+				       "terminal",
+				       cmd);
+	setvbuf(stdin, stdin_buf, _IOFBF, sizeof(stdin_buf));
+	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
+	return credential_read(c, stdin, &cli->err);
+}
+
+static void finish(void)
+{
+	fflush(stdout);
+	explicit_bzero(stdin_buf, sizeof(stdin_buf));
+	explicit_bzero(stdout_buf, sizeof(stdout_buf));
+}
+
+/* The CST_ITEM_CREDENTIAL pattern of a request: its attributes, borrowed from
+ * c. */
+static struct cst_item request_pattern(const struct credential *c)
+{
+	struct cst_item p = CST_ITEM_INIT;
+
+	p.kind = CST_ITEM_CREDENTIAL;
+	p.protocol = c->protocol;
+	p.host = c->host;
+	p.path = c->path;
+	p.username = c->username;
+	return p;
+}
+
+static int answer(struct cli *cli, const char *username, const char *password, int64_t expiry,
+		  const char *oauth_refresh_token)
+{
+	struct credential out = CREDENTIAL_INIT;
+	int ret;
+
+	set_str(&out.username, username);
+	set_secret(&out.password, password);
+	out.password_expiry_utc = expiry;
+	set_secret(&out.oauth_refresh_token, oauth_refresh_token);
+	ret = credential_write(&out, stdout, &cli->err);
+	credential_release(&out);
+	return ret;
+}
+
+/*
+ * A Contentstack profile's management token. Returns CST_ERR_NOT_FOUND when the
+ * plain lookup should answer instead.
+ */
+static int get_profile_token(struct cli *cli, const struct cst_profile *p)
+{
+	struct cst_item item = CST_ITEM_INIT;
+	int ret;
+
+	ret = cst_token_obtain(&cli->cfg, p, cli->store, p->mint ? CST_TOKEN_MINT : 0, &item, NULL,
+			       &cli->err);
+	if (ret == CST_ERR_NOT_LOGGED_IN) {
+		/* git goes on to its next helper: not an error for git */
+		fprintf(stderr, "cstoken: not logged in to '%s'; run 'cstoken login -p %s'\n",
+			p->host, p->name);
+		ret = 0;
+		goto out;
+	}
+	if (ret)
+		goto out;
+	ret = answer(cli, p->api_key ? p->api_key : item.api_key, item.secret, item.expiry, NULL);
+out:
+	cst_item_release(&item);
+	return ret;
+}
 
 int cmd_get(struct cli *cli, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return cst_error_set(&cli->err, CST_ERR_USAGE, "'get' is not implemented yet");
+	struct credential c = CREDENTIAL_INIT;
+	struct cst_item pattern, item = CST_ITEM_INIT;
+	const struct cst_profile *p;
+	int ret;
+
+	ret = start(cli, "get", argc, argv, &c);
+	if (ret)
+		goto out;
+	/* without protocol and host the pattern would match some unrelated credential */
+	if (!c.protocol || !c.host) {
+		cst_debug("get: no protocol or host in the request; no answer");
+		goto out;
+	}
+	ret = cli_store(cli);
+	if (ret)
+		goto out;
+	p = cst_config_profile_for(&cli->cfg, c.protocol, c.host, c.username);
+	if (p) {
+		cst_debug("get: request is for profile '%s'", p->name);
+		ret = get_profile_token(cli, p);
+		if (ret != CST_ERR_NOT_FOUND)
+			goto out;
+	}
+	pattern = request_pattern(&c);
+	ret = cst_store_get(cli->store, &pattern, &item, &cli->err);
+	if (ret == CST_ERR_NOT_FOUND) {
+		cst_debug("get: no stored credential matches");
+		ret = 0;
+		goto out;
+	}
+	if (ret)
+		goto out;
+	ret = answer(cli, item.username, item.secret, item.expiry, item.oauth_refresh_token);
+out:
+	cst_item_release(&item);
+	credential_release(&c);
+	finish();
+	return ret;
+}
+
+/* Is password the management token stored for profile p? */
+static bool is_profile_token(struct cli *cli, const struct cst_profile *p, const char *password)
+{
+	struct cst_item pattern = CST_ITEM_INIT, item = CST_ITEM_INIT;
+	bool same = false;
+
+	pattern.kind = CST_ITEM_TOKEN;
+	pattern.profile = p->name;
+	if (cst_store_get(cli->store, &pattern, &item, NULL) == 0)
+		same = secret_equal(item.secret, password);
+	cst_item_release(&item);
+	return same;
 }
 
 int cmd_store(struct cli *cli, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return cst_error_set(&cli->err, CST_ERR_USAGE, "'store' is not implemented yet");
+	struct credential c = CREDENTIAL_INIT;
+	struct cst_item item = CST_ITEM_INIT;
+	const struct cst_profile *p;
+	bool unchanged = false;
+	int ret;
+
+	ret = start(cli, "store", argc, argv, &c);
+	if (ret)
+		goto out;
+	/* like git's own helpers: an incomplete credential is silently not stored */
+	if (!c.protocol || !c.host || !c.password) {
+		cst_debug("store: need protocol, host and password; nothing stored");
+		ret = 0;
+		goto out;
+	}
+	ret = cli_store(cli);
+	if (ret)
+		goto out;
+	p = cst_config_profile_for(&cli->cfg, c.protocol, c.host, c.username);
+	if (p && is_profile_token(cli, p, c.password)) {
+		cst_debug("store: the management token of profile '%s' is already stored", p->name);
+		ret = 0;
+		goto out;
+	}
+	item.kind = CST_ITEM_CREDENTIAL;
+	item.protocol = xstrdup(c.protocol);
+	item.host = xstrdup(c.host);
+	item.path = c.path ? xstrdup(c.path) : NULL;
+	item.username = c.username ? xstrdup(c.username) : NULL;
+	item.expiry = c.password_expiry_utc;
+	item.secret = xstrdup(c.password);
+	item.oauth_refresh_token = c.oauth_refresh_token ? xstrdup(c.oauth_refresh_token) : NULL;
+	ret = cst_store_put(cli->store, &item, &unchanged, &cli->err);
+	if (!ret)
+		cst_debug("store: %s", unchanged ? "unchanged, nothing written" : "stored");
+out:
+	cst_item_release(&item);
+	credential_release(&c);
+	finish();
+	return ret;
+}
+
+static bool same_credential(const struct cst_item *a, const struct cst_item *b)
+{
+	return str_equal(a->protocol, b->protocol) && str_equal(a->host, b->host) &&
+	       str_equal(a->path, b->path) && str_equal(a->username, b->username);
+}
+
+/* The identity of a stored credential as a pattern (borrowed from it). */
+static struct cst_item identity_pattern(const struct cst_item *it)
+{
+	struct cst_item p = CST_ITEM_INIT;
+
+	p.kind = CST_ITEM_CREDENTIAL;
+	p.protocol = it->protocol;
+	p.host = it->host;
+	p.path = it->path;
+	p.username = it->username;
+	return p;
+}
+
+/*
+ * Erases the items matching the request whose password is the given one (git
+ * rejects a password it was refused; another stored for the same host may still
+ * be good). Patterns treat absent attributes as wildcards, so an item is erased
+ * only when everything its identity pattern would take carries that password
+ * too; an item whose secret cannot be read alone is left in place.
+ */
+static int erase_with_password(struct cli *cli, const struct cst_item *request,
+			       const char *password, size_t *removed)
+{
+	struct cst_item *items = NULL, got = CST_ITEM_INIT, pattern;
+	bool *known = NULL, *gone = NULL;
+	size_t n = 0, i, j, count;
+	int ret;
+
+	*removed = 0;
+	ret = cst_store_list(cli->store, request, &items, &n, &cli->err);
+	if (ret)
+		goto out;
+	known = xcalloc(n, sizeof(*known));
+	gone = xcalloc(n, sizeof(*gone));
+	for (i = 0; i < n; i++) {
+		pattern = identity_pattern(&items[i]);
+		ret = cst_store_get(cli->store, &pattern, &got, &cli->err);
+		if (ret == CST_ERR_NOT_FOUND)
+			continue;
+		if (ret)
+			goto out;
+		/* the password is known only when the get found this very item */
+		known[i] = same_credential(&got, &items[i]) && secret_equal(got.secret, password);
+		cst_item_release(&got);
+	}
+	for (i = 0; i < n; i++) {
+		bool ok = known[i] && !gone[i];
+
+		pattern = identity_pattern(&items[i]);
+		for (j = 0; ok && j < n; j++)
+			if (cst_item_match(&pattern, &items[j]) && !known[j])
+				ok = false;
+		if (!ok)
+			continue;
+		ret = cst_store_erase(cli->store, &pattern, &count, &cli->err);
+		if (ret)
+			goto out;
+		*removed += count;
+		for (j = 0; j < n; j++)
+			if (cst_item_match(&pattern, &items[j]))
+				gone[j] = true;
+	}
+	ret = 0;
+out:
+	cst_item_release(&got);
+	free(known);
+	free(gone);
+	cst_item_array_free(items, n);
+	return ret;
+}
+
+/* For a profile host: forget the management token git was refused. Never
+ * revokes. */
+static int erase_profile_token(struct cli *cli, const struct cst_profile *p, const char *password)
+{
+	struct cst_item pattern = CST_ITEM_INIT;
+	size_t count = 0;
+	int ret;
+
+	if (!password || !is_profile_token(cli, p, password))
+		return 0;
+	pattern.kind = CST_ITEM_TOKEN;
+	pattern.profile = p->name;
+	ret = cst_store_erase(cli->store, &pattern, &count, &cli->err);
+	if (!ret)
+		cst_debug("erase: forgot the management token of profile '%s'", p->name);
+	return ret;
 }
 
 int cmd_erase(struct cli *cli, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return cst_error_set(&cli->err, CST_ERR_USAGE, "'erase' is not implemented yet");
-}
+	struct credential c = CREDENTIAL_INIT;
+	struct cst_item pattern;
+	const struct cst_profile *p;
+	size_t removed = 0;
+	int ret;
 
+	ret = start(cli, "erase", argc, argv, &c);
+	if (ret)
+		goto out;
+	if (!c.protocol || !c.host) {
+		ret = cst_error_set(&cli->err, CST_ERR_INVALID,
+				    "'erase' needs at least protocol and host; nothing was erased");
+		goto out;
+	}
+	ret = cli_store(cli);
+	if (ret)
+		goto out;
+	p = cst_config_profile_for(&cli->cfg, c.protocol, c.host, c.username);
+	if (p) {
+		ret = erase_profile_token(cli, p, c.password);
+		if (ret)
+			goto out;
+	}
+	pattern = request_pattern(&c);
+	if (c.password)
+		ret = erase_with_password(cli, &pattern, c.password, &removed);
+	else
+		ret = cst_store_erase(cli->store, &pattern, &removed, &cli->err);
+	if (!ret)
+		cst_debug("erase: %zu item(s) removed", removed);
+out:
+	credential_release(&c);
+	finish();
+	return ret;
+}
