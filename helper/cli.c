@@ -38,9 +38,10 @@ static const struct command commands[] = {
      "usage: cstoken logout [-p PROFILE]\n"
      "Ends the Contentstack session and forgets its authtoken.\n"},
     {"token", cmd_token,
-     "usage: cstoken token [-p PROFILE] [--no-mint]\n"
+     "usage: cstoken token [-p PROFILE] [--no-mint] [--porcelain]\n"
      "Prints the profile's management token, minting one if needed.\n"
-     "  --no-mint          never mint; fail when nothing usable is stored\n"},
+     "  --no-mint          never mint; fail when nothing usable is stored\n"
+     "  --porcelain        print api_key=, token=, uid=, expiry=, minted= lines\n"},
     {"exec", cmd_exec,
      "usage: cstoken exec [-p PROFILE] -- COMMAND [ARG...]\n"
      "Runs COMMAND with CONTENTSTACK_MANAGEMENT_TOKEN, CONTENTSTACK_API_KEY,\n"

@@ -1,0 +1,27 @@
+/* The per-profile minting lock: one process mints, the others wait and read the store. */
+#ifndef CSTOKEN_LOCK_H
+#define CSTOKEN_LOCK_H
+
+#include "cstoken/config.h"
+#include "cstoken/error.h"
+
+/*
+ * The directory minting locks live in: $XDG_RUNTIME_DIR/cstoken when the
+ * runtime dir is set, else the directory of the configured store file, else
+ * $XDG_DATA_HOME/cstoken. Caller frees.
+ */
+char *cst_lock_dir(const struct cst_config *cfg);
+
+/*
+ * Takes an exclusive flock on DIR/mint-NAME.lock, creating DIR (0700) and the
+ * file (0600, never through a symlink) as needed, waiting at most wait_seconds.
+ * On success *fd holds the lock (release with cst_lock_release); on failure *fd
+ * is -1 and CST_ERR_TIMEOUT, CST_ERR_INSECURE or CST_ERR_SYSTEM is returned.
+ */
+int cst_lock_acquire(const char *dir, const char *name, int wait_seconds, int *fd,
+		     struct cst_error *e);
+
+/* Releases a lock from cst_lock_acquire; -1 is ignored. */
+void cst_lock_release(int fd);
+
+#endif
