@@ -1,9 +1,172 @@
-/* Stub: replaced by the libcurl client. */
+/*
+ * Contentstack's Content Management API over libcurl: one request path with the
+ * retry policy, error bodies turned into one-line messages, and the calls cstoken makes.
+ */
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "cstoken/cma.h"
 #include "cstoken/util.h"
+
+#ifndef CSTOKEN_VERSION
+#define CSTOKEN_VERSION "0.0.0"
+#endif
+
+#define CMA_USER_AGENT "cstoken/" CSTOKEN_VERSION
+#define CMA_DEFAULT_TIMEOUT 10
+#define CMA_MAX_CONNECT_TIMEOUT 10
+/* Longest single wait a Retry-After may ask for, and the most one call waits in all. */
+#define CMA_MAX_RETRY_AFTER_MS 30000
+#define CMA_MAX_TOTAL_WAIT_MS 60000
+#define CMA_BACKOFF_MS 500
+/* Bytes of a server-supplied text quoted in a message. */
+#define CMA_MAX_QUOTE 160
+#define CMA_MAX_LOCATION 2048
+
+/* Which credential a request carries: decides what a 401 means to the user. */
+enum cma_cred {
+	CRED_PASSWORD,
+	CRED_AUTHTOKEN,
+	CRED_TOKEN,
+};
+
+struct cma_request {
+	const char *method;	   /* GET, POST, PUT, DELETE */
+	const char *path;	   /* "/v3/...", query included; never holds a secret */
+	const char *api_key;	   /* NULL: no api_key header */
+	const char *authtoken;	   /* secret; NULL: no header */
+	const char *authorization; /* secret; NULL: no header */
+	const char *body;	   /* JSON, may hold a secret; NULL: none */
+	enum cma_cred cred;
+	/* A repeat could act twice (token creation): only 429 and refused connects retry. */
+	bool unsafe;
+};
+
+struct cma_response {
+	long status;
+	struct strbuf body; /* wiped: it may hold an authtoken or a token */
+	bool too_large;
+	int64_t retry_after_ms; /* -1 when absent */
+	char *location;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+enum transport {
+	T_OK,
+	T_TIMEOUT,
+	T_CONNECT, /* the request never left: safe to repeat */
+	T_RESET,
+	T_TLS,
+	T_CA_FILE,
+	T_TOO_LARGE,
+	T_OTHER,
+};
+
+static void json_oom(void)
+{
+	fputs("cstoken: out of memory\n", stderr);
+	abort();
+}
+
+static cJSON *jcheck(cJSON *j)
+{
+	if (!j)
+		json_oom();
+	return j;
+}
+
+/* Wipes every string of a tree before freeing it: cJSON cannot do it itself. */
+static void json_wipe(cJSON *j)
+{
+	for (; j; j = j->next) {
+		if (j->valuestring)
+			explicit_bzero(j->valuestring, strlen(j->valuestring));
+		json_wipe(j->child);
+	}
+}
+
+static void json_free(cJSON *j)
+{
+	if (!j)
+		return;
+	json_wipe(j);
+	cJSON_Delete(j);
+}
+
+static const char *json_str(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/*
+ * Prints j into a buffer sized up front: cJSON's own printer grows its buffer with
+ * realloc, which would leave copies of a secret behind. Caller frees with free_secret.
+ */
+static char *json_print_secret(cJSON *j, size_t secret_bytes)
+{
+	size_t len = 6 * secret_bytes + 4096;
+	char *buf = xmalloc(len);
+
+	if (len > INT32_MAX || !cJSON_PrintPreallocated(j, buf, (int)len, false)) {
+		freezero(buf, len);
+		return NULL;
+	}
+	return buf;
+}
+
+/* Copies server-supplied text for a message: printable ASCII only, capped. */
+static void quote_text(char *out, size_t outsz, const char *in)
+{
+	size_t i = 0;
+
+	if (!outsz)
+		return;
+	for (; in && *in && i + 1 < outsz; in++) {
+		unsigned char ch = (unsigned char)*in;
+
+		out[i++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+		if (i >= CMA_MAX_QUOTE) {
+			if (i + 4 < outsz) {
+				memcpy(out + i, "...", 3);
+				i += 3;
+			}
+			break;
+		}
+	}
+	out[i] = '\0';
+}
+
+static int64_t random_below(int64_t n)
+{
+	uint64_t r = 0;
+
+	if (n <= 0)
+		return 0;
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		r = (uint64_t)time(NULL) ^ (uint64_t)clock();
+	return (int64_t)(r % (uint64_t)n);
+}
+
+static void sleep_ms(int64_t ms)
+{
+	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
 
 void cma_client_init(struct cma_client *c, const char *host, const char *ca_file, int timeout)
 {
@@ -15,7 +178,992 @@ void cma_client_init(struct cma_client *c, const char *host, const char *ca_file
 
 void cma_client_release(struct cma_client *c)
 {
+	if (c->curl) {
+		curl_easy_cleanup(c->curl);
+		curl_global_cleanup(); /* libcurl counts its initialisations */
+	}
 	free(c->host);
 	free(c->ca_file);
 	memset(c, 0, sizeof(*c));
+}
+
+/* The first request pays for libcurl and TLS; a stored hit never gets here. */
+static int client_open(struct cma_client *c, struct cst_error *e)
+{
+	FILE *fp;
+
+	if (c->curl)
+		return 0;
+	if (!c->host || !*c->host)
+		return cst_error_set(e, CST_ERR_CONFIG,
+				     "no Contentstack host: set region or host in the profile");
+	/* host[:port] only: nothing that could turn the URL into another one */
+	if (c->host[strspn(c->host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				    "0123456789.-:[]")])
+		return cst_error_set(e, CST_ERR_CONFIG,
+				     "host '%s' is not a host name with an optional port; fix host "
+				     "in the profile",
+				     c->host);
+	if (c->ca_file) {
+		fp = fopen(c->ca_file, "re");
+		if (!fp)
+			return cst_error_errno(
+			    e, CST_ERR_CONFIG,
+			    "cannot read ca_file '%s' (fix ca_file in the profile)", c->ca_file);
+		fclose(fp);
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT))
+		return cst_error_set(e, CST_ERR_SYSTEM, "cannot initialise libcurl");
+	c->curl = curl_easy_init();
+	if (!c->curl) {
+		curl_global_cleanup();
+		return cst_error_set(e, CST_ERR_NOMEM, "cannot create a libcurl handle");
+	}
+	return 0;
+}
+
+/* ca_file adds trust: the system store curl loaded stays, its certificates join it. */
+static CURLcode add_ca_file(CURL *curl, void *sslctx, void *userp)
+{
+	const char *path = userp;
+	X509_STORE *store = SSL_CTX_get_cert_store(sslctx);
+	BIO *bio = BIO_new_file(path, "r");
+	X509 *x;
+	int n = 0;
+
+	(void)curl;
+	if (!bio || !store) {
+		BIO_free(bio);
+		return CURLE_SSL_CACERT_BADFILE;
+	}
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
+		/* a certificate already in the store counts as added */
+		if (X509_STORE_add_cert(store, x) == 1)
+			n++;
+		X509_free(x);
+	}
+	ERR_clear_error(); /* the read loop ends on a "no start line" error */
+	BIO_free(bio);
+	return n ? CURLE_OK : CURLE_SSL_CACERT_BADFILE;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct cma_response *rs = userp;
+	size_t n = size * nmemb;
+
+	if (n > CMA_MAX_RESPONSE - rs->body.len) {
+		rs->too_large = true;
+		return 0; /* aborts the transfer */
+	}
+	strbuf_add(&rs->body, data, n);
+	return n;
+}
+
+/* The value of header "name: value" in a raw header line, trimmed; NULL if another. */
+static const char *header_value(const char *line, size_t n, const char *name, size_t *vlen)
+{
+	size_t nl = strlen(name), end;
+	const char *v;
+
+	if (n <= nl || strncasecmp(line, name, nl) || line[nl] != ':')
+		return NULL;
+	v = line + nl + 1;
+	end = n - nl - 1;
+	while (end && (*v == ' ' || *v == '\t')) {
+		v++;
+		end--;
+	}
+	while (end && (v[end - 1] == '\r' || v[end - 1] == '\n' || v[end - 1] == ' '))
+		end--;
+	*vlen = end;
+	return v;
+}
+
+/* Retry-After: delay-seconds or an HTTP-date. -1 when unusable. */
+static int64_t parse_retry_after(const char *v, size_t n)
+{
+	char buf[64];
+	int64_t secs;
+	time_t when;
+
+	if (!n || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+	if (!parse_int64(buf, 0, 86400, &secs))
+		return secs * 1000;
+	when = curl_getdate(buf, NULL);
+	if (when == -1)
+		return -1;
+	when -= time(NULL);
+	return when > 0 ? (int64_t)when * 1000 : 0;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct cma_response *rs = userp;
+	size_t n = size * nmemb, vlen;
+	const char *v;
+
+	if (n >= 5 && !strncmp(data, "HTTP/", 5)) {
+		/* a new response (after 100 Continue): forget the previous one's headers */
+		rs->retry_after_ms = -1;
+		free(rs->location);
+		rs->location = NULL;
+	} else if ((v = header_value(data, n, "retry-after", &vlen))) {
+		rs->retry_after_ms = parse_retry_after(v, vlen);
+	} else if ((v = header_value(data, n, "location", &vlen))) {
+		free(rs->location);
+		rs->location = xstrndup(v, vlen < CMA_MAX_LOCATION ? vlen : CMA_MAX_LOCATION);
+	}
+	return n;
+}
+
+static void response_reset(struct cma_response *rs)
+{
+	rs->status = 0;
+	strbuf_reset(&rs->body);
+	rs->too_large = false;
+	rs->retry_after_ms = -1;
+	free(rs->location);
+	rs->location = NULL;
+	rs->errbuf[0] = '\0';
+}
+
+static void response_release(struct cma_response *rs)
+{
+	response_reset(rs);
+	strbuf_release(&rs->body);
+}
+
+static void headers_free(struct curl_slist *l)
+{
+	struct curl_slist *p;
+
+	for (p = l; p; p = p->next)
+		explicit_bzero(p->data, strlen(p->data));
+	curl_slist_free_all(l);
+}
+
+/* Appends "name: value"; the temporary copy is wiped (value may be a secret). */
+static int header_add(struct curl_slist **l, const char *name, const char *value)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct curl_slist *n;
+
+	strbuf_addf(&sb, "%s: %s", name, value);
+	n = curl_slist_append(*l, sb.buf);
+	strbuf_release(&sb);
+	if (!n)
+		return CST_ERR_NOMEM;
+	*l = n;
+	return 0;
+}
+
+static int build_headers(const struct cma_request *rq, struct curl_slist **out, struct cst_error *e)
+{
+	struct curl_slist *l = NULL;
+	int ret = CST_ERR_NOMEM;
+
+	*out = NULL;
+	if (header_add(&l, "Accept", "application/json"))
+		goto out;
+	/* no 100-continue round trip: the bodies are small */
+	l = curl_slist_append(l, "Expect:");
+	if (!l)
+		goto out;
+	if (rq->body && header_add(&l, "Content-Type", "application/json"))
+		goto out;
+	if (rq->api_key && header_add(&l, "api_key", rq->api_key))
+		goto out;
+	if (rq->authtoken && header_add(&l, "authtoken", rq->authtoken))
+		goto out;
+	if (rq->authorization && header_add(&l, "authorization", rq->authorization))
+		goto out;
+	*out = l;
+	l = NULL;
+	ret = 0;
+out:
+	headers_free(l);
+	if (ret)
+		cst_error_set(e, ret, "out of memory building a request");
+	return ret;
+}
+
+static CURLcode perform(struct cma_client *c, const struct cma_request *rq, const char *url,
+			struct curl_slist *headers, struct cma_response *rs)
+{
+	CURL *curl = c->curl;
+	long timeout = c->timeout > 0 ? c->timeout : CMA_DEFAULT_TIMEOUT;
+	CURLcode cc;
+
+	/* keeps the connection and TLS session caches, drops every option */
+	curl_easy_reset(curl);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (c->ca_file) {
+		curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, add_ca_file);
+		curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, c->ca_file);
+	}
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT,
+			 timeout < CMA_MAX_CONNECT_TIMEOUT ? timeout
+							   : (long)CMA_MAX_CONNECT_TIMEOUT);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, CMA_USER_AGENT);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)CMA_MAX_RESPONSE);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, rs);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, rs);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, rs->errbuf);
+	if (rq->body) {
+		/* not COPYPOSTFIELDS: that copy could not be wiped */
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, rq->body);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(rq->body));
+	}
+	/*
+	 * libcurl silently re-sends a request whose reused connection died unanswered:
+	 * a request that must not run twice gets a connection of its own.
+	 */
+	if (rq->unsafe)
+		curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
+	if (strcmp(rq->method, rq->body ? "POST" : "GET"))
+		curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, rq->method);
+	cc = curl_easy_perform(curl);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &rs->status);
+	/* the error buffer and the caller's strings must not outlive this call */
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, NULL);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, NULL);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
+	return cc;
+}
+
+static enum transport transport_kind(CURLcode cc, const struct cma_response *rs)
+{
+	switch (cc) {
+	case CURLE_OK:
+		return T_OK;
+	case CURLE_OPERATION_TIMEDOUT:
+		return T_TIMEOUT;
+	case CURLE_COULDNT_CONNECT:
+		return T_CONNECT;
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return T_RESET;
+	case CURLE_SSL_CACERT_BADFILE:
+		return T_CA_FILE;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_USE_SSL_FAILED:
+		return T_TLS;
+	case CURLE_WRITE_ERROR:
+	case CURLE_FILESIZE_EXCEEDED:
+		return rs->too_large || cc == CURLE_FILESIZE_EXCEEDED ? T_TOO_LARGE : T_OTHER;
+	default:
+		return T_OTHER;
+	}
+}
+
+static bool server_trouble(long status)
+{
+	return status == 500 || status == 502 || status == 503 || status == 504;
+}
+
+/* Milliseconds to wait before the next attempt, or -1 when this outcome is final. */
+static int64_t retry_wait(const struct cma_request *rq, const struct cma_response *rs, CURLcode cc,
+			  int attempt)
+{
+	enum transport t = transport_kind(cc, rs);
+	int64_t base = (int64_t)CMA_BACKOFF_MS << (attempt - 1 < 6 ? attempt - 1 : 6);
+	bool again;
+
+	if (t == T_OK && rs->status == 429 && rs->retry_after_ms >= 0)
+		return rs->retry_after_ms < CMA_MAX_RETRY_AFTER_MS ? rs->retry_after_ms
+								   : CMA_MAX_RETRY_AFTER_MS;
+	if (t == T_OK)
+		again = rs->status == 429 || (!rq->unsafe && server_trouble(rs->status));
+	else
+		again = t == T_CONNECT || (!rq->unsafe && (t == T_TIMEOUT || t == T_RESET));
+	if (!again)
+		return -1;
+	/* exponential backoff with jitter: [base/2, base) */
+	return base / 2 + random_below(base / 2);
+}
+
+static void debug_attempt(const struct cma_request *rq, const struct cma_response *rs, CURLcode cc,
+			  int attempt, int max, int64_t wait)
+{
+	char what[64];
+
+	if (cst_verbose <= 0)
+		return;
+	if (cc == CURLE_OK)
+		snprintf(what, sizeof(what), "HTTP %ld", rs->status);
+	else
+		snprintf(what, sizeof(what), "%s", curl_easy_strerror(cc));
+	if (wait >= 0)
+		cst_debug("%s %s: %s (attempt %d of %d); retrying in %.1f s", rq->method, rq->path,
+			  what, attempt, max, (double)wait / 1000.0);
+	else
+		cst_debug("%s %s: %s (attempt %d of %d)", rq->method, rq->path, what, attempt, max);
+}
+
+static const char *maybe_created(const struct cma_request *rq)
+{
+	return rq->unsafe ? "; the token may have been created anyway: check "
+			    "'cstoken list --remote' before trying again"
+			  : "";
+}
+
+static int transport_error(const struct cma_client *c, const struct cma_request *rq,
+			   const struct cma_response *rs, CURLcode cc, int attempts,
+			   struct cst_error *e)
+{
+	char why[CMA_MAX_QUOTE + 8], tries[40] = "";
+	long timeout = c->timeout > 0 ? c->timeout : CMA_DEFAULT_TIMEOUT;
+
+	quote_text(why, sizeof(why), rs->errbuf[0] ? rs->errbuf : curl_easy_strerror(cc));
+	if (attempts > 1)
+		snprintf(tries, sizeof(tries), " (%d attempts)", attempts);
+	switch (transport_kind(cc, rs)) {
+	case T_TIMEOUT:
+		return cst_error_set(e, CST_ERR_TIMEOUT,
+				     "'%s' did not answer %s %s within %ld s%s%s; try again later "
+				     "or raise timeout in the config",
+				     c->host, rq->method, rq->path, timeout, tries,
+				     maybe_created(rq));
+	case T_CONNECT:
+		return cst_error_set(e, CST_ERR_NETWORK,
+				     "cannot connect to '%s'%s: %s; check the network and the "
+				     "profile's host or region",
+				     c->host, tries, why);
+	case T_RESET:
+		return cst_error_set(e, CST_ERR_NETWORK,
+				     "connection to '%s' failed during %s %s%s: %s%s; check the "
+				     "network and try again",
+				     c->host, rq->method, rq->path, tries, why, maybe_created(rq));
+	case T_TLS:
+		return cst_error_set(e, CST_ERR_TLS,
+				     "cannot verify the TLS certificate of '%s' (%s); set ca_file "
+				     "in the profile if a proxy or test server signs it",
+				     c->host, why);
+	case T_CA_FILE:
+		return cst_error_set(e, CST_ERR_TLS,
+				     "cannot load trusted certificates for '%s' (ca_file '%s'): "
+				     "%s; fix ca_file in the profile",
+				     c->host, c->ca_file ? c->ca_file : "none", why);
+	case T_TOO_LARGE:
+		return cst_error_set(e, CST_ERR_TOO_LARGE,
+				     "'%s' sent more than %d MiB for %s %s; check the profile's "
+				     "host",
+				     c->host, CMA_MAX_RESPONSE / (1024 * 1024), rq->method,
+				     rq->path);
+	case T_OK:
+	case T_OTHER:
+		break;
+	}
+	return cst_error_set(e, CST_ERR_NETWORK, "request %s %s to '%s' failed%s: %s", rq->method,
+			     rq->path, c->host, tries, why);
+}
+
+static int redirect_error(struct cma_client *c, const struct cma_request *rq,
+			  const struct cma_response *rs, struct cst_error *e)
+{
+	char where[CMA_MAX_QUOTE + 8] = "an unnamed place";
+	char *target = NULL, *host = NULL;
+	CURLU *u;
+
+	curl_easy_getinfo(c->curl, CURLINFO_REDIRECT_URL, &target);
+	u = curl_url();
+	if (u && (target || rs->location) &&
+	    !curl_url_set(u, CURLUPART_URL, target ? target : rs->location,
+			  CURLU_NON_SUPPORT_SCHEME) &&
+	    !curl_url_get(u, CURLUPART_HOST, &host, 0))
+		quote_text(where, sizeof(where), host);
+	else if (rs->location)
+		quote_text(where, sizeof(where), rs->location);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return cst_error_set(e, CST_ERR_HTTP,
+			     "'%s' redirected %s %s to '%s' (HTTP %ld); cstoken never follows "
+			     "redirects, so no credentials went there: check host and region in "
+			     "the profile",
+			     c->host, rq->method, rq->path, where, rs->status);
+}
+
+/* ": server message (field: detail)" from a Contentstack error body, or "". */
+static void error_detail(const cJSON *j, char *out, size_t outsz)
+{
+	char msg[CMA_MAX_QUOTE + 8] = "", key[64] = "", val[CMA_MAX_QUOTE + 8] = "";
+	const cJSON *errors = cJSON_GetObjectItemCaseSensitive(j, "errors"), *first, *item;
+	size_t n;
+
+	quote_text(msg, sizeof(msg), json_str(j, "error_message"));
+	/* the message goes mid-sentence: no full stop of its own */
+	for (n = strlen(msg); n && (msg[n - 1] == '.' || msg[n - 1] == ' '); n--)
+		msg[n - 1] = '\0';
+	first = cJSON_IsObject(errors) ? errors->child : NULL;
+	item = cJSON_IsArray(first) ? first->child : first;
+	if (first && first->string && cJSON_IsString(item)) {
+		quote_text(key, sizeof(key), first->string);
+		quote_text(val, sizeof(val), item->valuestring);
+	}
+	if (msg[0] && key[0])
+		snprintf(out, outsz, ": %s (%s: %s)", msg, key, val);
+	else if (msg[0])
+		snprintf(out, outsz, ": %s", msg);
+	else if (key[0])
+		snprintf(out, outsz, ": %s: %s", key, val);
+	else
+		out[0] = '\0';
+}
+
+static int api_error(const struct cma_client *c, const struct cma_request *rq,
+		     const struct cma_response *rs, int attempts, struct cst_error *e)
+{
+	cJSON *j = rs->body.len ? cJSON_ParseWithLength(rs->body.buf, rs->body.len) : NULL;
+	const cJSON *code_item = cJSON_GetObjectItemCaseSensitive(j, "error_code");
+	long code = cJSON_IsNumber(code_item) ? (long)code_item->valuedouble : -1;
+	long status = rs->status;
+	char detail[2 * CMA_MAX_QUOTE + 96], tries[40] = "";
+	int ret;
+
+	error_detail(j, detail, sizeof(detail));
+	json_free(j);
+	if (attempts > 1)
+		snprintf(tries, sizeof(tries), " after %d attempts", attempts);
+
+	if (code == 294)
+		ret = cst_error_set(e, CST_ERR_TFA_REQUIRED,
+				    "'%s' wants a two-factor code for this account%s; give "
+				    "--tfa-token or set CONTENTSTACK_MFA_SECRET",
+				    c->host, detail);
+	else if (code == 109)
+		ret = cst_error_set(e, CST_ERR_API,
+				    "stack '%s' not found on %s: check api_key and region",
+				    rq->api_key ? rq->api_key : "", c->host);
+	else if (code == 900)
+		ret = cst_error_set(e, CST_ERR_API,
+				    "unknown branch or alias on '%s'%s; check branches or aliases "
+				    "in the profile",
+				    c->host, detail);
+	else if (status == 429)
+		ret = cst_error_set(e, CST_ERR_RATE_LIMITED,
+				    "'%s' is rate limiting requests (HTTP 429%s)%s; try again in a "
+				    "minute",
+				    c->host, tries, detail);
+	else if (code == 141)
+		ret = cst_error_set(e, CST_ERR_NOT_FOUND, "'%s' has no such token%s", c->host,
+				    detail);
+	else if (code == 105 || code == 104 || status == 401) {
+		if (rq->cred == CRED_PASSWORD)
+			ret = cst_error_set(e, CST_ERR_AUTH,
+					    "'%s' refused the login%s; check the e-mail, password "
+					    "and two-factor code",
+					    c->host, detail);
+		else if (rq->cred == CRED_AUTHTOKEN)
+			ret = cst_error_set(e, CST_ERR_AUTH,
+					    "'%s' refused the session's authtoken%s; run 'cstoken "
+					    "login'",
+					    c->host, detail);
+		else
+			ret = cst_error_set(e, CST_ERR_AUTH,
+					    "'%s' refused the management token%s; run 'cstoken "
+					    "rotate' or 'cstoken revoke'",
+					    c->host, detail);
+	} else if (status == 403)
+		ret = cst_error_set(e, CST_ERR_API,
+				    "'%s' refused %s %s (HTTP 403)%s; only a stack owner or admin "
+				    "can manage tokens",
+				    c->host, rq->method, rq->path, detail);
+	else if (status == 404)
+		ret = cst_error_set(e, CST_ERR_NOT_FOUND, "'%s' has no %s (HTTP 404)%s", c->host,
+				    rq->path, detail);
+	else if (status >= 500)
+		ret = cst_error_set(e, CST_ERR_HTTP, "'%s' answered HTTP %ld to %s %s%s%s%s%s",
+				    c->host, status, rq->method, rq->path, tries, detail,
+				    maybe_created(rq),
+				    rq->unsafe ? "" : "; the service has trouble, try again later");
+	else if (status >= 400)
+		ret =
+		    cst_error_set(e, CST_ERR_API,
+				  "'%s' rejected %s %s (HTTP %ld, error %ld)%s; check the profile",
+				  c->host, rq->method, rq->path, status, code, detail);
+	else
+		ret = cst_error_set(e, CST_ERR_HTTP, "'%s' answered HTTP %ld to %s %s%s", c->host,
+				    status, rq->method, rq->path, detail);
+	return ret;
+}
+
+/*
+ * Sends rq with the retry policy. On a 2xx answer *json is the parsed body (an empty
+ * object for an empty body; caller frees with json_free). Anything else is an error.
+ */
+static int cma_call(struct cma_client *c, const struct cma_request *rq, cJSON **json,
+		    struct cst_error *e)
+{
+	struct cma_response rs = {0};
+	struct curl_slist *headers = NULL;
+	char *url = NULL;
+	int64_t waited = 0, wait;
+	int ret, attempt, max;
+	CURLcode cc;
+
+	*json = NULL;
+	strbuf_init(&rs.body);
+	ret = client_open(c, e);
+	if (ret)
+		goto out;
+	ret = build_headers(rq, &headers, e);
+	if (ret)
+		goto out;
+	url = xasprintf("https://%s%s", c->host, rq->path);
+	max = c->max_attempts > 0 ? c->max_attempts : CMA_MAX_ATTEMPTS;
+	for (attempt = 1;; attempt++) {
+		response_reset(&rs);
+		cc = perform(c, rq, url, headers, &rs);
+		wait = retry_wait(rq, &rs, cc, attempt);
+		if (attempt >= max || waited + wait > CMA_MAX_TOTAL_WAIT_MS)
+			wait = -1;
+		debug_attempt(rq, &rs, cc, attempt, max, wait);
+		if (wait < 0)
+			break;
+		sleep_ms(wait);
+		waited += wait;
+	}
+	if (cc != CURLE_OK) {
+		ret = transport_error(c, rq, &rs, cc, attempt, e);
+		goto out;
+	}
+	if (rs.status >= 300 && rs.status < 400) {
+		ret = redirect_error(c, rq, &rs, e);
+		goto out;
+	}
+	if (rs.status < 200 || rs.status >= 300) {
+		ret = api_error(c, rq, &rs, attempt, e);
+		goto out;
+	}
+	*json = rs.body.len ? cJSON_ParseWithLength(rs.body.buf, rs.body.len)
+			    : jcheck(cJSON_CreateObject());
+	if (!cJSON_IsObject(*json)) {
+		char start[48] = "";
+
+		json_free(*json);
+		*json = NULL;
+		/* quote a stray page (a proxy's HTML), never broken JSON: it may hold a secret */
+		if (rs.body.buf[0] != '{')
+			quote_text(start, sizeof(start), rs.body.buf);
+		ret = cst_error_set(e, CST_ERR_HTTP,
+				    "'%s' answered %s %s with %s (HTTP %ld%s%s%s); check host and "
+				    "region in the profile",
+				    c->host, rq->method, rq->path,
+				    rs.body.buf[0] == '{' ? "truncated or malformed JSON"
+							  : "something that is not JSON",
+				    rs.status, start[0] ? ": '" : "", start, start[0] ? "'" : "");
+		goto out;
+	}
+	ret = 0;
+out:
+	headers_free(headers);
+	free(url);
+	response_release(&rs);
+	return ret;
+}
+
+int cma_login(struct cma_client *c, const char *email, const char *password, const char *tfa,
+	      char **authtoken, struct cst_error *e)
+{
+	struct cma_request rq = {
+	    .method = "POST", .path = "/v3/user-session", .cred = CRED_PASSWORD};
+	cJSON *req = NULL, *user, *resp = NULL;
+	const char *tok;
+	char *body = NULL;
+	int ret = CST_ERR_NOMEM;
+
+	*authtoken = NULL;
+	req = jcheck(cJSON_CreateObject());
+	user = jcheck(cJSON_AddObjectToObject(req, "user"));
+	jcheck(cJSON_AddStringToObject(user, "email", email));
+	jcheck(cJSON_AddStringToObject(user, "password", password));
+	if (tfa)
+		jcheck(cJSON_AddStringToObject(user, "tfa_token", tfa));
+	body = json_print_secret(req, strlen(email) + strlen(password) + (tfa ? strlen(tfa) : 0));
+	if (!body) {
+		ret = cst_error_set(e, CST_ERR_NOMEM, "cannot encode the login request");
+		goto out;
+	}
+	rq.body = body;
+	ret = cma_call(c, &rq, &resp, e);
+	if (ret)
+		goto out;
+	tok = json_str(cJSON_GetObjectItemCaseSensitive(resp, "user"), "authtoken");
+	if (!tok || !*tok) {
+		ret = cst_error_set(e, CST_ERR_API,
+				    "'%s' accepted the login but sent no authtoken; SSO accounts "
+				    "get none: log in as the stack owner or an SSO-bypass user",
+				    c->host);
+		goto out;
+	}
+	*authtoken = xstrdup(tok);
+	ret = 0;
+out:
+	json_free(req);
+	json_free(resp);
+	free_secret(body);
+	return ret;
+}
+
+int cma_check_authtoken(struct cma_client *c, const char *authtoken, struct cst_error *e)
+{
+	struct cma_request rq = {
+	    .method = "GET", .path = "/v3/user", .authtoken = authtoken, .cred = CRED_AUTHTOKEN};
+	cJSON *resp = NULL;
+	int ret;
+
+	ret = cma_call(c, &rq, &resp, e);
+	json_free(resp);
+	return ret;
+}
+
+int cma_logout(struct cma_client *c, const char *authtoken, struct cst_error *e)
+{
+	struct cma_request rq = {.method = "DELETE",
+				 .path = "/v3/user-session",
+				 .authtoken = authtoken,
+				 .cred = CRED_AUTHTOKEN};
+	cJSON *resp = NULL;
+	int ret;
+
+	ret = cma_call(c, &rq, &resp, e);
+	json_free(resp);
+	return ret;
+}
+
+void cma_token_release(struct cma_token *t)
+{
+	if (!t)
+		return;
+	free(t->uid);
+	free(t->name);
+	free(t->description);
+	free(t->expires_on);
+	free(t->created_at);
+	free(t->scope);
+	free_secret(t->secret);
+	memset(t, 0, sizeof(*t));
+}
+
+void cma_token_array_free(struct cma_token *t, size_t n)
+{
+	size_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < n; i++)
+		cma_token_release(&t[i]);
+	free(t);
+}
+
+/* "YYYY-MM-DD..." to 00:00 UTC of that day: an expired token is never handed out. */
+static int parse_expiry(const char *s, int64_t *out)
+{
+	struct tm tm = {0};
+	char *end;
+
+	*out = 0;
+	end = strptime(s, "%Y-%m-%d", &tm);
+	if (!end || (*end && *end != 'T' && *end != ' '))
+		return CST_ERR_INVALID;
+	*out = (int64_t)timegm(&tm);
+	return 0;
+}
+
+static void set_opt_str(char **dst, const cJSON *obj, const char *key)
+{
+	const char *v = json_str(obj, key);
+
+	*dst = v ? xstrdup(v) : NULL;
+}
+
+static void add_names(struct strbuf *sb, const char *key, const cJSON *arr)
+{
+	const cJSON *v;
+	bool first = true;
+
+	if (!cJSON_IsArray(arr))
+		return;
+	strbuf_addf(sb, "%s%s=", sb->len ? " " : "", key);
+	cJSON_ArrayForEach(v, arr)
+	{
+		if (!cJSON_IsString(v))
+			continue;
+		strbuf_addf(sb, "%s%s", first ? "" : ",", v->valuestring);
+		first = false;
+	}
+}
+
+/* What a token's scope array grants, in one line for `cstoken list --remote`. */
+static char *scope_summary(const cJSON *scope)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const cJSON *s, *acl;
+	const char *module;
+	size_t others = 0;
+
+	if (!cJSON_IsArray(scope))
+		return NULL;
+	cJSON_ArrayForEach(s, scope)
+	{
+		module = json_str(s, "module");
+		acl = cJSON_GetObjectItemCaseSensitive(s, "acl");
+		if (module && !strcmp(module, "$all"))
+			strbuf_addf(&sb, "%s%s", sb.len ? " " : "",
+				    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(acl, "write"))
+					? "read,write"
+					: "read");
+		else if (module && !strcmp(module, "branch"))
+			add_names(&sb, "branches", cJSON_GetObjectItemCaseSensitive(s, "branches"));
+		else if (module && !strcmp(module, "branch_alias"))
+			add_names(&sb, "aliases",
+				  cJSON_GetObjectItemCaseSensitive(s, "branch_aliases"));
+		else
+			others++;
+	}
+	if (others)
+		strbuf_addf(&sb, "%s+%zu module%s", sb.len ? " " : "", others,
+			    others == 1 ? "" : "s");
+	return strbuf_detach(&sb, NULL);
+}
+
+static int token_from_json(const struct cma_client *c, const cJSON *j, struct cma_token *t,
+			   bool with_secret, struct cst_error *e)
+{
+	const char *uid = json_str(j, "uid"), *secret = json_str(j, "token");
+
+	memset(t, 0, sizeof(*t));
+	if (!uid || !*uid || (with_secret && (!secret || !*secret)))
+		return cst_error_set(e, CST_ERR_HTTP,
+				     "'%s' sent a management token without %s; check the profile's "
+				     "host",
+				     c->host, uid && *uid ? "its value" : "a uid");
+	t->uid = xstrdup(uid);
+	set_opt_str(&t->name, j, "name");
+	set_opt_str(&t->description, j, "description");
+	set_opt_str(&t->expires_on, j, "expires_on");
+	set_opt_str(&t->created_at, j, "created_at");
+	t->scope = scope_summary(cJSON_GetObjectItemCaseSensitive(j, "scope"));
+	if (t->expires_on && parse_expiry(t->expires_on, &t->expiry)) {
+		char q[CMA_MAX_QUOTE + 8];
+
+		quote_text(q, sizeof(q), t->expires_on);
+		cma_token_release(t);
+		return cst_error_set(e, CST_ERR_HTTP,
+				     "'%s' sent an unreadable expires_on '%s' for token '%s'",
+				     c->host, q, uid);
+	}
+	if (with_secret)
+		t->secret = xstrdup(secret);
+	return 0;
+}
+
+int cma_tokens_list(struct cma_client *c, const char *api_key, const char *authtoken,
+		    struct cma_token **tokens, size_t *n, struct cst_error *e)
+{
+	struct cma_request rq = {.method = "GET",
+				 .path = "/v3/stacks/management_tokens",
+				 .api_key = api_key,
+				 .authtoken = authtoken,
+				 .cred = CRED_AUTHTOKEN};
+	struct cma_token *list = NULL;
+	const cJSON *arr, *it;
+	cJSON *resp = NULL;
+	size_t count = 0, i = 0;
+	int ret;
+
+	*tokens = NULL;
+	*n = 0;
+	ret = cma_call(c, &rq, &resp, e);
+	if (ret)
+		goto out;
+	arr = cJSON_GetObjectItemCaseSensitive(resp, "tokens");
+	if (!cJSON_IsArray(arr)) {
+		ret = cst_error_set(e, CST_ERR_HTTP,
+				    "'%s' listed management tokens without a 'tokens' array; check "
+				    "the profile's host",
+				    c->host);
+		goto out;
+	}
+	count = (size_t)cJSON_GetArraySize(arr);
+	list = xcalloc(count ? count : 1, sizeof(*list));
+	cJSON_ArrayForEach(it, arr)
+	{
+		ret = token_from_json(c, it, &list[i], false, e);
+		if (ret)
+			goto out;
+		i++;
+	}
+	*tokens = list;
+	*n = i;
+	list = NULL;
+	ret = 0;
+out:
+	cma_token_array_free(list, i);
+	json_free(resp);
+	return ret;
+}
+
+static void add_string_array(cJSON *obj, const char *key, const char *const *v, size_t n)
+{
+	cJSON *arr = jcheck(cJSON_AddArrayToObject(obj, key));
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToArray(arr, jcheck(cJSON_CreateString(v[i])));
+}
+
+static cJSON *token_body(const struct cma_token_spec *spec)
+{
+	cJSON *root = jcheck(cJSON_CreateObject());
+	cJSON *tok = jcheck(cJSON_AddObjectToObject(root, "token"));
+	cJSON *scope, *all, *acl, *branch;
+
+	jcheck(cJSON_AddStringToObject(tok, "name", spec->name));
+	jcheck(cJSON_AddStringToObject(tok, "description",
+				       spec->description ? spec->description : ""));
+	scope = jcheck(cJSON_AddArrayToObject(tok, "scope"));
+	all = jcheck(cJSON_CreateObject());
+	cJSON_AddItemToArray(scope, all);
+	jcheck(cJSON_AddStringToObject(all, "module", "$all"));
+	acl = jcheck(cJSON_AddObjectToObject(all, "acl"));
+	jcheck(cJSON_AddBoolToObject(acl, "read", true));
+	jcheck(cJSON_AddBoolToObject(acl, "write", spec->write));
+	branch = jcheck(cJSON_CreateObject());
+	cJSON_AddItemToArray(scope, branch);
+	if (spec->nbranches) {
+		jcheck(cJSON_AddStringToObject(branch, "module", "branch"));
+		add_string_array(branch, "branches", spec->branches, spec->nbranches);
+	} else {
+		jcheck(cJSON_AddStringToObject(branch, "module", "branch_alias"));
+		add_string_array(branch, "branch_aliases", spec->aliases, spec->naliases);
+	}
+	acl = jcheck(cJSON_AddObjectToObject(branch, "acl"));
+	jcheck(cJSON_AddBoolToObject(acl, "read", true));
+	if (spec->expires_on)
+		jcheck(cJSON_AddStringToObject(tok, "expires_on", spec->expires_on));
+	jcheck(cJSON_AddBoolToObject(tok, "is_email_notification_enabled", spec->notify));
+	return root;
+}
+
+int cma_token_create(struct cma_client *c, const char *api_key, const char *authtoken,
+		     const struct cma_token_spec *spec, struct cma_token *out, struct cst_error *e)
+{
+	struct cma_request rq = {.method = "POST",
+				 .path = "/v3/stacks/management_tokens",
+				 .api_key = api_key,
+				 .authtoken = authtoken,
+				 .cred = CRED_AUTHTOKEN,
+				 .unsafe = true};
+	cJSON *req = NULL, *resp = NULL;
+	const cJSON *tok;
+	char *body = NULL;
+	int ret = CST_ERR_INVALID;
+
+	memset(out, 0, sizeof(*out));
+	if (!spec->name || !*spec->name || (!spec->nbranches == !spec->naliases)) {
+		ret = cst_error_set(e, CST_ERR_INVALID,
+				    "a token needs a name and either branches or aliases");
+		goto out;
+	}
+	req = token_body(spec);
+	body = cJSON_PrintUnformatted(req);
+	if (!body)
+		json_oom();
+	rq.body = body;
+	ret = cma_call(c, &rq, &resp, e);
+	if (ret)
+		goto out;
+	tok = cJSON_GetObjectItemCaseSensitive(resp, "token");
+	ret = token_from_json(c, tok, out, true, e);
+out:
+	json_free(req);
+	json_free(resp);
+	free(body);
+	return ret;
+}
+
+/* Percent-encodes everything but RFC 3986 unreserved characters. */
+static char *path_escape(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addstr(&sb, "");
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+			strbuf_addch(&sb, (char)ch);
+		} else {
+			strbuf_addch(&sb, '%');
+			strbuf_addch(&sb, hex[ch >> 4]);
+			strbuf_addch(&sb, hex[ch & 15]);
+		}
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
+int cma_token_delete(struct cma_client *c, const char *api_key, const char *authtoken,
+		     const char *uid, struct cst_error *e)
+{
+	struct cma_request rq = {
+	    .method = "DELETE", .api_key = api_key, .authtoken = authtoken, .cred = CRED_AUTHTOKEN};
+	cJSON *resp = NULL;
+	char *esc = NULL, *path = NULL;
+	int ret;
+
+	if (!uid || !*uid)
+		return cst_error_set(e, CST_ERR_INVALID, "no token uid to delete");
+	esc = path_escape(uid);
+	path = xasprintf("/v3/stacks/management_tokens/%s", esc);
+	rq.path = path;
+	ret = cma_call(c, &rq, &resp, e);
+	json_free(resp);
+	free(esc);
+	free(path);
+	return ret;
+}
+
+int cma_check_token(struct cma_client *c, const char *api_key, const char *token,
+		    struct cst_error *e)
+{
+	struct cma_request rq = {.method = "GET",
+				 .path = "/v3/environments?limit=1",
+				 .api_key = api_key,
+				 .authorization = token,
+				 .cred = CRED_TOKEN};
+	cJSON *resp = NULL;
+	int ret;
+
+	ret = cma_call(c, &rq, &resp, e);
+	json_free(resp);
+	return ret;
 }

@@ -1,17 +1,414 @@
-/* Stub: commands login, logout. */
+/* Commands login and logout: a Contentstack session per (host, email) in the store. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "cli.h"
+#include "cstoken/cma.h"
+#include "cstoken/mint.h"
+#include "cstoken/util.h"
+
+/* Longest password or code line read; Contentstack's own limit is far lower. */
+#define LOGIN_MAX_LINE 4096
+
+/* The terminal whose echo is off, for the signal handler to put it back. */
+static int tty_fd = -1;
+static struct termios tty_saved;
+static volatile sig_atomic_t tty_echo_off;
+
+static const int tty_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+#define NTTY_SIGNALS (sizeof(tty_signals) / sizeof(tty_signals[0]))
+
+static void tty_restore_and_die(int sig)
+{
+	if (tty_echo_off)
+		tcsetattr(tty_fd, TCSAFLUSH, &tty_saved);
+	/* SA_RESETHAND restored the default action: die of the same signal */
+	raise(sig);
+}
+
+/* Turns echo off; false (nothing changed, nothing to restore) when fd is no terminal. */
+static bool echo_off(int fd, struct sigaction *old)
+{
+	struct sigaction sa;
+	struct termios t;
+	size_t i;
+
+	if (tcgetattr(fd, &tty_saved))
+		return false;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = tty_restore_and_die;
+	sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	tty_fd = fd;
+	for (i = 0; i < NTTY_SIGNALS; i++)
+		sigaction(tty_signals[i], &sa, &old[i]);
+	t = tty_saved;
+	t.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK);
+	t.c_lflag |= ECHONL;
+	tty_echo_off = 1;
+	if (tcsetattr(fd, TCSAFLUSH, &t))
+		tty_echo_off = 0;
+	return true;
+}
+
+static void echo_restore(int fd, const struct sigaction *old)
+{
+	size_t i;
+
+	if (tty_echo_off)
+		tcsetattr(fd, TCSAFLUSH, &tty_saved);
+	tty_echo_off = 0;
+	for (i = 0; i < NTTY_SIGNALS; i++)
+		sigaction(tty_signals[i], &old[i], NULL);
+	tty_fd = -1;
+}
+
+/*
+ * Asks on the controlling terminal. 0 with the answer in sb, CST_ERR_NOT_FOUND when
+ * there is no terminal, CST_ERR_TOO_LARGE / CST_ERR_SYSTEM otherwise.
+ */
+static int tty_ask(const char *prompt, bool echo, struct strbuf *sb)
+{
+	struct sigaction old[NTTY_SIGNALS];
+	int fd, ret = CST_ERR_SYSTEM;
+	bool quiet = false;
+	char ch = 0;
+	ssize_t n;
+
+	strbuf_reset(sb);
+	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return CST_ERR_NOT_FOUND;
+	(void)!write(fd, prompt, strlen(prompt));
+	if (!echo)
+		quiet = echo_off(fd, old);
+	for (;;) {
+		n = read(fd, &ch, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto out;
+		if (n == 0 || ch == '\n')
+			break;
+		if (sb->len >= LOGIN_MAX_LINE) {
+			ret = CST_ERR_TOO_LARGE;
+			goto out;
+		}
+		strbuf_addch(sb, ch);
+	}
+	ret = 0;
+out:
+	if (quiet)
+		echo_restore(fd, old);
+	explicit_bzero(&ch, sizeof(ch));
+	close(fd);
+	if (ret)
+		strbuf_reset(sb);
+	return ret;
+}
+
+static void chomp_cr(struct strbuf *sb)
+{
+	if (sb->len && sb->buf[sb->len - 1] == '\r')
+		sb->buf[--sb->len] = '\0';
+}
+
+static int read_password(struct cli *cli, bool from_stdin, const char *email, const char *host,
+			 struct strbuf *pw)
+{
+	char *prompt = NULL;
+	int ret;
+
+	if (from_stdin) {
+		ret = strbuf_getline(pw, stdin, LOGIN_MAX_LINE);
+		if (ret == 0)
+			return cst_error_set(
+			    &cli->err, CST_ERR_INVALID,
+			    "no password on stdin: pipe it in with --password-stdin");
+		if (ret < 0)
+			return cst_error_set(&cli->err, ret, "cannot read the password from stdin");
+	} else {
+		prompt = xasprintf("Password for '%s' on %s: ", email, host);
+		ret = tty_ask(prompt, false, pw);
+		free(prompt);
+		if (ret == CST_ERR_NOT_FOUND)
+			return cst_error_set(&cli->err, CST_ERR_USAGE,
+					     "no terminal to ask for the password; pipe it in with "
+					     "--password-stdin");
+		if (ret)
+			return cst_error_set(&cli->err, ret,
+					     "cannot read the password from the terminal");
+	}
+	chomp_cr(pw);
+	if (!pw->len || strlen(pw->buf) != pw->len)
+		return cst_error_set(&cli->err, CST_ERR_INVALID,
+				     "the password is empty or holds a NUL byte");
+	return 0;
+}
+
+static bool valid_code(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+
+	return n == strlen(s) && n >= 6 && n <= 8;
+}
+
+/* The second factor: --tfa-token, else CONTENTSTACK_MFA_SECRET, else the terminal. */
+static int tfa_code(struct cli *cli, const char *given, const char *email, struct strbuf *code)
+{
+	const char *secret = getenv_nonempty("CONTENTSTACK_MFA_SECRET");
+	char totp[7], *prompt = NULL;
+	int ret;
+
+	strbuf_reset(code);
+	if (given) {
+		strbuf_addstr(code, given);
+		return 0;
+	}
+	if (secret) {
+		ret = totp_code(secret, (int64_t)time(NULL), totp);
+		if (ret) {
+			explicit_bzero(totp, sizeof(totp));
+			return cst_error_set(&cli->err, CST_ERR_INVALID,
+					     "CONTENTSTACK_MFA_SECRET is not a Base32 TOTP secret; "
+					     "fix or unset it");
+		}
+		cst_debug("two-factor code computed from CONTENTSTACK_MFA_SECRET");
+		strbuf_addstr(code, totp);
+		explicit_bzero(totp, sizeof(totp));
+		return 0;
+	}
+	prompt = xasprintf("Two-factor code for '%s': ", email);
+	ret = tty_ask(prompt, true, code);
+	free(prompt);
+	if (ret == CST_ERR_NOT_FOUND)
+		return cst_error_set(&cli->err, CST_ERR_TFA_REQUIRED,
+				     "'%s' has two-factor authentication: give --tfa-token CODE or "
+				     "set CONTENTSTACK_MFA_SECRET",
+				     email);
+	if (ret)
+		return cst_error_set(&cli->err, ret, "cannot read the code from the terminal");
+	chomp_cr(code);
+	if (!valid_code(code->buf))
+		return cst_error_set(&cli->err, CST_ERR_INVALID,
+				     "a two-factor code is 6 digits; run 'cstoken login' again");
+	return 0;
+}
+
+static const struct cst_profile *login_profile(struct cli *cli, const char *cmd)
+{
+	const struct cst_profile *p = cli_profile(cli);
+
+	if (!p)
+		cli_usage_error(cli, cmd, "no profile '%s' in '%s'",
+				cst_config_profile_name(&cli->cfg, cli->profile),
+				cli->cfg.path ? cli->cfg.path : "the configuration");
+	return p;
+}
+
+/*
+ * A stored authtoken for (host, email) that the server still accepts: 0 (reused),
+ * CST_ERR_NOT_FOUND when there is none or it is dead, another error otherwise.
+ */
+static int reuse_session(struct cli *cli, struct cma_client *c, char *host, char *email)
+{
+	struct cst_item pattern = CST_ITEM_INIT, it = CST_ITEM_INIT;
+	struct cst_error ignored = CST_ERROR_INIT;
+	int ret;
+
+	pattern.kind = CST_ITEM_AUTHTOKEN;
+	pattern.host = host;
+	pattern.email = email;
+	ret = cst_store_get(cli->store, &pattern, &it, &ignored);
+	if (ret == CST_ERR_NOT_FOUND || (!ret && !it.secret)) {
+		ret = CST_ERR_NOT_FOUND;
+		goto out;
+	}
+	if (ret) {
+		cli->err = ignored;
+		goto out;
+	}
+	ret = cma_check_authtoken(c, it.secret, &cli->err);
+	if (ret == CST_ERR_AUTH) {
+		cst_debug("the stored authtoken for '%s' is no longer valid; logging in again",
+			  email);
+		ret = CST_ERR_NOT_FOUND;
+	}
+out:
+	cst_item_release(&it);
+	return ret;
+}
 
 int cmd_login(struct cli *cli, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return cst_error_set(&cli->err, CST_ERR_USAGE, "'login' is not implemented yet");
+	const struct cst_profile *p;
+	char *email = NULL, *tfa = NULL;
+	bool pw_stdin = false, client = false;
+	struct cma_client c;
+	struct cst_item item = CST_ITEM_INIT;
+	struct strbuf pw = STRBUF_INIT, code = STRBUF_INIT;
+	char *authtoken = NULL;
+	int ret = CST_ERR_USAGE, i;
+
+	for (i = 1; i < argc; i++) {
+		char *a = argv[i];
+
+		if (!strcmp(a, "--password-stdin")) {
+			pw_stdin = true;
+		} else if (!strcmp(a, "--email") || !strcmp(a, "--tfa-token")) {
+			if (i + 1 >= argc) {
+				ret = cli_usage_error(cli, "login", "option '%s' needs a value", a);
+				goto out;
+			}
+			if (a[2] == 'e')
+				email = argv[++i];
+			else
+				tfa = argv[++i];
+		} else if (!strncmp(a, "--email=", 8)) {
+			email = a + 8;
+		} else if (!strncmp(a, "--tfa-token=", 12)) {
+			tfa = a + 12;
+		} else if (a[0] == '-') {
+			ret = cli_usage_error(cli, "login", "unknown option '%s'", a);
+			goto out;
+		} else {
+			ret = cli_usage_error(cli, "login", "unexpected argument '%s'", a);
+			goto out;
+		}
+	}
+	if (email && !*email) {
+		ret = cli_usage_error(cli, "login", "empty e-mail");
+		goto out;
+	}
+	if (tfa && !valid_code(tfa)) {
+		ret = cli_usage_error(cli, "login", "--tfa-token takes the 6-digit code");
+		goto out;
+	}
+	ret = cli_config(cli);
+	if (ret)
+		goto out;
+	p = login_profile(cli, "login");
+	if (!p) {
+		ret = CST_ERR_USAGE;
+		goto out;
+	}
+	if (!email)
+		email = p->email;
+	if (!email) {
+		ret = cli_usage_error(
+		    cli, "login", "no e-mail: give --email or set email in [profile %s]", p->name);
+		goto out;
+	}
+	ret = cli_store(cli);
+	if (ret)
+		goto out;
+	cma_client_init(&c, p->host, p->ca_file, cli->cfg.timeout);
+	client = true;
+
+	ret = reuse_session(cli, &c, p->host, email);
+	if (!ret) {
+		fprintf(stderr, "cstoken: already logged in to %s as '%s'; reusing that session\n",
+			p->host, email);
+		goto out;
+	}
+	if (ret != CST_ERR_NOT_FOUND)
+		goto out;
+
+	ret = read_password(cli, pw_stdin, email, p->host, &pw);
+	if (ret)
+		goto out;
+	ret = cma_login(&c, email, pw.buf, NULL, &authtoken, &cli->err);
+	if (ret == CST_ERR_TFA_REQUIRED) {
+		ret = tfa_code(cli, tfa, email, &code);
+		if (ret)
+			goto out;
+		ret = cma_login(&c, email, pw.buf, code.buf, &authtoken, &cli->err);
+	}
+	if (ret)
+		goto out;
+
+	item.kind = CST_ITEM_AUTHTOKEN;
+	item.host = xstrdup(p->host);
+	item.email = xstrdup(email);
+	item.secret = authtoken;
+	authtoken = NULL;
+	ret = cst_store_put(cli->store, &item, NULL, &cli->err);
+	if (ret)
+		goto out;
+	fprintf(stderr, "cstoken: logged in to %s as '%s'\n", p->host, email);
+out:
+	if (client)
+		cma_client_release(&c);
+	cst_item_release(&item);
+	free_secret(authtoken);
+	strbuf_release(&pw);
+	strbuf_release(&code);
+	return ret;
 }
 
 int cmd_logout(struct cli *cli, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return cst_error_set(&cli->err, CST_ERR_USAGE, "'logout' is not implemented yet");
-}
+	const struct cst_profile *p;
+	struct cma_client c;
+	struct cst_item pattern = CST_ITEM_INIT;
+	struct cst_error why = CST_ERROR_INIT;
+	bool client = false;
+	char *authtoken = NULL, *email = NULL;
+	int ret = CST_ERR_USAGE;
 
+	if (argc > 1) {
+		ret = cli_usage_error(cli, "logout", "unexpected argument '%s'", argv[1]);
+		goto out;
+	}
+	ret = cli_config(cli);
+	if (ret)
+		goto out;
+	p = login_profile(cli, "logout");
+	if (!p) {
+		ret = CST_ERR_USAGE;
+		goto out;
+	}
+	ret = cli_store(cli);
+	if (ret)
+		goto out;
+	ret = cst_authtoken_get(p, cli->store, &authtoken, &email, &why);
+	if (ret == CST_ERR_NOT_LOGGED_IN) {
+		fprintf(stderr, "cstoken: not logged in to %s\n", p->host);
+		ret = 0;
+		goto out;
+	}
+	if (ret) {
+		cli->err = why;
+		goto out;
+	}
+	cma_client_init(&c, p->host, p->ca_file, cli->cfg.timeout);
+	client = true;
+	ret = cma_logout(&c, authtoken, &cli->err);
+	if (ret == CST_ERR_AUTH) {
+		cst_debug("the server had already ended this session");
+		ret = 0;
+	}
+	if (ret)
+		goto out;
+	pattern.kind = CST_ITEM_AUTHTOKEN;
+	pattern.host = p->host;
+	pattern.email = email;
+	ret = cst_store_erase(cli->store, &pattern, NULL, &cli->err);
+	if (ret)
+		goto out;
+	fprintf(stderr, "cstoken: logged out of %s%s%s%s\n", p->host, email ? " as '" : "",
+		email ? email : "", email ? "'" : "");
+out:
+	if (client)
+		cma_client_release(&c);
+	free_secret(authtoken);
+	free(email);
+	return ret;
+}

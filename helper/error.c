@@ -54,6 +54,9 @@ const char *cst_strerror(int err)
 }
 
 static int error_vset(struct cst_error *e, int code, int errnum, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+static int error_vset(struct cst_error *e, int code, int errnum, const char *fmt, va_list ap)
 {
 	int n;
 

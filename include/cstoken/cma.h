@@ -46,6 +46,7 @@ struct cma_token {
 	char *expires_on; /* as sent by the server; NULL for never */
 	int64_t expiry;	  /* expires_on parsed: 00:00 UTC of that day; 0 for never */
 	char *created_at;
+	char *scope;  /* summary, e.g. "read,write branches=main,dev"; NULL when absent */
 	char *secret; /* only from cma_token_create; wiped on release */
 };
 void cma_token_release(struct cma_token *t);
