@@ -81,10 +81,27 @@ keyring_start() {
 	eval "$(printf testpass | gnome-keyring-daemon --unlock --components=secrets)"
 	export GNOME_KEYRING_CONTROL
 	wait_for test -f "$XDG_DATA_HOME/keyrings/login.keyring"
+	# the daemon claims its bus name only after that: a call made earlier would start a second one
+	wait_for keyring_on_bus
+}
+
+keyring_on_bus() {
+	dbus-send --session --print-reply=literal --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+		org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null |
+		grep -q true
+}
+
+# keyring_stop: ends the daemon keyring_start started; it can outlive its bus.
+keyring_stop() {
+	local pid
+	pid=$(dbus-send --session --print-reply=literal --dest=org.freedesktop.DBus \
+		/org/freedesktop/DBus org.freedesktop.DBus.GetConnectionUnixProcessID \
+		string:org.freedesktop.secrets 2>/dev/null | awk '{print $2}') || return 0
+	[ -z "$pid" ] || kill "$pid" 2>/dev/null || true
 }
 
 # in_keyring CMD...: runs CMD in a private session bus with a fresh unlocked keyring.
 in_keyring() {
-	dbus-run-session -- bash -c '. "$CSTOKEN_SRC/tests/lib/common.sh"; keyring_start; "$@"' \
-		in_keyring "$@"
+	dbus-run-session -- bash -c '. "$CSTOKEN_SRC/tests/lib/common.sh"; keyring_start
+		rc=0; "$@" || rc=$?; keyring_stop; exit $rc' in_keyring "$@"
 }

@@ -1,0 +1,519 @@
+/*
+ * The secret-service store against a real gnome-keyring. Run only through
+ * tests/integration/store_secret.sh, inside in_keyring (a private bus and keyring):
+ *   test_store_secret          the store's contract
+ *   test_store_secret locked   behaviour with the login collection locked
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <libsecret/secret.h>
+
+#include "cstoken/store.h"
+#include "cstoken/util.h"
+#include "store_impl.h"
+
+#define SECRET1 "Pa55-w0rd-for-roundtrip-9f2c"
+#define SECRET2 "cs-mgmt-token-71aa0c3e"
+#define OAUTH1 "oauth-refresh-5e1d77"
+
+static struct cst_store *st;
+
+static int group_setup(void **state)
+{
+	struct cst_store_options opt = {.kind = CST_STORE_SECRET_SERVICE, .timeout_ms = 20000};
+	struct cst_error err = CST_ERROR_INIT;
+	int ret;
+
+	(void)state;
+	if (!getenv_nonempty("CSTOKEN_TEST_KEYRING")) {
+		fprintf(stderr, "refusing to run outside the private keyring of store_secret.sh\n");
+		return -1;
+	}
+	ret = cst_store_open(&st, &opt, &err);
+	if (ret) {
+		fprintf(stderr, "open: %s\n", cst_error_msg(&err, ret));
+		return -1;
+	}
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	cst_store_close(st);
+	st = NULL;
+	return 0;
+}
+
+static void cred(struct cst_item *it, const char *host, const char *user, const char *secret)
+{
+	cst_item_init(it);
+	it->kind = CST_ITEM_CREDENTIAL;
+	it->protocol = xstrdup("https");
+	it->host = xstrdup(host);
+	if (user)
+		it->username = xstrdup(user);
+	if (secret)
+		it->secret = xstrdup(secret);
+}
+
+static void put_ok(const struct cst_item *it, bool *unchanged)
+{
+	struct cst_error err = CST_ERROR_INIT;
+	int ret = cst_store_put(st, it, unchanged, &err);
+
+	if (ret)
+		fail_msg("put: %s", cst_error_msg(&err, ret));
+}
+
+static int get_host_user(const char *host, const char *user, struct cst_item *out)
+{
+	struct cst_item p = CST_ITEM_INIT;
+	int ret;
+
+	p.kind = CST_ITEM_CREDENTIAL;
+	p.host = (char *)(uintptr_t)host;
+	p.username = (char *)(uintptr_t)user;
+	ret = cst_store_get(st, &p, out, NULL);
+	return ret;
+}
+
+static size_t count_host(const char *host)
+{
+	struct cst_item p = CST_ITEM_INIT, *items = NULL;
+	size_t n = 0;
+
+	p.host = (char *)(uintptr_t)host;
+	assert_int_equal(cst_store_list(st, &p, &items, &n, NULL), 0);
+	cst_item_array_free(items, n);
+	return n;
+}
+
+static void erase_host(const char *host)
+{
+	struct cst_item p = CST_ITEM_INIT;
+
+	p.host = (char *)(uintptr_t)host;
+	assert_int_equal(cst_store_erase(st, &p, NULL, NULL), 0);
+}
+
+static void test_roundtrip_every_field(void **state)
+{
+	struct cst_item in = CST_ITEM_INIT, out = CST_ITEM_INIT, p = CST_ITEM_INIT;
+	bool unchanged = true;
+
+	(void)state;
+	in.kind = CST_ITEM_TOKEN;
+	in.protocol = xstrdup("https");
+	in.host = xstrdup("api.contentstack.io");
+	in.path = xstrdup("v3/stacks");
+	in.username = xstrdup("");
+	in.expiry = 1893456000;
+	in.profile = xstrdup("roundtrip");
+	in.api_key = xstrdup("blt0123456789abcdef");
+	in.email = xstrdup("dev@example.com");
+	in.uid = xstrdup("blt9876");
+	in.name = xstrdup("cstoken roundtrip ünïcode");
+	in.scope_fp = xstrdup("sha256:abcdef");
+	in.created = 1700000000;
+	in.secret = xstrdup(SECRET2);
+	in.oauth_refresh_token = xstrdup(OAUTH1);
+	put_ok(&in, &unchanged);
+	assert_false(unchanged);
+
+	p.kind = CST_ITEM_TOKEN;
+	p.profile = in.profile;
+	assert_int_equal(cst_store_get(st, &p, &out, NULL), 0);
+	assert_int_equal(out.kind, CST_ITEM_TOKEN);
+	assert_string_equal(out.protocol, in.protocol);
+	assert_string_equal(out.host, in.host);
+	assert_string_equal(out.path, in.path);
+	assert_non_null(out.username);
+	assert_string_equal(out.username, ""); /* empty is a value, not absence */
+	assert_true(out.expiry == in.expiry);
+	assert_string_equal(out.profile, in.profile);
+	assert_string_equal(out.api_key, in.api_key);
+	assert_string_equal(out.email, in.email);
+	assert_string_equal(out.uid, in.uid);
+	assert_string_equal(out.name, in.name);
+	assert_string_equal(out.scope_fp, in.scope_fp);
+	assert_true(out.created == in.created);
+	assert_string_equal(out.secret, in.secret);
+	assert_string_equal(out.oauth_refresh_token, in.oauth_refresh_token);
+	assert_true(cst_item_identical(&in, &out));
+	cst_item_release(&out);
+	p.profile = NULL;
+	cst_item_release(&in);
+
+	/* absent fields stay absent; created is set by the store */
+	cred(&in, "absent.example.com", NULL, SECRET1);
+	put_ok(&in, NULL);
+	assert_int_equal(get_host_user("absent.example.com", NULL, &out), 0);
+	assert_null(out.username);
+	assert_null(out.path);
+	assert_null(out.profile);
+	assert_null(out.oauth_refresh_token);
+	assert_true(out.expiry == 0);
+	assert_true(out.created > 0);
+	assert_string_equal(out.secret, SECRET1);
+	cst_item_release(&out);
+	cst_item_release(&in);
+	erase_host("absent.example.com");
+	erase_host("api.contentstack.io");
+}
+
+static void test_identity_replacement(void **state)
+{
+	const char *h = "replace.example.com";
+	struct cst_item a = CST_ITEM_INIT, out = CST_ITEM_INIT;
+	bool unchanged = true;
+
+	(void)state;
+	cred(&a, h, "alice", SECRET1);
+	put_ok(&a, &unchanged);
+	set_secret(&a.secret, SECRET2);
+	put_ok(&a, &unchanged);
+	assert_false(unchanged);
+	assert_int_equal(count_host(h), 1);
+	assert_int_equal(get_host_user(h, "alice", &out), 0);
+	assert_string_equal(out.secret, SECRET2);
+	cst_item_release(&out);
+
+	/* a different username or path is a different identity */
+	set_str(&a.username, "bob");
+	put_ok(&a, NULL);
+	assert_int_equal(count_host(h), 2);
+	set_str(&a.path, "repo.git");
+	put_ok(&a, NULL);
+	assert_int_equal(count_host(h), 3);
+	/* oauth_refresh_token alone changes the item: replaced, not added */
+	set_secret(&a.oauth_refresh_token, OAUTH1);
+	put_ok(&a, &unchanged);
+	assert_false(unchanged);
+	assert_int_equal(count_host(h), 3);
+	cst_item_release(&a);
+	erase_host(h);
+	assert_int_equal(count_host(h), 0);
+}
+
+/* The one stored item with host h, through libsecret directly. */
+static SecretItem *raw_item(const char *host)
+{
+	GHashTable *attrs = g_hash_table_new(g_str_hash, g_str_equal);
+	GError *err = NULL;
+	SecretItem *si;
+	GList *found;
+
+	g_hash_table_insert(attrs, (gpointer) "host", (gpointer)(uintptr_t)host);
+	found = secret_service_search_sync(NULL, NULL, attrs, SECRET_SEARCH_ALL, NULL, &err);
+	g_hash_table_unref(attrs);
+	assert_null(err);
+	assert_int_equal(g_list_length(found), 1);
+	si = g_object_ref(found->data);
+	g_list_free_full(found, g_object_unref);
+	return si;
+}
+
+static void test_unchanged_put_writes_nothing(void **state)
+{
+	const char *h = "unchanged.example.com";
+	struct cst_item a = CST_ITEM_INIT;
+	bool unchanged = false;
+	SecretItem *si;
+	GError *err = NULL;
+	char *label;
+
+	(void)state;
+	cred(&a, h, "carol", SECRET1);
+	a.expiry = 1900000000;
+	put_ok(&a, &unchanged);
+	assert_false(unchanged);
+	/* mark the stored item: any rewrite would replace the label */
+	si = raw_item(h);
+	assert_true(secret_item_set_label_sync(si, "marker", NULL, &err));
+	g_object_unref(si);
+
+	put_ok(&a, &unchanged);
+	assert_true(unchanged);
+	si = raw_item(h);
+	label = secret_item_get_label(si);
+	assert_string_equal(label, "marker");
+	g_free(label);
+	g_object_unref(si);
+
+	/* and the marker check can fail: a changed expiry rewrites */
+	a.expiry++;
+	put_ok(&a, &unchanged);
+	assert_false(unchanged);
+	si = raw_item(h);
+	label = secret_item_get_label(si);
+	assert_string_not_equal(label, "marker");
+	g_free(label);
+	g_object_unref(si);
+	cst_item_release(&a);
+	erase_host(h);
+}
+
+static void test_get_newest_and_miss(void **state)
+{
+	const char *h = "newest.example.com";
+	struct cst_item a = CST_ITEM_INIT, out = CST_ITEM_INIT, p = CST_ITEM_INIT;
+
+	(void)state;
+	cred(&a, h, "old", "old-secret");
+	a.created = 1000;
+	put_ok(&a, NULL);
+	set_str(&a.username, "new");
+	set_secret(&a.secret, "new-secret");
+	a.created = 2000;
+	put_ok(&a, NULL);
+	set_str(&a.username, "middle");
+	set_secret(&a.secret, "middle-secret");
+	a.created = 1500;
+	put_ok(&a, NULL);
+	cst_item_release(&a);
+
+	p.kind = CST_ITEM_CREDENTIAL;
+	p.host = (char *)(uintptr_t)h;
+	assert_int_equal(cst_store_get(st, &p, &out, NULL), 0);
+	assert_string_equal(out.username, "new");
+	assert_string_equal(out.secret, "new-secret");
+	cst_item_release(&out);
+
+	assert_int_equal(get_host_user(h, "nobody", &out), CST_ERR_NOT_FOUND);
+	assert_null(out.secret);
+	assert_int_equal(get_host_user("missing.example.com", NULL, &out), CST_ERR_NOT_FOUND);
+	p.kind = CST_ITEM_TOKEN; /* kind is part of the match */
+	assert_int_equal(cst_store_get(st, &p, &out, NULL), CST_ERR_NOT_FOUND);
+	erase_host(h);
+}
+
+static void test_erase(void **state)
+{
+	struct cst_item a = CST_ITEM_INIT, out = CST_ITEM_INIT, p = CST_ITEM_INIT;
+	size_t removed = 99;
+
+	(void)state;
+	cred(&a, "erase-x.example.com", "u1", SECRET1);
+	put_ok(&a, NULL);
+	set_str(&a.username, "u2");
+	put_ok(&a, NULL);
+	set_str(&a.host, "erase-y.example.com");
+	put_ok(&a, NULL);
+	cst_item_release(&a);
+
+	p.kind = CST_ITEM_CREDENTIAL;
+	p.host = (char *)(uintptr_t) "erase-x.example.com";
+	p.username = (char *)(uintptr_t) "u1";
+	assert_int_equal(cst_store_erase(st, &p, &removed, NULL), 0);
+	assert_int_equal(removed, 1);
+	assert_int_equal(get_host_user("erase-x.example.com", "u1", &out), CST_ERR_NOT_FOUND);
+	assert_int_equal(get_host_user("erase-x.example.com", "u2", &out), 0);
+	cst_item_release(&out);
+	/* nothing matching: success, nothing removed */
+	assert_int_equal(cst_store_erase(st, &p, &removed, NULL), 0);
+	assert_int_equal(removed, 0);
+	/* a kind mismatch removes nothing */
+	p.kind = CST_ITEM_TOKEN;
+	p.username = NULL;
+	assert_int_equal(cst_store_erase(st, &p, &removed, NULL), 0);
+	assert_int_equal(removed, 0);
+	p.kind = CST_ITEM_ANY;
+	assert_int_equal(cst_store_erase(st, &p, &removed, NULL), 0);
+	assert_int_equal(removed, 1);
+	assert_int_equal(count_host("erase-x.example.com"), 0);
+	assert_int_equal(count_host("erase-y.example.com"), 1);
+	/* an empty pattern is refused and removes nothing */
+	cst_item_init(&p);
+	assert_int_equal(cst_store_erase(st, &p, &removed, NULL), CST_ERR_INVALID);
+	assert_int_equal(count_host("erase-y.example.com"), 1);
+	erase_host("erase-y.example.com");
+	assert_int_equal(count_host("erase-y.example.com"), 0);
+}
+
+static void test_list_has_no_secrets(void **state)
+{
+	struct cst_item a = CST_ITEM_INIT, p = CST_ITEM_INIT, *items = NULL;
+	size_t n = 0, i;
+
+	(void)state;
+	cred(&a, "list.example.com", "dave", SECRET1);
+	a.oauth_refresh_token = xstrdup(OAUTH1);
+	put_ok(&a, NULL);
+	set_str(&a.username, "erin");
+	put_ok(&a, NULL);
+	cst_item_release(&a);
+
+	p.host = (char *)(uintptr_t) "list.example.com";
+	assert_int_equal(cst_store_list(st, &p, &items, &n, NULL), 0);
+	assert_int_equal(n, 2);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(items[i].kind, CST_ITEM_CREDENTIAL);
+		assert_string_equal(items[i].host, "list.example.com");
+		assert_non_null(items[i].username);
+		assert_true(items[i].created > 0);
+		assert_null(items[i].secret);
+		assert_null(items[i].oauth_refresh_token);
+	}
+	cst_item_array_free(items, n);
+	p.host = (char *)(uintptr_t) "nothing.example.com";
+	assert_int_equal(cst_store_list(st, &p, &items, &n, NULL), 0);
+	assert_int_equal(n, 0);
+	assert_null(items);
+	erase_host("list.example.com");
+}
+
+static void test_refuses_what_it_cannot_store(void **state)
+{
+	struct cst_item a = CST_ITEM_INIT;
+
+	(void)state;
+	cred(&a, "bad\xff.example.com", "u", SECRET1);
+	assert_int_equal(cst_store_put(st, &a, NULL, NULL), CST_ERR_INVALID);
+	set_str(&a.host, "newline.example.com");
+	set_secret(&a.secret, "two\nlines");
+	assert_int_equal(cst_store_put(st, &a, NULL, NULL), CST_ERR_INVALID);
+	assert_int_equal(count_host("newline.example.com"), 0);
+	cst_item_release(&a);
+}
+
+static bool contains_any_secret(const char *s)
+{
+	return s && (strstr(s, SECRET1) || strstr(s, SECRET2) || strstr(s, OAUTH1));
+}
+
+/* Every item of every collection: no label or attribute holds a secret; the values do. */
+static void test_no_secret_in_attributes_or_labels(void **state)
+{
+	struct cst_item a = CST_ITEM_INIT;
+	SecretService *service;
+	GList *colls, *c, *items, *i;
+	GError *err = NULL;
+	size_t seen = 0, in_values = 0;
+
+	(void)state;
+	cred(&a, "leak.example.com", "frank", SECRET1);
+	a.oauth_refresh_token = xstrdup(OAUTH1);
+	put_ok(&a, NULL);
+	cst_item_release(&a);
+	a.kind = CST_ITEM_TOKEN;
+	a.profile = xstrdup("leak");
+	a.host = xstrdup("leak.example.com");
+	a.secret = xstrdup(SECRET2);
+	put_ok(&a, NULL);
+	cst_item_release(&a);
+
+	service = secret_service_get_sync(SECRET_SERVICE_LOAD_COLLECTIONS, NULL, &err);
+	assert_null(err);
+	colls = secret_service_get_collections(service);
+	for (c = colls; c; c = c->next) {
+		assert_true(secret_collection_load_items_sync(c->data, NULL, &err));
+		items = secret_collection_get_items(c->data);
+		for (i = items; i; i = i->next) {
+			GHashTable *attrs = secret_item_get_attributes(i->data);
+			char *label = secret_item_get_label(i->data);
+			GHashTableIter it;
+			gpointer k, v;
+			SecretValue *value;
+
+			assert_false(contains_any_secret(label));
+			g_hash_table_iter_init(&it, attrs);
+			while (g_hash_table_iter_next(&it, &k, &v)) {
+				assert_false(contains_any_secret(k));
+				assert_false(contains_any_secret(v));
+			}
+			assert_true(secret_item_load_secret_sync(i->data, NULL, &err));
+			value = secret_item_get_secret(i->data);
+			if (value && contains_any_secret(secret_value_get_text(value)))
+				in_values++;
+			if (value)
+				secret_value_unref(value);
+			g_free(label);
+			g_hash_table_unref(attrs);
+			seen++;
+		}
+		g_list_free_full(items, g_object_unref);
+	}
+	g_list_free_full(colls, g_object_unref);
+	g_object_unref(service);
+	assert_true(seen >= 2);
+	assert_int_equal(in_values, 2); /* the check above would have seen them */
+	erase_host("leak.example.com");
+}
+
+/* Locks the login collection the way a screen lock would (no prompt needed). */
+static void lock_login(void)
+{
+	SecretService *service;
+	SecretCollection *coll;
+	GList *objs, *locked = NULL;
+	GError *err = NULL;
+
+	service = secret_service_get_sync(SECRET_SERVICE_NONE, NULL, &err);
+	assert_null(err);
+	coll = secret_collection_for_alias_sync(service, SECRET_COLLECTION_DEFAULT,
+						SECRET_COLLECTION_NONE, NULL, &err);
+	assert_non_null(coll);
+	objs = g_list_append(NULL, coll);
+	assert_int_equal(secret_service_lock_sync(service, objs, NULL, &locked, &err), 1);
+	g_list_free(objs);
+	g_list_free_full(locked, g_object_unref);
+	g_object_unref(coll);
+	g_object_unref(service);
+}
+
+static void test_locked_never_prompts(void **state)
+{
+	struct cst_item a = CST_ITEM_INIT, out = CST_ITEM_INIT;
+	struct cst_error err = CST_ERROR_INIT;
+	int ret;
+
+	(void)state;
+	cred(&a, "locked.example.com", "gina", SECRET1);
+	put_ok(&a, NULL);
+	lock_login();
+
+	/* a hit needs the secret: unlocking needs a prompt, which is refused */
+	ret = get_host_user("locked.example.com", "gina", &out);
+	assert_int_equal(ret, CST_ERR_STORE);
+	assert_null(out.secret);
+	ret = cst_store_get(st, &a, &out, &err);
+	assert_int_equal(ret, CST_ERR_STORE);
+	assert_non_null(strstr(err.msg, "locked"));
+	assert_null(strstr(err.msg, SECRET1));
+	/* so does a write */
+	set_secret(&a.secret, SECRET2);
+	assert_int_equal(cst_store_put(st, &a, NULL, NULL), CST_ERR_STORE);
+	/* a miss is decided without unlocking */
+	assert_int_equal(get_host_user("nothing-here.example.com", NULL, &out), CST_ERR_NOT_FOUND);
+	cst_item_release(&a);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_roundtrip_every_field),
+	    cmocka_unit_test(test_identity_replacement),
+	    cmocka_unit_test(test_unchanged_put_writes_nothing),
+	    cmocka_unit_test(test_get_newest_and_miss),
+	    cmocka_unit_test(test_erase),
+	    cmocka_unit_test(test_list_has_no_secrets),
+	    cmocka_unit_test(test_refuses_what_it_cannot_store),
+	    cmocka_unit_test(test_no_secret_in_attributes_or_labels),
+	};
+	const struct CMUnitTest locked[] = {
+	    cmocka_unit_test(test_locked_never_prompts),
+	};
+
+	if (argc > 1 && !strcmp(argv[1], "locked"))
+		return cmocka_run_group_tests_name("store_secret_locked", locked, group_setup,
+						   group_teardown);
+	return cmocka_run_group_tests_name("store_secret", tests, group_setup, group_teardown);
+}
