@@ -51,19 +51,22 @@ static const struct command commands[] = {
      "Prints a curl config with the api_key and authorization headers:\n"
      "  curl -K <(cstoken curl) https://HOST/v3/content_types\n"},
     {"list", cmd_list,
-     "usage: cstoken list [--remote] [--json]\n"
-     "Lists stored items without secrets.\n"
-     "  --remote           list the stack's tokens on the server\n"
-     "  --json             machine-readable output\n"},
+     "usage: cstoken list [-p PROFILE] [--remote] [--json]\n"
+     "Lists stored items (tokens, sessions, git credentials) without secrets.\n"
+     "  --remote           list the profile's stack's tokens on the server instead,\n"
+     "                     marking cstoken's own (needs 'cstoken login')\n"
+     "  --json             machine-readable output, see cstoken(1)\n"},
     {"revoke", cmd_revoke,
      "usage: cstoken revoke [-p PROFILE] [--uid UID]\n"
-     "Deletes the profile's token (or UID) on the server and in the store.\n"},
+     "Deletes the profile's token on the server and in the store.\n"
+     "  --uid UID          delete token UID of the profile's stack instead (any token)\n"},
     {"rotate", cmd_rotate,
      "usage: cstoken rotate [-p PROFILE]\n"
-     "Mints a new token, stores it, then deletes the old one.\n"},
+     "Mints a new token, stores it, then deletes the old one on the server.\n"},
     {"status", cmd_status,
      "usage: cstoken status [-p PROFILE]\n"
-     "Shows the store, configuration, login state and token expiry.\n"},
+     "Shows the store, configuration, login state and token expiry; exits 1 when\n"
+     "something needs attention, naming the command that fixes it.\n"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -127,6 +130,29 @@ bool cli_wants_help(const char *cmd, int argc, char **argv)
 	return false;
 }
 
+/*
+ * "'--opt=VALUE'" becomes "'--opt=...'": a value given on the command line may be a
+ * secret (someone trying --password=...), and usage errors end up in CI logs.
+ */
+static void redact_option_values(char *msg)
+{
+	char *q = msg, *eq, *end;
+
+	while ((q = strstr(q, "'-"))) {
+		end = strchrnul(q + 1, '\''); /* no quote: the message was cut short */
+		eq = memchr(q, '=', (size_t)(end - q));
+		if (eq && end - eq > 4) {
+			memmove(eq + 4, end, strlen(end) + 1);
+			end = eq + 4;
+		}
+		if (eq)
+			memset(eq + 1, '.', (size_t)(end - eq - 1)); /* never longer than it was */
+		if (!*end)
+			return;
+		q = end + 1;
+	}
+}
+
 int cli_usage_error(struct cli *cli, const char *cmd, const char *fmt, ...)
 {
 	char msg[300];
@@ -135,6 +161,7 @@ int cli_usage_error(struct cli *cli, const char *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	redact_option_values(msg);
 	if (cmd)
 		return cst_error_set(&cli->err, CST_ERR_USAGE, "%s; see 'cstoken %s --help'", msg,
 				     cmd);

@@ -1,31 +1,995 @@
-/* Stub: commands list, revoke, rotate, status. */
+/* Commands that look after stored tokens: list, revoke, rotate, status. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
 #include "cli.h"
+#include "cstoken/cma.h"
+#include "cstoken/mint.h"
+#include "cstoken/util.h"
+
+#define DAY_SECONDS 86400
+/* Longest server- or store-supplied value shown in a table cell or message. */
+#define MAX_SHOWN 80
+
+/* ---------------------------------------------------------------- helpers */
+
+static cJSON *jok(cJSON *j)
+{
+	if (!j) {
+		fputs("cstoken: out of memory\n", stderr);
+		abort();
+	}
+	return j;
+}
+
+static void json_add_str(cJSON *obj, const char *key, const char *v)
+{
+	if (v)
+		jok(cJSON_AddStringToObject(obj, key, v));
+	else
+		jok(cJSON_AddNullToObject(obj, key));
+}
+
+/* Prints the document and a newline on stdout. */
+static int json_emit(struct cli *cli, cJSON *root)
+{
+	char *text = cJSON_Print(root);
+
+	if (!text) {
+		fputs("cstoken: out of memory\n", stderr);
+		abort();
+	}
+	puts(text);
+	free(text);
+	if (ferror(stdout))
+		return cst_error_errno(&cli->err, CST_ERR_SYSTEM, "cannot write to stdout");
+	return 0;
+}
+
+/* ISO 8601 UTC ("2026-12-31T00:00:00Z"), or "never" for 0. */
+static void format_time(int64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!t) {
+		strcpy(out, "never");
+		return;
+	}
+	if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(out, 32, "@%" PRId64, t);
+}
+
+/* Text from the store or the server, safe for a terminal: no control bytes, capped. */
+static char *shown(const char *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t i;
+
+	if (!s || !*s)
+		return xstrdup("-");
+	for (i = 0; s[i] && i < MAX_SHOWN; i++)
+		strbuf_addch(&sb, (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i]);
+	if (s[i])
+		strbuf_addstr(&sb, "...");
+	return strbuf_detach(&sb, NULL);
+}
+
+static const char *kind_name(enum cst_item_kind k)
+{
+	switch (k) {
+	case CST_ITEM_CREDENTIAL:
+		return "credential";
+	case CST_ITEM_AUTHTOKEN:
+		return "authtoken";
+	case CST_ITEM_TOKEN:
+		return "token";
+	case CST_ITEM_ANY:
+	default:
+		return "unknown";
+	}
+}
+
+/* How the item came to be stored: minted by cstoken, by `cstoken login`, or by hand. */
+static const char *item_source(const struct cst_item *it)
+{
+	if (it->kind == CST_ITEM_TOKEN)
+		return it->scope_fp && *it->scope_fp ? "minted" : "stored";
+	if (it->kind == CST_ITEM_AUTHTOKEN)
+		return "login";
+	return "stored";
+}
+
+static const char *item_user(const struct cst_item *it)
+{
+	return it->kind == CST_ITEM_AUTHTOKEN ? it->email : it->username;
+}
+
+/* An aligned table: row 0 is the header, every cell already made safe by shown(). */
+struct table {
+	size_t ncols;
+	size_t nrows;
+	char **cells;
+};
+
+static void table_init(struct table *t, size_t ncols)
+{
+	t->ncols = ncols;
+	t->nrows = 0;
+	t->cells = NULL;
+}
+
+/* Adds a row of ncols values (NULL shows as "-"). */
+static void table_add(struct table *t, const char *const *vals)
+{
+	char **cells = xcalloc((t->nrows + 1) * t->ncols, sizeof(*cells));
+	size_t i;
+
+	if (t->cells)
+		memcpy(cells, t->cells, t->nrows * t->ncols * sizeof(*cells));
+	for (i = 0; i < t->ncols; i++)
+		cells[t->nrows * t->ncols + i] = shown(vals[i]);
+	free(t->cells);
+	t->cells = cells;
+	t->nrows++;
+}
+
+/* Display width: UTF-8 continuation bytes take no column. */
+static size_t text_width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+static void table_print(const struct table *t, FILE *fp)
+{
+	size_t *width = xcalloc(t->ncols, sizeof(*width));
+	size_t r, c, w;
+
+	for (r = 0; r < t->nrows; r++)
+		for (c = 0; c < t->ncols; c++) {
+			w = text_width(t->cells[r * t->ncols + c]);
+			if (w > width[c])
+				width[c] = w;
+		}
+	for (r = 0; r < t->nrows; r++) {
+		for (c = 0; c < t->ncols; c++) {
+			const char *cell = t->cells[r * t->ncols + c];
+
+			fputs(cell, fp);
+			if (c + 1 == t->ncols)
+				break;
+			for (w = text_width(cell); w < width[c] + 2; w++)
+				fputc(' ', fp);
+		}
+		fputc('\n', fp);
+	}
+	free(width);
+}
+
+static void table_release(struct table *t)
+{
+	size_t i;
+
+	for (i = 0; t->cells && i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	table_init(t, t->ncols);
+}
+
+/* The selected profile; an unknown name is a configuration error naming the fix. */
+static int need_profile(struct cli *cli, const struct cst_profile **pp)
+{
+	const char *name;
+	int ret;
+
+	*pp = NULL;
+	ret = cli_config(cli);
+	if (ret)
+		return ret;
+	*pp = cli_profile(cli);
+	if (*pp)
+		return 0;
+	name = cst_config_profile_name(&cli->cfg, cli->profile);
+	return cst_error_set(&cli->err, CST_ERR_CONFIG,
+			     "profile '%s' is not configured in '%s'; add a [profile %s] section "
+			     "or choose another with -p",
+			     name, cli->cfg.path ? cli->cfg.path : "the configuration", name);
+}
+
+static int need_api_key(struct cli *cli, const struct cst_profile *p, const char *what)
+{
+	if (p->api_key && *p->api_key)
+		return 0;
+	return cst_error_set(&cli->err, CST_ERR_CONFIG,
+			     "profile '%s' has no api_key, so cstoken cannot %s; set api_key in "
+			     "'%s'",
+			     p->name, what, cli->cfg.path ? cli->cfg.path : "the configuration");
+}
+
+/* The profile's authtoken; not being logged in is an error that names the fix. */
+static int need_login(struct cli *cli, const struct cst_profile *p, const char *what,
+		      char **authtoken)
+{
+	int ret = cst_authtoken_get(p, cli->store, authtoken, NULL, &cli->err);
+
+	if (ret == CST_ERR_NOT_LOGGED_IN)
+		return cst_error_set(&cli->err, ret,
+				     "%s needs a Contentstack session: not logged in to '%s'; run "
+				     "'cstoken login -p %s' first",
+				     what, p->host, p->name);
+	return ret;
+}
+
+static void client_for(struct cli *cli, const struct cst_profile *p, struct cma_client *c)
+{
+	cma_client_init(c, p->host, p->ca_file, cli->cfg.timeout > 0 ? cli->cfg.timeout : 10);
+}
+
+static int stored_token(struct cli *cli, const struct cst_profile *p, struct cst_item *out,
+			struct cst_error *e)
+{
+	struct cst_item pattern = CST_ITEM_INIT;
+
+	pattern.kind = CST_ITEM_TOKEN;
+	pattern.profile = p->name;
+	return cst_store_get(cli->store, &pattern, out, e);
+}
+
+/* ------------------------------------------------------------------- list */
+
+/* Tokens first, then sessions, then git credentials. */
+static int kind_rank(enum cst_item_kind k)
+{
+	return k == CST_ITEM_TOKEN	  ? 0
+	       : k == CST_ITEM_AUTHTOKEN  ? 1
+	       : k == CST_ITEM_CREDENTIAL ? 2
+					  : 3;
+}
+
+static int item_order(const void *a, const void *b)
+{
+	const struct cst_item *x = a, *y = b;
+	int c;
+
+	if (x->kind != y->kind)
+		return kind_rank(x->kind) - kind_rank(y->kind);
+	c = strcmp(x->profile ? x->profile : "", y->profile ? y->profile : "");
+	if (c)
+		return c;
+	c = strcmp(x->host ? x->host : "", y->host ? y->host : "");
+	if (c)
+		return c;
+	return strcmp(item_user(x) ? item_user(x) : "", item_user(y) ? item_user(y) : "");
+}
+
+static void list_local_json(const struct cst_item *items, size_t n, cJSON *root)
+{
+	cJSON *arr = jok(cJSON_AddArrayToObject(root, "items")), *o;
+	char when[32];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct cst_item *it = &items[i];
+
+		o = jok(cJSON_CreateObject());
+		cJSON_AddItemToArray(arr, o);
+		json_add_str(o, "kind", kind_name(it->kind));
+		json_add_str(o, "source", item_source(it));
+		json_add_str(o, "profile", it->profile);
+		json_add_str(o, "protocol", it->protocol);
+		json_add_str(o, "host", it->host);
+		json_add_str(o, "path", it->path);
+		json_add_str(o, "stack", it->api_key);
+		json_add_str(o, "user", item_user(it));
+		json_add_str(o, "name", it->name);
+		json_add_str(o, "uid", it->uid);
+		format_time(it->expiry, when);
+		json_add_str(o, "expires", when);
+		jok(cJSON_AddNumberToObject(o, "expiry", (double)it->expiry));
+		if (it->created) {
+			format_time(it->created, when);
+			json_add_str(o, "created", when);
+		} else {
+			json_add_str(o, "created", NULL);
+		}
+	}
+}
+
+static void list_local_table(const struct cst_item *items, size_t n, int64_t now)
+{
+	static const char *const header[] = {"KIND", "PROFILE", "HOST",	   "STACK", "USER",
+					     "NAME", "UID",	"EXPIRES", "SOURCE"};
+	struct table t;
+	char when[48];
+	size_t i;
+
+	table_init(&t, sizeof(header) / sizeof(header[0]));
+	table_add(&t, header);
+	for (i = 0; i < n; i++) {
+		const struct cst_item *it = &items[i];
+		const char *row[9];
+
+		format_time(it->expiry, when);
+		if (it->expiry && it->expiry <= now)
+			strcat(when, " (expired)");
+		row[0] = kind_name(it->kind);
+		row[1] = it->profile;
+		row[2] = it->host;
+		row[3] = it->api_key;
+		row[4] = item_user(it);
+		row[5] = it->name;
+		row[6] = it->uid;
+		row[7] = when;
+		row[8] = item_source(it);
+		table_add(&t, row);
+	}
+	table_print(&t, stdout);
+	table_release(&t);
+}
+
+static int list_local(struct cli *cli, bool json)
+{
+	struct cst_item pattern = CST_ITEM_INIT, *items = NULL;
+	cJSON *root = NULL;
+	size_t n = 0;
+	int ret;
+
+	ret = cli_store(cli);
+	if (ret)
+		return ret;
+	pattern.kind = CST_ITEM_ANY;
+	ret = cst_store_list(cli->store, &pattern, &items, &n, &cli->err);
+	if (ret)
+		return ret;
+	if (n)
+		qsort(items, n, sizeof(*items), item_order);
+	if (json) {
+		root = jok(cJSON_CreateObject());
+		json_add_str(root, "store", cst_store_kind_name(cst_store_kind(cli->store)));
+		list_local_json(items, n, root);
+		ret = json_emit(cli, root);
+	} else if (!n) {
+		fprintf(stderr, "cstoken: nothing stored in %s\n", cst_store_describe(cli->store));
+	} else {
+		list_local_table(items, n, (int64_t)time(NULL));
+	}
+	cJSON_Delete(root);
+	cst_item_array_free(items, n);
+	return ret;
+}
+
+/* The stored token item with this uid, if any. */
+static const struct cst_item *find_uid(const struct cst_item *mine, size_t n, const char *uid)
+{
+	size_t i;
+
+	for (i = 0; uid && i < n; i++)
+		if (str_equal(mine[i].uid, uid))
+			return &mine[i];
+	return NULL;
+}
+
+static int list_remote(struct cli *cli, bool json)
+{
+	const struct cst_profile *p = NULL;
+	struct cst_item pattern = CST_ITEM_INIT, *mine = NULL;
+	struct cma_token *toks = NULL;
+	struct cma_client c;
+	struct table t;
+	cJSON *root = NULL, *arr, *o;
+	char *authtoken = NULL, *ours = NULL;
+	char when[48];
+	size_t nmine = 0, ntoks = 0, i;
+	int64_t now = (int64_t)time(NULL);
+	bool client = false;
+	int ret;
+
+	table_init(&t, 6);
+	ret = need_profile(cli, &p);
+	if (ret)
+		goto out;
+	ret = need_api_key(cli, p, "list its stack's tokens");
+	if (ret)
+		goto out;
+	ret = cli_store(cli);
+	if (ret)
+		goto out;
+	ret = need_login(cli, p, "listing the stack's tokens", &authtoken);
+	if (ret)
+		goto out;
+	client_for(cli, p, &c);
+	client = true;
+	ret = cma_tokens_list(&c, p->api_key, authtoken, &toks, &ntoks, &cli->err);
+	if (ret)
+		goto out;
+	pattern.kind = CST_ITEM_TOKEN;
+	ret = cst_store_list(cli->store, &pattern, &mine, &nmine, &cli->err);
+	if (ret)
+		goto out;
+	ours = cst_token_name(p);
+
+	if (json) {
+		root = jok(cJSON_CreateObject());
+		json_add_str(root, "profile", p->name);
+		json_add_str(root, "host", p->host);
+		json_add_str(root, "stack", p->api_key);
+		arr = jok(cJSON_AddArrayToObject(root, "tokens"));
+	} else {
+		static const char *const header[] = {"NAME",  "UID",   "EXPIRES",
+						     "SCOPE", "OWNER", "STORED"};
+
+		table_add(&t, header);
+	}
+	for (i = 0; i < ntoks; i++) {
+		const struct cma_token *tk = &toks[i];
+		const struct cst_item *st = find_uid(mine, nmine, tk->uid);
+		bool is_ours = st || str_equal(tk->name, ours);
+
+		format_time(tk->expires_on ? tk->expiry : 0, when);
+		if (json) {
+			o = jok(cJSON_CreateObject());
+			cJSON_AddItemToArray(arr, o);
+			json_add_str(o, "uid", tk->uid);
+			json_add_str(o, "name", tk->name);
+			json_add_str(o, "description", tk->description);
+			json_add_str(o, "expires", when);
+			json_add_str(o, "expires_on", tk->expires_on);
+			jok(cJSON_AddBoolToObject(o, "expired", tk->expiry && tk->expiry <= now));
+			json_add_str(o, "created_at", tk->created_at);
+			json_add_str(o, "scope", tk->scope);
+			jok(cJSON_AddBoolToObject(o, "cstoken", is_ours));
+			json_add_str(o, "stored_profile", st ? st->profile : NULL);
+		} else {
+			const char *row[6];
+
+			if (tk->expiry && tk->expiry <= now)
+				strcat(when, " (expired)");
+			row[0] = tk->name;
+			row[1] = tk->uid;
+			row[2] = when;
+			row[3] = tk->scope;
+			row[4] = is_ours ? "cstoken" : "foreign";
+			row[5] = st ? st->profile : NULL;
+			table_add(&t, row);
+		}
+	}
+	if (json)
+		ret = json_emit(cli, root);
+	else if (!ntoks)
+		fprintf(stderr, "cstoken: stack '%s' on %s has no management tokens\n", p->api_key,
+			p->host);
+	else
+		table_print(&t, stdout);
+out:
+	table_release(&t);
+	cJSON_Delete(root);
+	if (client)
+		cma_client_release(&c);
+	cma_token_array_free(toks, ntoks);
+	cst_item_array_free(mine, nmine);
+	free_secret(authtoken);
+	free(ours);
+	return ret;
+}
 
 int cmd_list(struct cli *cli, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return cst_error_set(&cli->err, CST_ERR_USAGE, "'list' is not implemented yet");
+	bool remote = false, json = false;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--remote"))
+			remote = true;
+		else if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (argv[i][0] == '-')
+			return cli_usage_error(cli, "list", "unknown option '%s'", argv[i]);
+		else
+			return cli_usage_error(cli, "list", "unexpected argument '%s'", argv[i]);
+	}
+	if (remote)
+		return list_remote(cli, json);
+	return list_local(cli, json);
+}
+
+/* ----------------------------------------------------------------- revoke */
+
+static int revoke_on_server(struct cli *cli, const struct cst_profile *p, const char *api_key,
+			    const char *uid, bool *gone)
+{
+	struct cma_client c;
+	char *authtoken = NULL;
+	int ret;
+
+	*gone = false;
+	ret = need_login(cli, p, "revoking a token", &authtoken);
+	if (ret)
+		return ret;
+	client_for(cli, p, &c);
+	ret = cma_token_delete(&c, api_key, authtoken, uid, &cli->err);
+	if (ret == CST_ERR_NOT_FOUND) {
+		cst_debug("token uid %s was already gone on the server", uid);
+		*gone = true;
+		ret = 0;
+	}
+	cma_client_release(&c);
+	free_secret(authtoken);
+	return ret;
+}
+
+static int forget_uid(struct cli *cli, const char *uid, size_t *removed)
+{
+	struct cst_item pattern = CST_ITEM_INIT;
+	int ret;
+
+	pattern.kind = CST_ITEM_TOKEN;
+	pattern.uid = xstrdup(uid);
+	ret = cst_store_erase(cli->store, &pattern, removed, &cli->err);
+	cst_item_release(&pattern);
+	return ret;
 }
 
 int cmd_revoke(struct cli *cli, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return cst_error_set(&cli->err, CST_ERR_USAGE, "'revoke' is not implemented yet");
+	const struct cst_profile *p = NULL;
+	struct cst_item it = CST_ITEM_INIT;
+	const char *uid = NULL, *api_key;
+	char *name = NULL, *suid = NULL;
+	size_t removed = 0;
+	bool gone = false;
+	int i, ret;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--uid")) {
+			if (i + 1 >= argc)
+				return cli_usage_error(cli, "revoke",
+						       "option '--uid' needs a value");
+			uid = argv[++i];
+		} else if (!strncmp(argv[i], "--uid=", 6)) {
+			uid = argv[i] + 6;
+		} else if (argv[i][0] == '-') {
+			return cli_usage_error(cli, "revoke", "unknown option '%s'", argv[i]);
+		} else {
+			return cli_usage_error(cli, "revoke", "unexpected argument '%s'", argv[i]);
+		}
+	}
+	if (uid && (!*uid || strpbrk(uid, "/?#% \t\r\n")))
+		return cli_usage_error(cli, "revoke", "'--uid' takes a token uid such as blt...");
+	ret = need_profile(cli, &p);
+	if (ret)
+		goto out;
+	ret = cli_store(cli);
+	if (ret)
+		goto out;
+	if (uid) {
+		ret = need_api_key(cli, p, "revoke a token of its stack");
+		if (ret)
+			goto out;
+		api_key = p->api_key;
+	} else {
+		ret = stored_token(cli, p, &it, &cli->err);
+		if (ret == CST_ERR_NOT_FOUND) {
+			ret = cst_error_set(&cli->err, ret,
+					    "no token stored for profile '%s'; see 'cstoken list' "
+					    "or 'cstoken list --remote', and give --uid UID",
+					    p->name);
+			goto out;
+		}
+		if (ret)
+			goto out;
+		if (!it.uid || !*it.uid) {
+			ret =
+			    cst_error_set(&cli->err, CST_ERR_NOT_FOUND,
+					  "the stored token of profile '%s' has no uid, so cstoken "
+					  "cannot revoke it; delete it in the Contentstack web UI",
+					  p->name);
+			goto out;
+		}
+		if (it.host && p->host && strcasecmp(it.host, p->host)) {
+			suid = shown(it.uid);
+			ret =
+			    cst_error_set(&cli->err, CST_ERR_INVALID,
+					  "the stored token of profile '%s' (uid %s) belongs to "
+					  "'%s', not to the profile's host '%s'; revoke it there, "
+					  "e.g. in the Contentstack web UI",
+					  p->name, suid, it.host, p->host);
+			goto out;
+		}
+		uid = it.uid;
+		api_key = it.api_key && *it.api_key ? it.api_key : p->api_key;
+		if (!api_key) {
+			ret = need_api_key(cli, p, "revoke its token");
+			goto out;
+		}
+	}
+	ret = revoke_on_server(cli, p, api_key, uid, &gone);
+	if (ret)
+		goto out;
+	ret = forget_uid(cli, uid, &removed);
+	if (ret)
+		goto out;
+	suid = shown(uid);
+	name = shown(it.name);
+	fprintf(stderr, "cstoken: %s token %s%s%s(uid %s) on %s; %s\n",
+		gone ? "the server had already forgotten" : "revoked", it.name ? "'" : "",
+		it.name ? name : "", it.name ? "' " : "", suid, p->host,
+		removed ? "removed it from the store" : "it was not in the store");
+out:
+	cst_item_release(&it);
+	free(name);
+	free(suid);
+	return ret;
 }
+
+/* ----------------------------------------------------------------- rotate */
 
 int cmd_rotate(struct cli *cli, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return cst_error_set(&cli->err, CST_ERR_USAGE, "'rotate' is not implemented yet");
+	const struct cst_profile *p = NULL;
+	struct cst_item old = CST_ITEM_INIT, fresh = CST_ITEM_INIT;
+	struct cst_error why = CST_ERROR_INIT;
+	char *oname = NULL, *ouid = NULL, *nname = NULL, *nuid = NULL;
+	char when[32];
+	bool have_old, gone = false;
+	int ret;
+
+	if (argc > 1) {
+		if (argv[1][0] == '-')
+			return cli_usage_error(cli, "rotate", "unknown option '%s'", argv[1]);
+		return cli_usage_error(cli, "rotate", "unexpected argument '%s'", argv[1]);
+	}
+	ret = need_profile(cli, &p);
+	if (ret)
+		goto out;
+	ret = need_api_key(cli, p, "mint a token for it");
+	if (ret)
+		goto out;
+	ret = cli_store(cli);
+	if (ret)
+		goto out;
+	ret = stored_token(cli, p, &old, &cli->err);
+	if (ret && ret != CST_ERR_NOT_FOUND)
+		goto out;
+	have_old = !ret && old.uid && *old.uid;
+	/* the old token stays stored and valid until the new one is stored */
+	ret = cst_token_obtain(&cli->cfg, p, cli->store, CST_TOKEN_MINT | CST_TOKEN_FORCE, &fresh,
+			       NULL, &why);
+	if (ret) {
+		cst_error_set(&cli->err, ret, "cannot rotate the token of profile '%s'%s: %s",
+			      p->name,
+			      have_old ? " (the old token is still stored and in use)" : "",
+			      cst_error_msg(&why, ret));
+		goto out;
+	}
+	nname = shown(fresh.name);
+	nuid = shown(fresh.uid);
+	format_time(fresh.expiry, when);
+	if (!have_old || str_equal(old.uid, fresh.uid)) {
+		fprintf(stderr,
+			"cstoken: minted token '%s' (uid %s, expires %s) for profile '%s'\n", nname,
+			nuid, when, p->name);
+		ret = 0;
+		goto out;
+	}
+	oname = shown(old.name);
+	ouid = shown(old.uid);
+	if (old.host && p->host && strcasecmp(old.host, p->host)) {
+		ret =
+		    cst_error_set(&cli->err, CST_ERR_INVALID,
+				  "new token '%s' (uid %s) is stored, but the old token '%s' (uid "
+				  "%s) lives on '%s' and is still valid there; revoke it in the "
+				  "Contentstack web UI",
+				  nname, nuid, oname, ouid, old.host);
+		goto out;
+	}
+	ret = revoke_on_server(cli, p, old.api_key && *old.api_key ? old.api_key : p->api_key,
+			       old.uid, &gone);
+	if (ret) {
+		snprintf(why.msg, sizeof(why.msg), "%s", cst_error_msg(&cli->err, ret));
+		cst_error_set(&cli->err, ret,
+			      "new token '%s' (uid %s) is stored and in use, but the old token "
+			      "'%s' (uid %s) is still valid on the server; run 'cstoken revoke "
+			      "-p %s --uid %s' (deleting it failed: %s)",
+			      nname, nuid, oname, ouid, p->name, ouid, why.msg);
+		goto out;
+	}
+	fprintf(stderr,
+		"cstoken: rotated profile '%s': new token '%s' (uid %s, expires %s) replaces "
+		"uid %s, %s\n",
+		p->name, nname, nuid, when, ouid,
+		gone ? "which the server had already forgotten" : "now revoked");
+	ret = 0;
+out:
+	cst_item_release(&old);
+	cst_item_release(&fresh);
+	free(oname);
+	free(ouid);
+	free(nname);
+	free(nuid);
+	return ret;
+}
+
+/* ----------------------------------------------------------------- status */
+
+/* Collects the problems found; each is printed as one "cstoken:" line at the end. */
+struct findings {
+	struct strbuf problems;
+	int count;
+};
+
+static void problem(struct findings *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void problem(struct findings *f, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	strbuf_addf(&f->problems, "cstoken: %s\n", msg);
+	f->count++;
+}
+
+static void row(const char *label, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void row(const char *label, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%-9s", label);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+static void add_list(struct strbuf *sb, char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		strbuf_addf(sb, "%s%s", i ? "," : "", v[i]);
+}
+
+static void profile_rows(const struct cst_profile *p)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	row("profile", "%s%s", p->name, p->line ? "" : " (built-in defaults)");
+	if (p->host_set || !p->region)
+		row("host", "%s", p->host ? p->host : "-");
+	else
+		row("host", "%s (region %s)", p->host ? p->host : "-", p->region);
+	row("stack", "%s", p->api_key ? p->api_key : "- (no api_key: a plain credential store)");
+	strbuf_addstr(&sb, p->write ? "read,write " : "read ");
+	if (p->nbranches) {
+		strbuf_addstr(&sb, "branches=");
+		add_list(&sb, p->branches, p->nbranches);
+	} else {
+		strbuf_addstr(&sb, "aliases=");
+		add_list(&sb, p->aliases, p->naliases);
+	}
+	switch (p->lifetime) {
+	case CST_LIFETIME_NEVER:
+		strbuf_addstr(&sb, ", lifetime never");
+		break;
+	case CST_LIFETIME_DATE:
+		strbuf_addf(&sb, ", until %s", p->lifetime_date);
+		break;
+	case CST_LIFETIME_DURATION:
+	default:
+		strbuf_addf(&sb, ", lifetime %" PRId64 "d", p->lifetime_seconds / DAY_SECONDS);
+		break;
+	}
+	strbuf_addf(&sb, ", mint %s", p->mint ? "yes" : "no");
+	row("scope", "%s", sb.buf);
+	strbuf_release(&sb);
+}
+
+/* Login state: a stored authtoken and whether GET /v3/user accepts it. */
+static void status_login(struct cli *cli, const struct cst_profile *p, bool minting,
+			 struct findings *f)
+{
+	struct cst_error e = CST_ERROR_INIT;
+	struct cma_client c;
+	char *authtoken = NULL, *email = NULL, *semail = NULL;
+	int ret;
+
+	ret = cst_authtoken_get(p, cli->store, &authtoken, &email, &e);
+	if (ret == CST_ERR_NOT_LOGGED_IN) {
+		row("login", "not logged in to %s", p->host);
+		if (minting)
+			problem(f,
+				"profile '%s' mints tokens but is not logged in to %s; run "
+				"'cstoken login -p %s'",
+				p->name, p->host, p->name);
+		goto out;
+	}
+	if (ret) {
+		row("login", "unknown: %s", cst_error_msg(&e, ret));
+		problem(f, "cannot read the session of profile '%s': %s", p->name,
+			cst_error_msg(&e, ret));
+		goto out;
+	}
+	semail = shown(email);
+	client_for(cli, p, &c);
+	ret = cma_check_authtoken(&c, authtoken, &e);
+	cma_client_release(&c);
+	if (!ret) {
+		row("login", "%s on %s (session accepted)", semail, p->host);
+	} else if (ret == CST_ERR_AUTH) {
+		row("login", "%s on %s (session refused by the server)", semail, p->host);
+		problem(f,
+			"the session of '%s' on %s is no longer valid; run 'cstoken login -p %s'",
+			semail, p->host, p->name);
+	} else {
+		/* offline is not a fault of the setup */
+		row("login", "%s on %s (cannot check: %s)", semail, p->host,
+		    cst_error_msg(&e, ret));
+	}
+out:
+	free_secret(authtoken);
+	free(email);
+	free(semail);
+}
+
+static void status_token(struct cli *cli, const struct cst_profile *p, bool minting,
+			 struct findings *f)
+{
+	struct cst_item it = CST_ITEM_INIT;
+	struct cst_error e = CST_ERROR_INIT;
+	struct cma_client c;
+	char *fp = NULL, *name = NULL, *uid = NULL;
+	char when[32], left[64] = "";
+	int64_t now = (int64_t)time(NULL);
+	bool expired, renew, matches;
+	int ret;
+
+	ret = stored_token(cli, p, &it, &e);
+	if (ret == CST_ERR_NOT_FOUND) {
+		row("token", "none stored%s", minting ? " (minted on first use)" : "");
+		if (p->api_key && !p->mint)
+			problem(f,
+				"no token stored for profile '%s' and minting is off; set mint = "
+				"yes in [profile %s] or run 'cstoken rotate -p %s'",
+				p->name, p->name, p->name);
+		goto out;
+	}
+	if (ret) {
+		row("token", "unknown: %s", cst_error_msg(&e, ret));
+		problem(f, "cannot read the token of profile '%s': %s", p->name,
+			cst_error_msg(&e, ret));
+		goto out;
+	}
+	name = shown(it.name);
+	uid = shown(it.uid);
+	fp = cst_scope_fingerprint(p);
+	matches = it.scope_fp && str_equal(it.scope_fp, fp);
+	expired = it.expiry && it.expiry <= now;
+	renew = it.expiry && it.expiry - now <= p->renew_before;
+	format_time(it.expiry, when);
+	if (it.expiry && !expired)
+		snprintf(left, sizeof(left), ", %" PRId64 " days left",
+			 (it.expiry - now) / DAY_SECONDS);
+	row("token", "'%s' (uid %s)", name, uid);
+	row("expires", "%s%s%s", when, left,
+	    expired ? " (expired)"
+	    : renew ? " (renewed on next use)"
+		    : "");
+	row("minted", "%s",
+	    !it.scope_fp ? "no (stored by hand)"
+	    : matches	 ? "yes, with the profile's current scope"
+			 : "yes, with another scope (re-minted on next use)");
+	if (expired) {
+		if (!minting)
+			problem(f,
+				"the token of profile '%s' expired on %s and minting is off; run "
+				"'cstoken rotate -p %s'",
+				p->name, when, p->name);
+		goto out;
+	}
+	if (!it.secret || !it.api_key)
+		goto out;
+	client_for(cli, p, &c);
+	ret = cma_check_token(&c, it.api_key, it.secret, &e);
+	cma_client_release(&c);
+	if (!ret) {
+		row("server", "accepts the token");
+	} else if (ret == CST_ERR_AUTH) {
+		row("server", "refuses the token");
+		problem(f,
+			"%s refuses the stored token of profile '%s' (uid %s); run 'cstoken "
+			"rotate -p %s'",
+			p->host, p->name, uid, p->name);
+	} else {
+		row("server", "cannot check: %s", cst_error_msg(&e, ret));
+	}
+out:
+	cst_item_release(&it);
+	free(fp);
+	free(name);
+	free(uid);
 }
 
 int cmd_status(struct cli *cli, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return cst_error_set(&cli->err, CST_ERR_USAGE, "'status' is not implemented yet");
-}
+	struct findings f = {STRBUF_INIT, 0};
+	struct cst_item pattern = CST_ITEM_INIT, *items = NULL;
+	const struct cst_profile *p = NULL;
+	const char *pname;
+	size_t n = 0;
+	bool minting;
+	int ret;
 
+	if (argc > 1) {
+		if (argv[1][0] == '-')
+			return cli_usage_error(cli, "status", "unknown option '%s'", argv[1]);
+		return cli_usage_error(cli, "status", "unexpected argument '%s'", argv[1]);
+	}
+	ret = cli_config(cli);
+	if (ret) {
+		/* a diagnosis, not a usage error: say what is wrong and exit 1 */
+		row("config", "broken");
+		problem(&f, "%s; fix the configuration and run 'cstoken status' again",
+			cst_error_msg(&cli->err, ret));
+		goto out;
+	}
+	row("config", "%s (%s)", cli->cfg.path ? cli->cfg.path : "-",
+	    cli->cfg.found ? "found" : "not found: defaults, a plain credential store");
+
+	ret = cli_store(cli);
+	if (!ret) {
+		pattern.kind = CST_ITEM_TOKEN;
+		ret = cst_store_list(cli->store, &pattern, &items, &n, &cli->err);
+		cst_item_array_free(items, n);
+	}
+	if (ret) {
+		row("store", "%s (does not answer)", cst_store_kind_name(cli->cfg.store));
+		if (cli->cfg.store == CST_STORE_FILE)
+			problem(&f, "the store does not answer: %s", cst_error_msg(&cli->err, ret));
+		else
+			problem(&f,
+				"the store does not answer: %s; start a Secret Service (e.g. "
+				"gnome-keyring), or use the file store: store = file in the "
+				"configuration or CSTOKEN_STORE=file",
+				cst_error_msg(&cli->err, ret));
+	} else {
+		row("store", "%s: %s (answers)", cst_store_kind_name(cst_store_kind(cli->store)),
+		    cst_store_describe(cli->store));
+	}
+
+	p = cli_profile(cli);
+	if (!p) {
+		pname = cst_config_profile_name(&cli->cfg, cli->profile);
+		row("profile", "%s (not configured)", pname);
+		problem(&f,
+			"profile '%s' is not configured in '%s'; add a [profile %s] section or "
+			"choose another with -p",
+			pname, cli->cfg.path ? cli->cfg.path : "the configuration", pname);
+		goto out;
+	}
+	profile_rows(p);
+	if (ret)
+		goto out;
+	minting = p->mint && p->api_key && *p->api_key;
+	status_login(cli, p, minting, &f);
+	status_token(cli, p, minting, &f);
+out:
+	fflush(stdout);
+	fputs(f.problems.buf ? f.problems.buf : "", stderr);
+	strbuf_release(&f.problems);
+	return f.count ? 1 : 0;
+}
