@@ -86,9 +86,11 @@ static int tty_ask(const char *prompt, bool echo, struct strbuf *sb)
 	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return CST_ERR_NOT_FOUND;
-	(void)!write(fd, prompt, strlen(prompt));
+	/* echo goes off (and pending input is flushed) before the prompt shows, so nothing
+	 * typed in answer to the prompt is thrown away */
 	if (!echo)
 		quiet = echo_off(fd, old);
+	(void)!write(fd, prompt, strlen(prompt));
 	for (;;) {
 		n = read(fd, &ch, 1);
 		if (n < 0 && errno == EINTR)
@@ -279,7 +281,11 @@ int cmd_login(struct cli *cli, int argc, char **argv)
 			ret = cli_usage_error(cli, "login", "unknown option '%s'", a);
 			goto out;
 		} else {
-			ret = cli_usage_error(cli, "login", "unexpected argument '%s'", a);
+			/* likely a password: never echoed; it belongs on stdin */
+			ret =
+			    cli_usage_error(cli, "login",
+					    "unexpected argument; give the password on stdin with "
+					    "--password-stdin");
 			goto out;
 		}
 	}
