@@ -16,6 +16,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "cma_impl.h"
 #include "cstoken/cma.h"
 #include "cstoken/util.h"
 
@@ -33,25 +34,6 @@
 /* Bytes of a server-supplied text quoted in a message. */
 #define CMA_MAX_QUOTE 160
 #define CMA_MAX_LOCATION 2048
-
-/* Which credential a request carries: decides what a 401 means to the user. */
-enum cma_cred {
-	CRED_PASSWORD,
-	CRED_AUTHTOKEN,
-	CRED_TOKEN,
-};
-
-struct cma_request {
-	const char *method;	   /* GET, POST, PUT, DELETE */
-	const char *path;	   /* "/v3/...", query included; never holds a secret */
-	const char *api_key;	   /* NULL: no api_key header */
-	const char *authtoken;	   /* secret; NULL: no header */
-	const char *authorization; /* secret; NULL: no header */
-	const char *body;	   /* JSON, may hold a secret; NULL: none */
-	enum cma_cred cred;
-	/* A repeat could act twice (token creation): only 429 and refused connects retry. */
-	bool unsafe;
-};
 
 struct cma_response {
 	long status;
@@ -636,13 +618,16 @@ static void error_detail(const cJSON *j, char *out, size_t outsz)
 		out[0] = '\0';
 }
 
-static int api_error(const struct cma_client *c, const struct cma_request *rq,
-		     const struct cma_response *rs, int attempts, struct cst_error *e)
+static int api_error(const struct cma_client *c, const struct cma_request *rq, long status,
+		     const char *body, size_t len, int attempts, struct cst_error *e)
 {
-	cJSON *j = rs->body.len ? cJSON_ParseWithLength(rs->body.buf, rs->body.len) : NULL;
+	cJSON *j = len ? cJSON_ParseWithLength(body, len) : NULL;
 	const cJSON *code_item = cJSON_GetObjectItemCaseSensitive(j, "error_code");
-	long code = cJSON_IsNumber(code_item) ? (long)code_item->valuedouble : -1;
-	long status = rs->status;
+	/* a double out of long's range (or NaN) must not be converted: that is undefined */
+	long code = cJSON_IsNumber(code_item) && code_item->valuedouble >= -1e9 &&
+			    code_item->valuedouble <= 1e9
+			? (long)code_item->valuedouble
+			: -1;
 	char detail[2 * CMA_MAX_QUOTE + 96], tries[40] = "";
 	int ret;
 
@@ -714,11 +699,12 @@ static int api_error(const struct cma_client *c, const struct cma_request *rq,
 }
 
 /*
- * Sends rq with the retry policy. On a 2xx answer *json is the parsed body (an empty
- * object for an empty body; caller frees with json_free). Anything else is an error.
+ * Sends rq with the retry policy. When an answer came (not a redirect) its status, body
+ * (caller wipes it with strbuf_release) and the attempts it took are handed back for one
+ * of the cma_parse_* functions to judge; a transport failure or redirect is an error.
  */
-static int cma_call(struct cma_client *c, const struct cma_request *rq, cJSON **json,
-		    struct cst_error *e)
+static int cma_exchange(struct cma_client *c, const struct cma_request *rq, long *status,
+			struct strbuf *body, int *attempts, struct cst_error *e)
 {
 	struct cma_response rs = {0};
 	struct curl_slist *headers = NULL;
@@ -727,7 +713,9 @@ static int cma_call(struct cma_client *c, const struct cma_request *rq, cJSON **
 	int ret, attempt, max;
 	CURLcode cc;
 
-	*json = NULL;
+	*status = 0;
+	*attempts = 0;
+	strbuf_init(body);
 	strbuf_init(&rs.body);
 	ret = client_open(c, e);
 	if (ret)
@@ -757,29 +745,10 @@ static int cma_call(struct cma_client *c, const struct cma_request *rq, cJSON **
 		ret = redirect_error(c, rq, &rs, e);
 		goto out;
 	}
-	if (rs.status < 200 || rs.status >= 300) {
-		ret = api_error(c, rq, &rs, attempt, e);
-		goto out;
-	}
-	*json = rs.body.len ? cJSON_ParseWithLength(rs.body.buf, rs.body.len)
-			    : jcheck(cJSON_CreateObject());
-	if (!cJSON_IsObject(*json)) {
-		char start[48] = "";
-
-		json_free(*json);
-		*json = NULL;
-		/* quote a stray page (a proxy's HTML), never broken JSON: it may hold a secret */
-		if (rs.body.buf[0] != '{')
-			quote_text(start, sizeof(start), rs.body.buf);
-		ret = cst_error_set(e, CST_ERR_HTTP,
-				    "'%s' answered %s %s with %s (HTTP %ld%s%s%s); check host and "
-				    "region in the profile",
-				    c->host, rq->method, rq->path,
-				    rs.body.buf[0] == '{' ? "truncated or malformed JSON"
-							  : "something that is not JSON",
-				    rs.status, start[0] ? ": '" : "", start, start[0] ? "'" : "");
-		goto out;
-	}
+	*status = rs.status;
+	*attempts = attempt;
+	*body = rs.body;
+	strbuf_init(&rs.body);
 	ret = 0;
 out:
 	headers_free(headers);
@@ -788,15 +757,74 @@ out:
 	return ret;
 }
 
+/*
+ * A 2xx answer's body as a JSON object in *json (an empty object for an empty body;
+ * caller frees with json_free); any other status is the error it means for rq.
+ */
+static int parse_answer(const struct cma_client *c, const struct cma_request *rq, long status,
+			const char *body, size_t len, int attempts, cJSON **json,
+			struct cst_error *e)
+{
+	*json = NULL;
+	if (status < 200 || status >= 300)
+		return api_error(c, rq, status, body, len, attempts, e);
+	*json = len ? cJSON_ParseWithLength(body, len) : jcheck(cJSON_CreateObject());
+	if (!cJSON_IsObject(*json)) {
+		char start[48] = "";
+		/* JSON may start with white space: so may a truncated token */
+		bool json_like = body[strspn(body, " \t\r\n")] == '{';
+
+		json_free(*json);
+		*json = NULL;
+		/* quote a stray page (a proxy's HTML), never broken JSON: it may hold a secret */
+		if (!json_like)
+			quote_text(start, sizeof(start), body);
+		return cst_error_set(e, CST_ERR_HTTP,
+				     "'%s' answered %s %s with %s (HTTP %ld%s%s%s); check host and "
+				     "region in the profile",
+				     c->host, rq->method, rq->path,
+				     json_like ? "truncated or malformed JSON"
+					       : "something that is not JSON",
+				     status, start[0] ? ": '" : "", start, start[0] ? "'" : "");
+	}
+	return 0;
+}
+
+/* cma_exchange, then cma_parse_reply: for the calls whose answer carries nothing to keep. */
+static int cma_call(struct cma_client *c, const struct cma_request *rq, struct cst_error *e)
+{
+	struct strbuf body = STRBUF_INIT;
+	long status;
+	int attempts, ret;
+
+	ret = cma_exchange(c, rq, &status, &body, &attempts, e);
+	if (!ret)
+		ret = cma_parse_reply(c, rq, status, body.buf, body.len, attempts, e);
+	strbuf_release(&body);
+	return ret;
+}
+
+int cma_parse_reply(const struct cma_client *c, const struct cma_request *rq, long status,
+		    const char *body, size_t len, int attempts, struct cst_error *e)
+{
+	cJSON *resp = NULL;
+	int ret;
+
+	ret = parse_answer(c, rq, status, body, len, attempts, &resp, e);
+	json_free(resp);
+	return ret;
+}
+
 int cma_login(struct cma_client *c, const char *email, const char *password, const char *tfa,
 	      char **authtoken, struct cst_error *e)
 {
 	struct cma_request rq = {
 	    .method = "POST", .path = "/v3/user-session", .cred = CRED_PASSWORD};
-	cJSON *req = NULL, *user, *resp = NULL;
-	const char *tok;
+	struct strbuf answer = STRBUF_INIT;
+	cJSON *req = NULL, *user;
 	char *body = NULL;
-	int ret = CST_ERR_NOMEM;
+	int ret = CST_ERR_NOMEM, attempts;
+	long status;
 
 	*authtoken = NULL;
 	req = jcheck(cJSON_CreateObject());
@@ -811,7 +839,27 @@ int cma_login(struct cma_client *c, const char *email, const char *password, con
 		goto out;
 	}
 	rq.body = body;
-	ret = cma_call(c, &rq, &resp, e);
+	ret = cma_exchange(c, &rq, &status, &answer, &attempts, e);
+	if (!ret)
+		ret =
+		    cma_parse_login(c, &rq, status, answer.buf, answer.len, attempts, authtoken, e);
+out:
+	json_free(req);
+	free_secret(body);
+	strbuf_release(&answer);
+	return ret;
+}
+
+int cma_parse_login(const struct cma_client *c, const struct cma_request *rq, long status,
+		    const char *body, size_t len, int attempts, char **authtoken,
+		    struct cst_error *e)
+{
+	cJSON *resp = NULL;
+	const char *tok;
+	int ret;
+
+	*authtoken = NULL;
+	ret = parse_answer(c, rq, status, body, len, attempts, &resp, e);
 	if (ret)
 		goto out;
 	tok = json_str(cJSON_GetObjectItemCaseSensitive(resp, "user"), "authtoken");
@@ -825,9 +873,7 @@ int cma_login(struct cma_client *c, const char *email, const char *password, con
 	*authtoken = xstrdup(tok);
 	ret = 0;
 out:
-	json_free(req);
 	json_free(resp);
-	free_secret(body);
 	return ret;
 }
 
@@ -835,12 +881,7 @@ int cma_check_authtoken(struct cma_client *c, const char *authtoken, struct cst_
 {
 	struct cma_request rq = {
 	    .method = "GET", .path = "/v3/user", .authtoken = authtoken, .cred = CRED_AUTHTOKEN};
-	cJSON *resp = NULL;
-	int ret;
-
-	ret = cma_call(c, &rq, &resp, e);
-	json_free(resp);
-	return ret;
+	return cma_call(c, &rq, e);
 }
 
 int cma_logout(struct cma_client *c, const char *authtoken, struct cst_error *e)
@@ -849,12 +890,7 @@ int cma_logout(struct cma_client *c, const char *authtoken, struct cst_error *e)
 				 .path = "/v3/user-session",
 				 .authtoken = authtoken,
 				 .cred = CRED_AUTHTOKEN};
-	cJSON *resp = NULL;
-	int ret;
-
-	ret = cma_call(c, &rq, &resp, e);
-	json_free(resp);
-	return ret;
+	return cma_call(c, &rq, e);
 }
 
 void cma_token_release(struct cma_token *t)
@@ -971,13 +1007,15 @@ static int token_from_json(const struct cma_client *c, const cJSON *j, struct cm
 	set_opt_str(&t->created_at, j, "created_at");
 	t->scope = scope_summary(cJSON_GetObjectItemCaseSensitive(j, "scope"));
 	if (t->expires_on && parse_expiry(t->expires_on, &t->expiry)) {
-		char q[CMA_MAX_QUOTE + 8];
+		char q[CMA_MAX_QUOTE + 8], u[CMA_MAX_QUOTE + 8];
 
+		/* both are the server's text: no control characters into a terminal */
 		quote_text(q, sizeof(q), t->expires_on);
+		quote_text(u, sizeof(u), uid);
 		cma_token_release(t);
 		return cst_error_set(e, CST_ERR_HTTP,
 				     "'%s' sent an unreadable expires_on '%s' for token '%s'",
-				     c->host, q, uid);
+				     c->host, q, u);
 	}
 	if (with_secret)
 		t->secret = xstrdup(secret);
@@ -992,6 +1030,24 @@ int cma_tokens_list(struct cma_client *c, const char *api_key, const char *autht
 				 .api_key = api_key,
 				 .authtoken = authtoken,
 				 .cred = CRED_AUTHTOKEN};
+	struct strbuf answer = STRBUF_INIT;
+	long status;
+	int attempts, ret;
+
+	*tokens = NULL;
+	*n = 0;
+	ret = cma_exchange(c, &rq, &status, &answer, &attempts, e);
+	if (!ret)
+		ret = cma_parse_tokens_list(c, &rq, status, answer.buf, answer.len, attempts,
+					    tokens, n, e);
+	strbuf_release(&answer);
+	return ret;
+}
+
+int cma_parse_tokens_list(const struct cma_client *c, const struct cma_request *rq, long status,
+			  const char *body, size_t len, int attempts, struct cma_token **tokens,
+			  size_t *n, struct cst_error *e)
+{
 	struct cma_token *list = NULL;
 	const cJSON *arr, *it;
 	cJSON *resp = NULL;
@@ -1000,7 +1056,7 @@ int cma_tokens_list(struct cma_client *c, const char *api_key, const char *autht
 
 	*tokens = NULL;
 	*n = 0;
-	ret = cma_call(c, &rq, &resp, e);
+	ret = parse_answer(c, rq, status, body, len, attempts, &resp, e);
 	if (ret)
 		goto out;
 	arr = cJSON_GetObjectItemCaseSensitive(resp, "tokens");
@@ -1081,10 +1137,11 @@ int cma_token_create(struct cma_client *c, const char *api_key, const char *auth
 				 .authtoken = authtoken,
 				 .cred = CRED_AUTHTOKEN,
 				 .unsafe = true};
-	cJSON *req = NULL, *resp = NULL;
-	const cJSON *tok;
+	struct strbuf answer = STRBUF_INIT;
+	cJSON *req = NULL;
 	char *body = NULL;
-	int ret = CST_ERR_INVALID;
+	int ret = CST_ERR_INVALID, attempts;
+	long status;
 
 	memset(out, 0, sizeof(*out));
 	if (!spec->name || !*spec->name || (!spec->nbranches == !spec->naliases)) {
@@ -1097,15 +1154,30 @@ int cma_token_create(struct cma_client *c, const char *api_key, const char *auth
 	if (!body)
 		json_oom();
 	rq.body = body;
-	ret = cma_call(c, &rq, &resp, e);
-	if (ret)
-		goto out;
-	tok = cJSON_GetObjectItemCaseSensitive(resp, "token");
-	ret = token_from_json(c, tok, out, true, e);
+	ret = cma_exchange(c, &rq, &status, &answer, &attempts, e);
+	if (!ret)
+		ret = cma_parse_token_create(c, &rq, status, answer.buf, answer.len, attempts, out,
+					     e);
 out:
 	json_free(req);
-	json_free(resp);
 	free(body);
+	strbuf_release(&answer);
+	return ret;
+}
+
+int cma_parse_token_create(const struct cma_client *c, const struct cma_request *rq, long status,
+			   const char *body, size_t len, int attempts, struct cma_token *out,
+			   struct cst_error *e)
+{
+	cJSON *resp = NULL;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = parse_answer(c, rq, status, body, len, attempts, &resp, e);
+	if (!ret)
+		ret = token_from_json(c, cJSON_GetObjectItemCaseSensitive(resp, "token"), out, true,
+				      e);
+	json_free(resp);
 	return ret;
 }
 
@@ -1136,7 +1208,6 @@ int cma_token_delete(struct cma_client *c, const char *api_key, const char *auth
 {
 	struct cma_request rq = {
 	    .method = "DELETE", .api_key = api_key, .authtoken = authtoken, .cred = CRED_AUTHTOKEN};
-	cJSON *resp = NULL;
 	char *esc = NULL, *path = NULL;
 	int ret;
 
@@ -1145,8 +1216,7 @@ int cma_token_delete(struct cma_client *c, const char *api_key, const char *auth
 	esc = path_escape(uid);
 	path = xasprintf("/v3/stacks/management_tokens/%s", esc);
 	rq.path = path;
-	ret = cma_call(c, &rq, &resp, e);
-	json_free(resp);
+	ret = cma_call(c, &rq, e);
 	free(esc);
 	free(path);
 	return ret;
@@ -1160,10 +1230,5 @@ int cma_check_token(struct cma_client *c, const char *api_key, const char *token
 				 .api_key = api_key,
 				 .authorization = token,
 				 .cred = CRED_TOKEN};
-	cJSON *resp = NULL;
-	int ret;
-
-	ret = cma_call(c, &rq, &resp, e);
-	json_free(resp);
-	return ret;
+	return cma_call(c, &rq, e);
 }

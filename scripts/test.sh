@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs what is missing (Debian/Ubuntu, as root), builds with warnings as errors and
-# runs the whole test suite through CTest: once normally and once under ASan+UBSan.
+# runs the whole test suite through CTest: once normally and once under ASan+UBSan,
+# then a short libFuzzer run of every fuzz/ target (clang).
 #
 #   scripts/test.sh            everything
 #   CSTOKEN_NO_SANITIZE=1 scripts/test.sh   skip the sanitizer pass
+#   CSTOKEN_NO_FUZZ=1 scripts/test.sh       skip the libFuzzer smoke pass
 #   CSTOKEN_BUILD_DIR=DIR      build directory (default: build)
 set -euo pipefail
 
@@ -68,4 +70,11 @@ if [ -z "${CSTOKEN_NO_SANITIZE:-}" ]; then
 		LSAN_OPTIONS=suppressions=$top/tests/lsan.supp:print_suppressions=0 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		run_suite "$build/asan" -DCSTOKEN_SANITIZE=ON
+fi
+if [ -z "${CSTOKEN_NO_FUZZ:-}" ]; then
+	# a few thousand inputs per target over the seed corpus: seconds, not a fuzzing campaign
+	cmake -S "$top" -B "$build/fuzz" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+		-DCSTOKEN_FUZZ=ON -DBUILD_PAM=OFF
+	cmake --build "$build/fuzz" --target fuzz -j "$jobs"
+	(cd "$build/fuzz" && ctest -L fuzz --output-on-failure -j "$jobs")
 fi

@@ -1,0 +1,57 @@
+/*
+ * cma.c's view of one request and of the answers it gets: not part of the public API.
+ * The cma_parse_* functions are how the client judges every answer it receives, split
+ * from the network so that the fuzz targets (fuzz/fuzz_cma.c) can feed them any bytes.
+ */
+#ifndef CSTOKEN_CMA_IMPL_H
+#define CSTOKEN_CMA_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cstoken/cma.h"
+#include "cstoken/error.h"
+
+/* Which credential a request carries: decides what a 401 means to the user. */
+enum cma_cred {
+	CRED_PASSWORD,
+	CRED_AUTHTOKEN,
+	CRED_TOKEN,
+};
+
+struct cma_request {
+	const char *method;	   /* GET, POST, PUT, DELETE */
+	const char *path;	   /* "/v3/...", query included; never holds a secret */
+	const char *api_key;	   /* NULL: no api_key header */
+	const char *authtoken;	   /* secret; NULL: no header */
+	const char *authorization; /* secret; NULL: no header */
+	const char *body;	   /* JSON, may hold a secret; NULL: none */
+	enum cma_cred cred;
+	/* A repeat could act twice (token creation): only 429 and refused connects retry. */
+	bool unsafe;
+};
+
+/*
+ * The answer to rq that came after attempts tries: HTTP status and the body as received,
+ * len bytes with a NUL after them (NULL when len is 0). A non-2xx status becomes the
+ * error it means (Contentstack's error body read, never a secret quoted); a 2xx body
+ * must be the call's JSON. Each returns 0 with its result set, or a negative enum
+ * cst_err with e set and nothing to free.
+ */
+/* Answers that carry nothing to keep: GET /v3/user, DELETE /v3/user-session, delete. */
+int cma_parse_reply(const struct cma_client *c, const struct cma_request *rq, long status,
+		    const char *body, size_t len, int attempts, struct cst_error *e);
+/* POST /v3/user-session: *authtoken (caller frees with free_secret). */
+int cma_parse_login(const struct cma_client *c, const struct cma_request *rq, long status,
+		    const char *body, size_t len, int attempts, char **authtoken,
+		    struct cst_error *e);
+/* GET /v3/stacks/management_tokens: caller frees with cma_token_array_free. */
+int cma_parse_tokens_list(const struct cma_client *c, const struct cma_request *rq, long status,
+			  const char *body, size_t len, int attempts, struct cma_token **tokens,
+			  size_t *n, struct cst_error *e);
+/* POST /v3/stacks/management_tokens: out (with its secret; caller releases). */
+int cma_parse_token_create(const struct cma_client *c, const struct cma_request *rq, long status,
+			   const char *body, size_t len, int attempts, struct cma_token *out,
+			   struct cst_error *e);
+
+#endif
