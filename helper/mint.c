@@ -6,11 +6,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "cstoken/cma.h"
 #include "cstoken/mint.h"
 #include "cstoken/util.h"
+#include "digest.h"
 #include "lock.h"
 
 /*
@@ -47,8 +46,8 @@ static void add_sorted_list(struct strbuf *sb, const char *key, char **v, size_t
 char *cst_scope_fingerprint(const struct cst_profile *p)
 {
 	struct strbuf sb = STRBUF_INIT, hex = STRBUF_INIT;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
+	unsigned char md[CST_SHA256_LEN];
+	size_t i;
 	const char *h;
 
 	/* what the token can reach: where, which stack, which branches, read or write
@@ -60,10 +59,10 @@ char *cst_scope_fingerprint(const struct cst_profile *p)
 	add_sorted_list(&sb, "branches", p->branches, p->nbranches);
 	add_sorted_list(&sb, "aliases", p->aliases, p->naliases);
 	strbuf_addf(&sb, "acl=%s\n", p->write ? "read,write" : "read");
-	if (!EVP_Digest(sb.buf, sb.len, md, &mdlen, EVP_sha256(), NULL))
-		mdlen = 0; /* an empty fingerprint never matches: the token is re-minted */
-	for (i = 0; i < mdlen; i++)
-		strbuf_addf(&hex, "%02x", md[i]);
+	/* an empty fingerprint never matches: the token is re-minted */
+	if (!cst_sha256(sb.buf, sb.len, md, NULL))
+		for (i = 0; i < CST_SHA256_LEN; i++)
+			strbuf_addf(&hex, "%02x", md[i]);
 	strbuf_release(&sb);
 	return strbuf_detach(&hex, NULL);
 }

@@ -140,6 +140,13 @@ static void cst_service_class_init(CstServiceClass *klass)
 	service_class->prompt_finish = noprompt_finish;
 }
 
+/*
+ * The session bus connection of the last successful probe (cst_secret_service_available),
+ * held until the store closes: libsecret takes GIO's shared connection, so the store that
+ * follows a probe connects once, not twice.
+ */
+static GDBusConnection *probed_bus;
+
 struct ss {
 	GMainContext *ctx;
 	SecretService *service;
@@ -798,6 +805,7 @@ static void ss_close(struct cst_store *st)
 		return;
 	if (ss->service)
 		g_object_unref(ss->service);
+	g_clear_object(&probed_bus);
 	if (ss->ctx)
 		g_main_context_unref(ss->ctx);
 	free(ss);
@@ -946,6 +954,9 @@ out:
 		  ok ? (owned ? "running" : "activatable") : "unavailable");
 	if (reply)
 		g_variant_unref(reply);
+	/* the store opened next reuses this shared connection instead of making its own */
+	if (ok && bus && !probed_bus)
+		probed_bus = g_object_ref(bus);
 	if (bus)
 		g_object_unref(bus);
 	g_main_context_unref(probe.ctx);

@@ -1,0 +1,510 @@
+#!/usr/bin/python3
+"""Measures cstoken against its peers, interleaved, and prints one table.
+
+Run by bench/bench.sh inside a private D-Bus session with gnome-keyring and the CMA
+emulator already running and the stores seeded; everything it needs comes from the
+environment (see bench.sh). Each process is started with posix_spawn and reaped with
+wait4, so wall time, user+sys CPU and peak RSS are the child's own.
+"""
+
+import json
+import os
+import ssl
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "30"))
+WARMUP = 3
+CSTOKEN = os.environ["BENCH_CSTOKEN"]
+LIBSECRET = os.environ["BENCH_LIBSECRET"]
+GIT = os.environ.get("BENCH_GIT", "/usr/bin/git")
+CURL = os.environ.get("BENCH_CURL", "/usr/bin/curl")
+EMU_URL = os.environ["CST_EMU_URL"]
+EMU_HOST = os.environ["CST_EMU_HOST"]
+EMU_CA = os.environ["CST_EMU_CA"]
+API_KEY = os.environ["BENCH_API_KEY"]
+GIT_STORE_FILE = os.environ["BENCH_GIT_STORE_FILE"]
+CST_STORE_FILE = os.environ["BENCH_CST_STORE_FILE"]
+MINT_STORE_FILE = os.environ["BENCH_MINT_STORE_FILE"]
+MINT_STORE_SNAPSHOT = os.environ["BENCH_MINT_STORE_SNAPSHOT"]
+WORK = os.environ["BENCH_WORK"]
+HIT_HOST = os.environ.get("BENCH_HIT_HOST", "git.example.com")
+HIT_PASSWORD = os.environ["BENCH_HIT_PASSWORD"]
+CONCURRENCY = 16
+RSS_ROUNDS = 3
+# which rows to measure (bench.sh -c): 1 2 3 4 4b 5
+CASES = os.environ.get("BENCH_CASES", "1 2 3 4 4b 5").split()
+RSS_FILE = os.path.join(WORK, "rss")
+
+_ctx = ssl.create_default_context(cafile=EMU_CA)
+_opener = urllib.request.build_opener(
+    urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=_ctx)
+)
+
+
+def emu(method, path, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(EMU_URL + path, data=data, method=method)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    with _opener.open(req, timeout=10) as r:
+        return json.load(r)
+
+
+def emu_requests():
+    j = emu("GET", "/_emu/requests")
+    return j["requests"] if isinstance(j, dict) else j
+
+
+def token_posts():
+    return sum(
+        1
+        for r in emu_requests()
+        if r["method"] == "POST" and r["path"] == "/v3/stacks/management_tokens"
+    )
+
+
+def clear_stack_tokens():
+    """Revokes every token on the bench stack (behind the clients' backs)."""
+    for t in emu("GET", "/_emu/state")["stacks"][API_KEY]["tokens"]:
+        emu("DELETE", "/_emu/tokens/" + t["uid"])
+
+
+def env_with(**kw):
+    env = dict(os.environ)
+    for k, v in kw.items():
+        if v is None:
+            env.pop(k, None)
+        else:
+            env[k] = v
+    return env
+
+
+class Run:
+    __slots__ = ("wall", "cpu", "rss", "rc", "out")
+
+
+def spawn(argv, stdin, env):
+    """Starts argv with stdin fed from bytes and stdout to a pipe; (pid, out_fd)."""
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    os.write(in_w, stdin)  # far below the pipe buffer
+    os.close(in_w)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    pid = os.posix_spawn(
+        argv[0],
+        argv,
+        env,
+        file_actions=[
+            (os.POSIX_SPAWN_DUP2, in_r, 0),
+            (os.POSIX_SPAWN_DUP2, out_w, 1),
+            (os.POSIX_SPAWN_DUP2, devnull, 2),
+            (os.POSIX_SPAWN_CLOSE, in_r),
+            (os.POSIX_SPAWN_CLOSE, out_w),
+            (os.POSIX_SPAWN_CLOSE, out_r),
+            (os.POSIX_SPAWN_CLOSE, devnull),
+        ],
+    )
+    os.close(in_r)
+    os.close(out_w)
+    os.close(devnull)
+    return pid, out_r
+
+
+def reap(pid, out_fd, start):
+    _, status, ru = os.wait4(pid, 0)
+    r = Run()
+    r.wall = (time.perf_counter() - start) * 1000
+    r.cpu = (ru.ru_utime + ru.ru_stime) * 1000
+    r.rss = ru.ru_maxrss
+    r.rc = os.waitstatus_to_exitcode(status)
+    chunks = []
+    while True:
+        b = os.read(out_fd, 65536)
+        if not b:
+            break
+        chunks.append(b)
+    os.close(out_fd)
+    r.out = b"".join(chunks).decode(errors="replace")
+    return r
+
+
+def run_one(argv, stdin, env):
+    start = time.perf_counter()
+    pid, fd = spawn(argv, stdin, env)
+    return reap(pid, fd, start)
+
+
+def read_rss(i):
+    with open(RSS_FILE + ".%d" % i) as f:
+        return int(f.read().split()[-1])
+
+
+def run_many(argv, stdin, env, n):
+    """n copies at once; wall until the last one is reaped."""
+    start = time.perf_counter()
+    procs = [spawn([a.replace(".%d", ".%d" % i) for a in argv], stdin, env) for i in range(n)]
+    runs = [reap(pid, fd, start) for pid, fd in procs]
+    agg = Run()
+    agg.wall = max(r.wall for r in runs)
+    agg.cpu = sum(r.cpu for r in runs)
+    agg.rss = max(r.rss for r in runs)
+    agg.rc = max(abs(r.rc) for r in runs)
+    agg.out = runs
+    return agg
+
+
+class Tool:
+    """One contender of a case: how to run it, what to do first, how to check it."""
+
+    def __init__(self, name, argv, stdin=b"", env=None, before=None, check=None, many=1):
+        self.name = name
+        self.argv = argv
+        self.stdin = stdin
+        self.env = env or dict(os.environ)
+        self.before = before
+        self.check = check
+        self.many = many
+        self.runs = []
+        self.rss = []
+
+    def once(self, measured=True, rss=False):
+        """One run; with rss, under /usr/bin/time for the peak RSS (not timed)."""
+        argv = self.argv
+        if rss or self.many > 1:
+            # wait4's ru_maxrss would report this Python process: a child created by
+            # posix_spawn/fork inherits its parent's high-water mark across exec
+            argv = ["/usr/bin/time", "-f", "%M", "-o", RSS_FILE + ".%d", "--"] + argv
+        if self.before:
+            self.before()
+        if self.many > 1:
+            r = run_many(argv, self.stdin, self.env, self.many)
+            r.rss = max(read_rss(i) for i in range(self.many))
+        else:
+            r = run_one([a.replace(".%d", ".0") for a in argv], self.stdin, self.env)
+            if rss:
+                r.rss = read_rss(0)
+        if self.check:
+            self.check(r)
+        elif r.rc != 0:
+            raise SystemExit("bench: %s exited %d" % (self.name, r.rc))
+        if rss:
+            self.rss.append(r.rss)
+        elif measured:
+            self.runs.append(r)
+            if self.many > 1:
+                self.rss.append(r.rss)
+        return r
+
+
+def p90(values):
+    v = sorted(values)
+    return v[min(len(v) - 1, max(0, -(-9 * len(v) // 10) - 1))]
+
+
+def stats(tool):
+    walls = [r.wall for r in tool.runs]
+    return {
+        "wall_med": statistics.median(walls),
+        "wall_p90": p90(walls),
+        "cpu_med": statistics.median(r.cpu for r in tool.runs),
+        "rss_max": max(tool.rss),
+    }
+
+
+def interleave(tools):
+    for _ in range(WARMUP):
+        for t in tools:
+            t.once(measured=False)
+    for _ in range(ROUNDS):
+        for t in tools:
+            t.once()
+    for _ in range(RSS_ROUNDS):
+        for t in tools:
+            if t.many == 1:
+                t.once(rss=True)
+
+
+# ---------------------------------------------------------------------------
+# checks
+
+
+def expect_password(password):
+    def check(r):
+        if r.rc != 0 or ("password=%s\n" % password) not in r.out:
+            raise SystemExit("bench: a hit did not answer the stored password (rc %d)" % r.rc)
+
+    return check
+
+
+def expect_silence(r):
+    # git-credential-libsecret exits 0 with no output on a miss, like cstoken
+    if r.rc != 0 or "password=" in r.out:
+        raise SystemExit("bench: a miss answered something (rc %d)" % r.rc)
+
+
+# ---------------------------------------------------------------------------
+# the cases
+
+
+def cred_request(host, username="alice"):
+    return ("protocol=https\nhost=%s\nusername=%s\n\n" % (host, username)).encode()
+
+
+def keyring_env():
+    # the user's default: store = auto, which picks the Secret Service here
+    return env_with(CSTOKEN_STORE=None, CSTOKEN_STORE_FILE=None)
+
+
+def case_keyring(hit):
+    req = cred_request(HIT_HOST if hit else "nothing.example.org")
+    check = expect_password(HIT_PASSWORD) if hit else expect_silence
+    a = Tool("cstoken get", [CSTOKEN, "get"], req, keyring_env(), check=check)
+    b = Tool("git-credential-libsecret get", [LIBSECRET, "get"], req, keyring_env(), check=check)
+    interleave([a, b])
+    return a, b
+
+
+def case_file_hit():
+    req = cred_request(HIT_HOST)
+    check = expect_password(HIT_PASSWORD)
+    a = Tool(
+        "cstoken get (store = file)",
+        [CSTOKEN, "get"],
+        req,
+        env_with(CSTOKEN_STORE="file", CSTOKEN_STORE_FILE=CST_STORE_FILE),
+        check=check,
+    )
+    b = Tool(
+        "git credential-store get",
+        [GIT, "credential-store", "--file", GIT_STORE_FILE, "get"],
+        req,
+        env_with(GIT_CONFIG_NOSYSTEM="1"),
+        check=check,
+    )
+    interleave([a, b])
+    return a, b
+
+
+def clear_keyring_token():
+    # exits 1 when there was nothing to clear
+    subprocess.run(
+        ["secret-tool", "clear", "kind", "token", "profile", "default"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def restore_mint_file_store():
+    tmp = MINT_STORE_FILE + ".bench"
+    with open(MINT_STORE_SNAPSHOT, "rb") as f:
+        data = f.read()
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.write(fd, data)
+    os.close(fd)
+    os.rename(tmp, MINT_STORE_FILE)
+
+
+class MintCheck:
+    """Every measured run must have minted a fresh token (one more POST, a new value)."""
+
+    def __init__(self, name):
+        self.name = name
+        self.posts = None
+        self.last = None
+
+    def before(self, reset_store):
+        def fn():
+            clear_stack_tokens()
+            if reset_store:
+                reset_store()
+            self.posts = token_posts()
+
+        return fn
+
+    def check_value(self, r, value):
+        if r.rc != 0 or not value:
+            raise SystemExit("bench: %s failed (rc %d)" % (self.name, r.rc))
+        if token_posts() != self.posts + 1:
+            raise SystemExit("bench: %s did not create exactly one token" % self.name)
+        if value == self.last:
+            raise SystemExit("bench: %s answered the previous token" % self.name)
+        self.last = value
+
+
+def case_mint(store):
+    """`cstoken token` on an empty store vs a bare curl POST of the same create request."""
+    if store == "keyring":
+        env, reset = keyring_env(), clear_keyring_token
+    else:
+        env = env_with(CSTOKEN_STORE="file", CSTOKEN_STORE_FILE=MINT_STORE_FILE)
+        reset = restore_mint_file_store
+    cst = MintCheck("cstoken token")
+    a = Tool("cstoken token (%s)" % store, [CSTOKEN, "token"], b"", env)
+    a.before = cst.before(reset)
+    a.check = lambda r: cst.check_value(r, r.out.strip())
+
+    # the very request cstoken sent, replayed by curl: same headers, same body, same CA
+    a.once(measured=False)
+    sent = [
+        r
+        for r in emu_requests()
+        if r["method"] == "POST" and r["path"] == "/v3/stacks/management_tokens"
+    ][-1]
+    body = sent["body"] if isinstance(sent["body"], str) else json.dumps(sent["body"])
+    body_file = os.path.join(WORK, "create-body.json")
+    with open(body_file, "w") as f:
+        f.write(body)
+    # headers in a config file: the authtoken never goes into argv
+    cfg_file = os.path.join(WORK, "curl-create.cfg")
+    fd = os.open(cfg_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        for h in ("api_key", "authtoken"):
+            f.write('header = "%s: %s"\n' % (h, sent["headers"][h]))
+        f.write('header = "Content-Type: application/json"\n')
+    bare = MintCheck("curl POST")
+
+    def curl_check(r):
+        try:
+            value = json.loads(r.out)["token"]["token"]
+        except (ValueError, KeyError, TypeError):
+            value = None
+        bare.check_value(r, value)
+
+    b = Tool(
+        "curl POST (same request)",
+        [
+            CURL, "-q", "-sS", "--fail", "--noproxy", "*", "--cacert", EMU_CA,
+            "-K", cfg_file, "--data-binary", "@" + body_file,
+            EMU_URL + "/v3/stacks/management_tokens",
+        ],
+        b"",
+        env_with(),
+    )
+    b.before = bare.before(None)
+    b.check = curl_check
+    interleave([a, b])
+    return a, b
+
+
+def case_concurrent():
+    req = ("protocol=https\nhost=%s\n\n" % EMU_HOST).encode()
+    state = {"posts": 0, "minted": []}
+
+    def before():
+        clear_stack_tokens()
+        clear_keyring_token()
+        state["posts"] = token_posts()
+
+    def check(agg):
+        values = set()
+        for r in agg.out:
+            if r.rc != 0:
+                raise SystemExit("bench: a concurrent get exited %d" % r.rc)
+            values.update(
+                line[len("password="):]
+                for line in r.out.splitlines()
+                if line.startswith("password=")
+            )
+        minted = token_posts() - state["posts"]
+        state["minted"].append(minted)
+        if len(values) != 1:
+            raise SystemExit("bench: concurrent gets answered %d different tokens" % len(values))
+
+    a = Tool(
+        "%d x cstoken get (keyring, empty)" % CONCURRENCY,
+        [CSTOKEN, "get"],
+        req,
+        keyring_env(),
+        before=before,
+        check=check,
+        many=CONCURRENCY,
+    )
+    interleave([a])
+    return a, state["minted"][WARMUP:]
+
+
+# ---------------------------------------------------------------------------
+# the table
+
+
+def fmt(v):
+    return "%.1f" % v
+
+
+def main():
+    print("bench: %d rounds each (after %d warm-up), interleaved; wall in ms, CPU = user+sys ms,"
+          " RSS = peak KiB" % (ROUNDS, WARMUP), file=sys.stderr)
+    rows = []
+
+    def pair(case, a, b, target, met):
+        sa, sb = stats(a), stats(b)
+        ratio = sa["wall_med"] / sb["wall_med"]
+        rows.append([case, a.name, fmt(sa["wall_med"]), fmt(sa["wall_p90"]), fmt(sa["cpu_med"]),
+                     str(sa["rss_max"]), "%.2fx" % ratio, target, met(sa, sb, ratio)])
+        rows.append(["", b.name, fmt(sb["wall_med"]), fmt(sb["wall_p90"]), fmt(sb["cpu_med"]),
+                     str(sb["rss_max"]), "", "", ""])
+
+    def yes(ok):
+        return "yes" if ok else "NO"
+
+    def want(case):
+        return case in CASES
+
+    if want("1"):
+        print("bench: keyring get hit", file=sys.stderr)
+        a, b = case_keyring(True)
+        pair("1 keyring get hit", a, b, "wall <= 1.0x, RSS <= peer",
+             lambda sa, sb, r: yes(r <= 1.0 and sa["rss_max"] <= sb["rss_max"]))
+    if want("2"):
+        print("bench: keyring get miss", file=sys.stderr)
+        a, b = case_keyring(False)
+        pair("2 keyring get miss", a, b, "wall < 0.6x, RSS <= peer",
+             lambda sa, sb, r: yes(r < 0.6 and sa["rss_max"] <= sb["rss_max"]))
+    if want("3"):
+        print("bench: file-store get hit", file=sys.stderr)
+        a, b = case_file_hit()
+        pair("3 file get hit", a, b, "wall <= 1.5x", lambda sa, sb, r: yes(r <= 1.5))
+    if want("4"):
+        print("bench: mint (keyring)", file=sys.stderr)
+        a, b = case_mint("keyring")
+        pair("4 mint, keyring", a, b, "-", lambda sa, sb, r: "-")
+    if want("4b"):
+        print("bench: mint (file)", file=sys.stderr)
+        a, b = case_mint("file")
+        pair("4b mint, file", a, b, "-", lambda sa, sb, r: "-")
+    if want("5"):
+        print("bench: %d concurrent gets" % CONCURRENCY, file=sys.stderr)
+        a, minted = case_concurrent()
+        sa = stats(a)
+        rows.append(["5 %d concurrent get" % CONCURRENCY, a.name, fmt(sa["wall_med"]),
+                     fmt(sa["wall_p90"]), fmt(sa["cpu_med"]), str(sa["rss_max"]),
+                     "minted %s" % ("1" if set(minted) == {1} else ",".join(map(str, minted))),
+                     "1 token minted", yes(set(minted) == {1})])
+
+    head = ["case", "tool", "wall med", "wall p90", "cpu med", "peak RSS", "ratio", "target",
+            "met?"]
+    widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
+    right = {2, 3, 4, 5, 6}
+
+    def line(r):
+        cells = [(c.rjust(w) if i in right else c.ljust(w)) for i, (c, w) in
+                 enumerate(zip(r, widths))]
+        return "| " + " | ".join(cells) + " |"
+
+    print(line(head))
+    print("|" + "|".join(("-" * (w + 1) + ":" if i in right else "-" * (w + 2))
+                         for i, w in enumerate(widths)) + "|")
+    for r in rows:
+        print(line(r))
+    print()
+    print("wall/cpu in ms (median, p90 of %d interleaved rounds); peak RSS in KiB (max); ratio ="
+          " cstoken median wall / peer median wall; case 5: CPU summed over the %d processes"
+          % (ROUNDS, CONCURRENCY))
+
+
+if __name__ == "__main__":
+    main()

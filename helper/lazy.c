@@ -1,0 +1,148 @@
+/*
+ * The program's side of its optional parts (module.h): each function here has the
+ * signature of the real one and calls it in its module, loaded on the first call.
+ * The real code stays in store_secret.c, cma.c, totp.c and digest.c, which the unit
+ * tests link directly. Linked into the program, these definitions come first, so the
+ * linker never pulls those objects (and their libraries) from the static components;
+ * a new function in those files needs its forwarder here, or the link fails loudly.
+ */
+#include <string.h>
+
+#include "cstoken/cma.h"
+#include "cstoken/util.h"
+#include "digest.h"
+#include "module.h"
+#include "store_impl.h"
+
+#define SECRET "cstoken-secret"
+#define HTTP "cstoken-http"
+#define DIGEST "cstoken-digest"
+
+/* fn = the real function, or return fail (with e set) when its module cannot load. */
+#define FORWARD(mod, name, e, fail)                                                                \
+	__typeof__(&name) fn = (__typeof__(&name))cst_module_symbol(mod, #name, e);                \
+	if (!fn)                                                                                   \
+		return fail;
+
+/* ---- the Secret Service store: libsecret, GLib, GIO, libgcrypt ---- */
+
+int cst_store_secret_open(struct cst_store *st, int timeout_ms, struct cst_error *e)
+{
+	FORWARD(SECRET, cst_store_secret_open, e, CST_ERR_STORE_UNAVAILABLE)
+	return fn(st, timeout_ms, e);
+}
+
+bool cst_secret_service_available(int timeout_ms)
+{
+	struct cst_error err = CST_ERROR_INIT;
+	FORWARD(SECRET, cst_secret_service_available, &err, false)
+	return fn(timeout_ms);
+}
+
+/* ---- the HTTP client: libcurl, OpenSSL ---- */
+
+void cma_client_init(struct cma_client *c, const char *host, const char *ca_file, int timeout)
+{
+	struct cst_error err = CST_ERROR_INIT;
+	__typeof__(&cma_client_init) fn =
+	    (__typeof__(&cma_client_init))cst_module_symbol(HTTP, "cma_client_init", &err);
+
+	if (!fn) {
+		/* the first request reports the failure with its detail */
+		memset(c, 0, sizeof(*c));
+		return;
+	}
+	fn(c, host, ca_file, timeout);
+}
+
+/* Nothing the HTTP module allocates exists before it is loaded. */
+void cma_client_release(struct cma_client *c)
+{
+	if (!cst_module_loaded(HTTP))
+		return;
+	FORWARD(HTTP, cma_client_release, NULL, )
+	fn(c);
+}
+
+int cma_login(struct cma_client *c, const char *email, const char *password, const char *tfa,
+	      char **authtoken, struct cst_error *e)
+{
+	*authtoken = NULL;
+	FORWARD(HTTP, cma_login, e, CST_ERR_SYSTEM)
+	return fn(c, email, password, tfa, authtoken, e);
+}
+
+int cma_check_authtoken(struct cma_client *c, const char *authtoken, struct cst_error *e)
+{
+	FORWARD(HTTP, cma_check_authtoken, e, CST_ERR_SYSTEM)
+	return fn(c, authtoken, e);
+}
+
+int cma_logout(struct cma_client *c, const char *authtoken, struct cst_error *e)
+{
+	FORWARD(HTTP, cma_logout, e, CST_ERR_SYSTEM)
+	return fn(c, authtoken, e);
+}
+
+void cma_token_release(struct cma_token *t)
+{
+	if (!cst_module_loaded(HTTP))
+		return;
+	FORWARD(HTTP, cma_token_release, NULL, )
+	fn(t);
+}
+
+void cma_token_array_free(struct cma_token *t, size_t n)
+{
+	if (!cst_module_loaded(HTTP))
+		return;
+	FORWARD(HTTP, cma_token_array_free, NULL, )
+	fn(t, n);
+}
+
+int cma_tokens_list(struct cma_client *c, const char *api_key, const char *authtoken,
+		    struct cma_token **tokens, size_t *n, struct cst_error *e)
+{
+	*tokens = NULL;
+	*n = 0;
+	FORWARD(HTTP, cma_tokens_list, e, CST_ERR_SYSTEM)
+	return fn(c, api_key, authtoken, tokens, n, e);
+}
+
+int cma_token_create(struct cma_client *c, const char *api_key, const char *authtoken,
+		     const struct cma_token_spec *spec, struct cma_token *out, struct cst_error *e)
+{
+	FORWARD(HTTP, cma_token_create, e, CST_ERR_SYSTEM)
+	return fn(c, api_key, authtoken, spec, out, e);
+}
+
+int cma_token_delete(struct cma_client *c, const char *api_key, const char *authtoken,
+		     const char *uid, struct cst_error *e)
+{
+	FORWARD(HTTP, cma_token_delete, e, CST_ERR_SYSTEM)
+	return fn(c, api_key, authtoken, uid, e);
+}
+
+int cma_check_token(struct cma_client *c, const char *api_key, const char *token,
+		    struct cst_error *e)
+{
+	FORWARD(HTTP, cma_check_token, e, CST_ERR_SYSTEM)
+	return fn(c, api_key, token, e);
+}
+
+int totp_code(const char *base32_secret, int64_t t, char out[7])
+{
+	struct cst_error err = CST_ERROR_INIT;
+
+	out[0] = '\0';
+	FORWARD(HTTP, totp_code, &err, CST_ERR_SYSTEM)
+	return fn(base32_secret, t, out);
+}
+
+/* ---- the digest: libcrypto ---- */
+
+int cst_sha256(const void *data, size_t len, unsigned char out[CST_SHA256_LEN], struct cst_error *e)
+{
+	FORWARD(DIGEST, cst_sha256, e, CST_ERR_SYSTEM)
+	return fn(data, len, out, e);
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The program loads only what the request in hand needs (helper/module.h): no libcurl, TLS,
+# libcrypto or libsecret at startup; a file-store hit loads no module at all; a keyring hit
+# loads the Secret Service store but never the HTTP client; a stored profile token costs a
+# digest, not a network stack. (bench/bench.sh measures what this buys.)
+. "$CSTOKEN_SRC/tests/lib/common.sh"
+cst_setup
+
+bin=$CSTOKEN_BIN_DIR/cstoken
+needed=$(readelf -d "$bin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+for lib in libcurl libssl libcrypto libsecret libglib libgio libgcrypt; do
+	assert_not_contains "$needed" "$lib" "libraries loaded at startup"
+done
+pass "startup loads only: $needed"
+
+# modules_loaded CMD...: the modules CMD's `-v` run reported loading, space-separated
+modules_loaded() {
+	"$@" 2>"$CST_TMP/err" >"$CST_TMP/out" || fail "'$*' failed: $(cat "$CST_TMP/err")"
+	sed -n "s|^cstoken: debug: loaded '.*/\(cstoken-[a-z]*\)\.so'$|\1|p" "$CST_TMP/err" |
+		tr '\n' ' '
+}
+
+export CSTOKEN_STORE=file
+printf 'protocol=https\nhost=git.example.com\nusername=alice\npassword=s3cret-lazy\n\n' |
+	cstoken store
+got=$(printf 'protocol=https\nhost=git.example.com\n\n' | modules_loaded cstoken -v get)
+assert_eq "" "$got" "modules loaded by a file-store hit"
+assert_contains "$(cat "$CST_TMP/out")" "password=s3cret-lazy" "file-store hit"
+assert_not_contains "$(cat "$CST_TMP/err")" "s3cret-lazy" "-v output"
+got=$(printf 'protocol=https\nhost=elsewhere.example\n\n' | modules_loaded cstoken -v get)
+assert_eq "" "$got" "modules loaded by a file-store miss"
+pass "file store: no module loaded"
+
+# a profile: the scope fingerprint loads the digest, nothing more
+mkdir -p "$XDG_CONFIG_HOME/cstoken"
+cat >"$XDG_CONFIG_HOME/cstoken/config" <<INI
+[profile default]
+host = 127.0.0.1:9
+api_key = blt0123456789abcdef
+INI
+# no token stored and no login: the not-logged-in hint, without loading the HTTP client
+got=$(printf 'protocol=https\nhost=127.0.0.1:9\n\n' | modules_loaded cstoken -v get)
+assert_eq "cstoken-digest " "$got" "modules loaded by a profile get that cannot mint"
+pass "profile get: only the digest module"
+unset CSTOKEN_STORE
+rm -f "$XDG_CONFIG_HOME/cstoken/config"
+
+keyring_part() {
+	printf 'protocol=https\nhost=git.example.com\nusername=alice\npassword=s3cret-kr\n\n' |
+		cstoken store
+	got=$(printf 'protocol=https\nhost=git.example.com\n\n' | modules_loaded cstoken -v get)
+	assert_eq "cstoken-secret " "$got" "modules loaded by a keyring hit"
+	assert_contains "$(cat "$CST_TMP/out")" "password=s3cret-kr" "keyring hit"
+	got=$(printf 'protocol=https\nhost=elsewhere.example\n\n' | modules_loaded cstoken -v get)
+	assert_eq "cstoken-secret " "$got" "modules loaded by a keyring miss"
+	pass "keyring: only the Secret Service module"
+}
+export -f keyring_part modules_loaded
+export CST_TMP
+in_keyring keyring_part
