@@ -22,7 +22,8 @@ if [ "$store" = file ]; then
 fi
 
 # test-lib.sh preloads glibc's malloc checker, which an ASan build refuses to run under
-if ldd "$(command -v git-credential-cstoken)" | grep -q libasan; then
+# (grep -q would close the pipe early: under pipefail ldd's SIGPIPE would hide the match)
+if [[ $(ldd "$(command -v git-credential-cstoken)") == *libasan* ]]; then
 	export TEST_NO_MALLOC_CHECK=1
 fi
 
