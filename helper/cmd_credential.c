@@ -22,12 +22,11 @@ static int start(struct cli *cli, const char *cmd, int argc, char **argv, struct
 {
 	if (argc > 1)
 		return cli_usage_error(cli, cmd, "unexpected argument '%s'", argv[1]);
-	/* a helper never talks to a terminal; git always pipes the request */
+	/* a request typed on a terminal is read like a piped one, but never prompted for */
 	if (isatty(STDIN_FILENO))
-		return cli_usage_error(cli, cmd,
-				       "'%s' reads a git credential request from a pipe, not a "
-				       "terminal",
-				       cmd);
+		cst_debug("%s: reading a credential request from the terminal, ended by a blank "
+			  "line",
+			  cmd);
 	setvbuf(stdin, stdin_buf, _IOFBF, sizeof(stdin_buf));
 	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
 	return credential_read(c, stdin, &cli->err);
