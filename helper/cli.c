@@ -265,7 +265,6 @@ int main(int argc, char **argv)
 	if (ret)
 		goto out;
 	if (argc < 2) {
-		fputs(main_help, stderr);
 		ret = cst_error_set(&cli.err, CST_ERR_USAGE,
 				    "no command given; see 'cstoken --help'");
 		goto out;
