@@ -129,6 +129,8 @@ static int read_password(struct cli *cli, bool from_stdin, const char *email, co
 	int ret;
 
 	if (from_stdin) {
+		/* stdio's own buffer would keep a copy of the password nobody wipes */
+		setvbuf(stdin, NULL, _IONBF, 0);
 		ret = strbuf_getline(pw, stdin, LOGIN_MAX_LINE);
 		if (ret == 0)
 			return cst_error_set(

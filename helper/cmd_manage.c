@@ -37,16 +37,64 @@ static void json_add_str(cJSON *obj, const char *key, const char *v)
 		jok(cJSON_AddNullToObject(obj, key));
 }
 
+/*
+ * cJSON escapes only C0 controls: DEL and C1 controls (CSI is U+009B) from the server
+ * would reach a terminal raw, and invalid UTF-8 would make the document invalid. Both can
+ * only stand inside strings, where an escape means the same.
+ */
+static void json_add_safe(struct strbuf *sb, const char *text)
+{
+	const unsigned char *u = (const unsigned char *)text;
+	struct strbuf one = STRBUF_INIT;
+	char seq[5];
+	size_t i = 0, n;
+
+	while (u[i]) {
+		if (u[i] < 0x7f) {
+			strbuf_addch(sb, (char)u[i++]);
+			continue;
+		}
+		if (u[i] == 0xc2 && u[i + 1] >= 0x80 && u[i + 1] <= 0x9f) {
+			strbuf_addf(sb, "\\u%04x", u[i + 1]);
+			i += 2;
+			continue;
+		}
+		if (u[i] == 0x7f) {
+			strbuf_addstr(sb, "\\u007f");
+			i++;
+			continue;
+		}
+		/* a valid sequence comes back from the filter unchanged */
+		for (n = 1; n < 4 && (u[i + n] & 0xc0) == 0x80; n++)
+			;
+		memcpy(seq, u + i, n);
+		seq[n] = '\0';
+		strbuf_reset(&one);
+		cst_add_shown(&one, seq, sizeof(seq));
+		if (one.len == n && !memcmp(one.buf, seq, n)) {
+			strbuf_add(sb, u + i, n);
+			i += n;
+		} else {
+			strbuf_addstr(sb, "\\ufffd");
+			i++;
+		}
+	}
+	strbuf_release(&one);
+}
+
 /* Prints the document and a newline on stdout. */
 static int json_emit(struct cli *cli, cJSON *root)
 {
+	struct strbuf sb = STRBUF_INIT;
 	char *text = cJSON_Print(root);
 
 	if (!text) {
 		fputs("cstoken: out of memory\n", stderr);
 		abort();
 	}
-	puts(text);
+	json_add_safe(&sb, text);
+	puts(sb.buf);
+	strbuf_release(&sb);
 	free(text);
 	if (ferror(stdout))
 		return cst_error_errno(&cli->err, CST_ERR_SYSTEM, "cannot write to stdout");
@@ -71,14 +119,10 @@ static void format_time(int64_t t, char out[32])
 static char *shown(const char *s)
 {
 	struct strbuf sb = STRBUF_INIT;
-	size_t i;
 
 	if (!s || !*s)
 		return xstrdup("-");
-	for (i = 0; s[i] && i < MAX_SHOWN; i++)
-		strbuf_addch(&sb, (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i]);
-	if (s[i])
-		strbuf_addstr(&sb, "...");
+	cst_add_shown(&sb, s, MAX_SHOWN);
 	return strbuf_detach(&sb, NULL);
 }
 

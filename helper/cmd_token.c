@@ -153,13 +153,17 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
 	ret = obtain(cli, CST_TOKEN_MINT, &p, &it, NULL);
 	if (ret)
 		goto out;
-	/* the token goes only into the environment, never into an argv */
+	/*
+	 * The token goes only into the environment, never into an argv. A
+	 * CONTENTSTACK_BRANCH inherited from the caller would name a branch this scope
+	 * may not cover: it is set only for a one-branch scope, else removed.
+	 */
 	tokenvar = put_secret_env("CONTENTSTACK_MANAGEMENT_TOKEN", it.secret);
 	if (!tokenvar || setenv("CONTENTSTACK_API_KEY", item_api_key(&it, p), 1) ||
 	    setenv("CONTENTSTACK_API_HOST", p->host, 1) ||
 	    setenv("CONTENTSTACK_REGION", p->region ? p->region : "na", 1) ||
-	    (p->nbranches == 1 && !p->naliases &&
-	     setenv("CONTENTSTACK_BRANCH", p->branches[0], 1))) {
+	    (p->nbranches == 1 && !p->naliases ? setenv("CONTENTSTACK_BRANCH", p->branches[0], 1)
+					       : unsetenv("CONTENTSTACK_BRANCH"))) {
 		ret = cst_error_errno(&cli->err, CST_ERR_SYSTEM, "cannot set up the environment");
 		goto out;
 	}

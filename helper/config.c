@@ -999,6 +999,7 @@ out:
 static int apply_env(struct cst_config *cfg, struct cst_error *e)
 {
 	const char *v;
+	char *path;
 
 	v = getenv_nonempty("CSTOKEN_STORE");
 	if (v && cst_store_kind_parse(v, &cfg->store))
@@ -1007,8 +1008,15 @@ static int apply_env(struct cst_config *cfg, struct cst_error *e)
 		    "CSTOKEN_STORE: '%s' is not a store; use auto, secret-service or file", v);
 	v = getenv_nonempty("CSTOKEN_STORE_FILE");
 	if (v) {
+		/* like store_file: a relative path would follow the working directory */
+		path = config_path_value(v);
+		if (!path)
+			return cst_error_set(e, CST_ERR_CONFIG,
+					     "CSTOKEN_STORE_FILE: '%s' must be an absolute path or "
+					     "start with '~/'; fix or unset it",
+					     v);
 		free(cfg->store_file);
-		cfg->store_file = expand_home(v);
+		cfg->store_file = path;
 	}
 	return 0;
 }

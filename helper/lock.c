@@ -111,7 +111,20 @@ int cst_lock_acquire(const char *dir, const char *name, int wait_seconds, int *f
 	ret = CST_ERR_SYSTEM;
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0) {
-		ret = cst_error_errno(e, CST_ERR_SYSTEM, "cannot open lock directory '%s'", dir);
+		ret = cst_error_errno(e, errno == ELOOP ? CST_ERR_INSECURE : CST_ERR_SYSTEM,
+				      "cannot open lock directory '%s'", dir);
+		goto out;
+	}
+	/* what was opened, not what the path named a moment ago, is what counts */
+	if (fstat(dfd, &sb)) {
+		ret = cst_error_errno(e, CST_ERR_SYSTEM, "cannot inspect '%s'", dir);
+		goto out;
+	}
+	if (sb.st_uid != geteuid() || (sb.st_mode & 077)) {
+		ret = cst_error_set(e, CST_ERR_INSECURE,
+				    "lock directory '%s' must be owned by you with mode 0700; fix "
+				    "it with 'chmod 700 %s'",
+				    dir, dir);
 		goto out;
 	}
 	fn = lock_file_name(name);

@@ -184,15 +184,77 @@ static int stored_token(struct cst_store *st, const struct cst_profile *p, struc
 	return cst_store_get(st, &pattern, out, e);
 }
 
+/* Length of the UTF-8 sequence at s that is valid and no C1 control, else 0. */
+static size_t printable_utf8(const unsigned char *s)
+{
+	size_t n, i;
+	unsigned cp;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1fu;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0fu;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07u;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3fu);
+	}
+	/* overlong forms, surrogates, past U+10FFFF, and U+0080..U+009F (C1: CSI is one) */
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp < 0xa0)
+		return 0;
+	return n;
+}
+
+void cst_add_shown(struct strbuf *sb, const char *s, size_t max)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, n;
+
+	while (u && u[i] && i < max) {
+		if (u[i] >= 0x20 && u[i] < 0x7f) {
+			strbuf_addch(sb, (char)u[i++]);
+		} else if (u[i] >= 0x80 && (n = printable_utf8(u + i))) {
+			strbuf_add(sb, u + i, n);
+			i += n;
+		} else if (u[i] == 0xc2 && u[i + 1] >= 0x80 && u[i + 1] <= 0x9f) {
+			strbuf_addch(sb, '?'); /* one C1 control, one mark */
+			i += 2;
+		} else {
+			strbuf_addch(sb, '?');
+			i++;
+		}
+	}
+	if (u && u[i])
+		strbuf_addstr(sb, "...");
+}
+
 /* Server-supplied text in a message: no control characters, bounded length. */
 static void add_shown(struct strbuf *sb, const char *s)
 {
+	cst_add_shown(sb, s, MAX_NAME_SHOWN);
+}
+
+/*
+ * A uid as Contentstack makes them ("blt" and hex): it ends up in the store, in URLs,
+ * in messages and in the command lines cstoken suggests, so nothing else is accepted.
+ */
+static bool plain_uid(const char *s)
+{
 	size_t i;
 
-	for (i = 0; s && s[i] && i < MAX_NAME_SHOWN; i++)
-		strbuf_addch(sb, (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i]);
-	if (s && s[i])
-		strbuf_addstr(sb, "...");
+	if (!s || !*s || *s == '-')
+		return false;
+	for (i = 0; s[i]; i++)
+		if (i >= 128 ||
+		    !((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' || s[i] == '-'))
+			return false;
+	return true;
 }
 
 static bool token_is_ours(const struct cma_token *t, const char *name, const struct cst_item *mine,
@@ -208,21 +270,38 @@ static bool token_is_ours(const struct cma_token *t, const char *name, const str
 	return false;
 }
 
-/* The refusal at the limit, naming cstoken's own tokens, expired ones first. */
+/* Is t the token the store holds as some profile's current one (still in use)? */
+static bool token_in_use(const struct cma_token *t, const struct cst_item *mine, size_t nmine)
+{
+	size_t i;
+
+	for (i = 0; t->uid && i < nmine; i++)
+		if (str_equal(mine[i].uid, t->uid))
+			return true;
+	return false;
+}
+
+/*
+ * The refusal at the limit, naming cstoken's own tokens: expired ones first, then ones
+ * no profile stores any more (replaced, or left by a lost answer), then stored ones.
+ * The revoke command suggested never names a token a profile still uses, unless
+ * nothing else of cstoken's is there.
+ */
 static int stack_full(const struct cst_profile *p, const char *name, const struct cma_token *toks,
 		      size_t n, const struct cst_item *mine, size_t nmine, int64_t now,
 		      struct cst_error *e)
 {
-	struct strbuf sb = STRBUF_INIT;
-	const char *first = NULL;
+	struct strbuf sb = STRBUF_INIT, first = STRBUF_INIT;
 	size_t i, named = 0;
 	int pass, ret;
 
-	for (pass = 0; pass < 2; pass++) {
+	for (pass = 0; pass < 3; pass++) {
 		for (i = 0; i < n && named < MAX_NAMED_TOKENS; i++) {
 			bool expired = toks[i].expiry && toks[i].expiry <= now;
+			bool in_use = token_in_use(&toks[i], mine, nmine);
+			int rank = expired ? 0 : in_use ? 2 : 1;
 
-			if (expired != (pass == 0) || !toks[i].uid ||
+			if (rank != pass || !toks[i].uid ||
 			    !token_is_ours(&toks[i], name, mine, nmine))
 				continue;
 			strbuf_addstr(&sb, named ? ", " : "");
@@ -232,18 +311,21 @@ static int stack_full(const struct cst_profile *p, const char *name, const struc
 			add_shown(&sb, toks[i].uid);
 			if (expired)
 				strbuf_addstr(&sb, ", expired");
+			else if (in_use)
+				strbuf_addstr(&sb, ", still stored");
 			strbuf_addch(&sb, ')');
-			if (!first)
-				first = toks[i].uid;
+			/* the server's uid goes into a command line: shown, never raw */
+			if (!first.len)
+				add_shown(&first, toks[i].uid);
 			named++;
 		}
 	}
-	if (first)
+	if (first.len)
 		ret = cst_error_set(e, CST_ERR_STACK_FULL,
 				    "stack '%s' has no free management token slot (%zu in use) and "
 				    "cstoken will not evict another token; free one with 'cstoken "
 				    "revoke -p %s --uid %s'; cstoken's own: %s",
-				    p->api_key, n, p->name, first, sb.buf);
+				    p->api_key, n, p->name, first.buf, sb.buf);
 	else
 		ret =
 		    cst_error_set(e, CST_ERR_STACK_FULL,
@@ -252,6 +334,7 @@ static int stack_full(const struct cst_profile *p, const char *name, const struc
 				  "delete one that is no longer needed (cstoken will not evict it)",
 				  p->api_key, n);
 	strbuf_release(&sb);
+	strbuf_release(&first);
 	return ret;
 }
 
@@ -277,6 +360,12 @@ static void revoke_replaced(struct cma_client *client, const struct cst_profile 
 
 	if (!old->uid || !*old->uid)
 		return;
+	if (!plain_uid(old->uid)) {
+		fputs("cstoken: warning: the replaced token has a malformed uid, so cstoken cannot "
+		      "revoke it; delete it in the Contentstack web UI\n",
+		      stderr);
+		return;
+	}
 	if (!host_equal(old->host, p->host)) {
 		fprintf(stderr,
 			"cstoken: warning: the replaced token (uid %s) lives on '%s'; "
@@ -325,13 +414,13 @@ static int create_and_store(struct cma_client *client, const struct cst_profile 
 	ret = cma_token_create(client, p->api_key, authtoken, &spec, &created, e);
 	if (ret)
 		goto out;
-	if (!created.uid || !*created.uid || !created.secret || !*created.secret ||
+	if (!plain_uid(created.uid) || !created.secret || !*created.secret ||
 	    strpbrk(created.secret, "\r\n")) {
 		ret =
 		    cst_error_set(e, CST_ERR_HTTP,
 				  "the server's answer to creating a token for profile '%s' lacks "
-				  "its uid or value; check the stack's tokens with 'cstoken list "
-				  "--remote -p %s'",
+				  "a usable uid or value; check the stack's tokens with 'cstoken "
+				  "list --remote -p %s'",
 				  p->name, p->name);
 		if (created.uid && *created.uid)
 			cma_token_delete(client, p->api_key, authtoken, created.uid, &err);
@@ -473,7 +562,8 @@ int cst_token_obtain(const struct cst_config *cfg, const struct cst_profile *p,
 		goto out;
 	if (minted)
 		*minted = true;
-	if (have_cur && !str_equal(cur.scope_fp, fp))
+	/* only a token cstoken minted (it has a fingerprint) is cstoken's to revoke */
+	if (have_cur && cur.scope_fp && *cur.scope_fp && !str_equal(cur.scope_fp, fp))
 		revoke_replaced(&client, p, authtoken, &cur);
 	*out = fresh;
 	cst_item_init(&fresh);

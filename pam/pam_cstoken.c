@@ -254,7 +254,10 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 		goto out;
 	}
 	if (pam_set_data(pamh, DATA_NAME, sd, session_data_cleanup) != PAM_SUCCESS) {
+		/* a token close_session could not find must not stay in the session */
 		pam_syslog(pamh, LOG_ERR, "cannot keep the session data");
+		pam_putenv(pamh, cfg.env);
+		pam_putenv(pamh, API_KEY_ENV);
 		goto out;
 	}
 	pcs_debug(pamh, cfg.debug, "set %s and %s for '%s' (token uid '%s', %s)", cfg.env,

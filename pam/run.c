@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,7 +65,12 @@ static void record_ids(const char *path)
 }
 #endif
 
-/* Only async-signal-safe calls from here to exec: the caller may have threads. */
+/*
+ * Only async-signal-safe calls from here to exec: the caller may have threads. Every
+ * signal is blocked on entry (see pcs_run); the caller's handlers are reset to the
+ * default before anything is unblocked, so none of them ever runs in this child,
+ * where it could touch the caller's state or write to its descriptors.
+ */
 __attribute__((noreturn)) static void child(const struct pcs_run *r, int devnull, int outw,
 					    int errw)
 {
@@ -73,12 +79,13 @@ __attribute__((noreturn)) static void child(const struct pcs_run *r, int devnull
 	struct sigaction dfl;
 	int o, e, i;
 
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
 	for (i = 1; i < NSIG; i++)
 		sigaction(i, &dfl, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (setsid() < 0)
 		_exit(126);
 	/* lift the pipes above 2 first: the caller may have run with 0-2 closed */
@@ -251,10 +258,11 @@ int pcs_run(pam_handle_t *pamh, const struct pcs_run *r, struct pcs_output *out)
 	struct sink so = {-1, NULL, 0, PCS_MAX_STDOUT, false};
 	struct sink se = {-1, NULL, 0, PCS_MAX_STDERR, true};
 	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, devnull = -1, pidfd = -1;
-	int ret = CST_ERR_SYSTEM, status = 0;
+	int ret = CST_ERR_SYSTEM, status = 0, fork_errno;
 	struct sigaction dfl, old;
+	sigset_t all, saved_mask;
 	struct timespec deadline;
-	bool restore = false, reaped = false;
+	bool restore = false, reaped = false, masked = false;
 	pid_t pid = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -284,13 +292,20 @@ int pcs_run(pam_handle_t *pamh, const struct pcs_run *r, struct pcs_output *out)
 
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += r->timeout;
+	/* no handler of the caller may run in the child before it has reset them all */
+	sigfillset(&all);
+	masked = pthread_sigmask(SIG_SETMASK, &all, &saved_mask) == 0;
 	pid = fork();
+	if (pid == 0)
+		child(r, devnull, outp[1], errp[1]);
+	fork_errno = errno;
+	if (masked)
+		pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
 	if (pid < 0) {
+		errno = fork_errno;
 		pam_syslog(pamh, LOG_ERR, "fork: %m");
 		goto out;
 	}
-	if (pid == 0)
-		child(r, devnull, outp[1], errp[1]);
 
 	close_fd(&outp[1]);
 	close_fd(&errp[1]);

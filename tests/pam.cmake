@@ -1,5 +1,6 @@
 # pam_cstoken (issue 5): exports, argument/timeout/privilege behaviour with a stand-in
-# program, the real cstoken against the emulator, and a real throwaway user when root.
+# program, the real cstoken against the emulator, and a real throwaway user when root
+# (file store, and the user's own Secret Service on its bus).
 if(TARGET pam_cstoken)
   # Unit test of the argument and porcelain parsers (no PAM stack needed).
   add_library(pcs_parse STATIC ${PROJECT_SOURCE_DIR}/pam/cfg.c ${PROJECT_SOURCE_DIR}/pam/token.c)
@@ -31,12 +32,12 @@ if(TARGET pam_cstoken)
               "PCS_TEST_MODULE=$<TARGET_FILE:pam_cstoken_test>"
               "PCS_DRIVER=$<TARGET_FILE:pam_driver>"
               "PCS_EXPORTS=$<TARGET_FILE:pam_exports>")
-  foreach(t pam_exports pam_standin pam_emulator pam_realuser)
+  foreach(t pam_exports pam_standin pam_emulator pam_realuser pam_realbus)
     cst_shell_test(${t} integration/${t}.sh)
     set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT ${pcs_env})
     set_property(TEST ${t} PROPERTY LABELS integration pam)
   endforeach()
-  set_tests_properties(pam_realuser PROPERTIES SKIP_RETURN_CODE 77)
+  set_tests_properties(pam_realuser pam_realbus PROPERTIES SKIP_RETURN_CODE 77)
 endif()
 
 add_test(NAME pam_manpage COMMAND mandoc -Tlint -Wwarning ${PROJECT_SOURCE_DIR}/man/pam_cstoken.8)

@@ -35,4 +35,12 @@ int cst_authtoken_get(const struct cst_profile *p, struct cst_store *st, char **
 /* Expands the name template ({user}, {hostname}, {profile}); caller frees. */
 char *cst_token_name(const struct cst_profile *p);
 
+struct strbuf;
+/*
+ * Appends s (server- or store-supplied text) made safe for a terminal: control bytes,
+ * C1 controls and invalid UTF-8 become '?'; past max bytes "..." ends it. NULL adds
+ * nothing.
+ */
+void cst_add_shown(struct strbuf *sb, const char *s, size_t max);
+
 #endif
