@@ -115,19 +115,37 @@ const char *cli_help_text(const char *cmd)
 	return c ? c->help : main_help;
 }
 
-bool cli_wants_help(const char *cmd, int argc, char **argv)
+/*
+ * Where a command's own options end: at "--", and for exec also at its COMMAND, whose
+ * --help and --version are not ours.
+ */
+static int options_end(const char *cmd, int argc, char **argv)
 {
 	int i;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--") || (!strcmp(cmd, "exec") && argv[i][0] != '-'))
 			break;
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			fputs(cli_help_text(cmd), stdout);
+	return i;
+}
+
+/* Does argv ask for option (one of two spellings; b may be NULL) among cmd's options? */
+static bool asks_for(const char *cmd, int argc, char **argv, const char *a, const char *b)
+{
+	int i, end = options_end(cmd, argc, argv);
+
+	for (i = 1; i < end; i++)
+		if (!strcmp(argv[i], a) || (b && !strcmp(argv[i], b)))
 			return true;
-		}
-	}
 	return false;
+}
+
+bool cli_wants_help(const char *cmd, int argc, char **argv)
+{
+	if (!asks_for(cmd, argc, argv, "-h", "--help"))
+		return false;
+	fputs(cli_help_text(cmd), stdout);
+	return true;
 }
 
 /*
@@ -202,12 +220,14 @@ const struct cst_profile *cli_profile(struct cli *cli)
 }
 
 /*
- * Takes -v/--verbose and -p/--profile out of argv wherever they stand before "--",
- * so that "cstoken -p x token" and "cstoken token -p x" mean the same.
+ * Takes -v/--verbose and -p/--profile out of argv wherever they stand before "--" (and,
+ * for exec, before its COMMAND), so that "cstoken -p x token" and "cstoken token -p x"
+ * mean the same.
  */
 static int take_global_options(struct cli *cli, int *argcp, char **argv)
 {
 	int argc = *argcp, i, out = 1;
+	const char *cmd = NULL;
 	bool rest = false;
 
 	for (i = 1; i < argc; i++) {
@@ -233,6 +253,10 @@ static int take_global_options(struct cli *cli, int *argcp, char **argv)
 			cli->profile = a + 2;
 		} else {
 			argv[out++] = a;
+			if (a[0] != '-' && !cmd)
+				cmd = a;
+			else if (a[0] != '-' && !strcmp(cmd, "exec"))
+				rest = true; /* the options of exec's COMMAND are not ours */
 		}
 	}
 	argv[out] = NULL;
@@ -261,6 +285,7 @@ int main(int argc, char **argv)
 	int ret;
 
 	secure_process();
+	cst_json_wipe_on_free();
 	ret = take_global_options(&cli, &argc, argv);
 	if (ret)
 		goto out;
@@ -285,6 +310,10 @@ int main(int argc, char **argv)
 	}
 	if (cli_wants_help(cmd->name, argc - 1, argv + 1))
 		goto out;
+	if (asks_for(cmd->name, argc - 1, argv + 1, "--version", NULL)) {
+		printf("cstoken %s\n", CSTOKEN_VERSION);
+		goto out;
+	}
 	ret = cmd->fn(&cli, argc - 1, argv + 1);
 out:
 	if (ret < 0)

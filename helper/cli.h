@@ -33,7 +33,7 @@ const struct cst_profile *cli_profile(struct cli *cli);
 /* Records a usage error: "MSG; see 'cstoken CMD --help'". Returns CST_ERR_USAGE. */
 int cli_usage_error(struct cli *cli, const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* True when argv holds -h/--help before any "--"; prints help for cmd and returns. */
+/* True when cmd's options hold -h/--help (see options_end); prints help for cmd. */
 bool cli_wants_help(const char *cmd, int argc, char **argv);
 
 /* cmd_credential.c */

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <malloc.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,26 +131,6 @@ static void json_wipe_strings(cJSON *node)
 			explicit_bzero(node->valuestring, strlen(node->valuestring));
 		json_wipe_strings(node->child);
 	}
-}
-
-/*
- * cJSON frees what it allocated on paths we never see: a parse that fails halfway drops
- * the strings it already copied (secrets among them). Its free hook wipes every block
- * first; a custom hook also keeps cJSON from reallocating, which would leave copies.
- */
-static void json_free_wiped(void *p)
-{
-	if (p) {
-		explicit_bzero(p, malloc_usable_size(p));
-		free(p);
-	}
-}
-
-static void json_hooks(void)
-{
-	static cJSON_Hooks hooks = {malloc, json_free_wiped};
-
-	cJSON_InitHooks(&hooks);
 }
 
 /* cJSON cannot wipe its own nodes: every string in the tree is wiped before it is freed. */
@@ -605,7 +584,7 @@ static int parse_store(const struct file_store *fs, const char *text, size_t len
 	list->version = STORE_VERSION;
 	if (len == 0)
 		return 0; /* never written by cstoken (it writes by rename), so nothing to lose */
-	json_hooks();
+	cst_json_wipe_on_free();
 	if (strlen(text) != len)
 		return corrupt(fs, e, "a NUL byte in the text", 0);
 	/* len + 1 takes in the NUL, which require_null_terminated wants right after the value */
@@ -691,7 +670,7 @@ static int print_store(const struct file_store *fs, const struct item_list *list
 	*text = NULL;
 	*len = 0;
 	*alloc = 0;
-	json_hooks();
+	cst_json_wipe_on_free();
 	root = cJSON_CreateObject();
 	if (!root || !cJSON_AddNumberToObject(root, "version", STORE_VERSION) ||
 	    !(items = cJSON_AddArrayToObject(root, "items")))

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -7,6 +8,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "cstoken/error.h"
 #include "cstoken/util.h"
@@ -320,4 +323,24 @@ char *xdg_config_path(const char *rel)
 char *xdg_data_path(const char *rel)
 {
 	return xdg_path("XDG_DATA_HOME", ".local/share", rel);
+}
+
+/*
+ * cJSON frees what it allocated on paths we never see: a parse that fails halfway drops
+ * the strings it already copied (secrets among them). Its free hook wipes every block
+ * first; a custom hook also keeps cJSON from reallocating, which would leave copies.
+ */
+static void json_free_wiped(void *p)
+{
+	if (p) {
+		explicit_bzero(p, malloc_usable_size(p));
+		free(p);
+	}
+}
+
+void cst_json_wipe_on_free(void)
+{
+	static cJSON_Hooks hooks = {malloc, json_free_wiped};
+
+	cJSON_InitHooks(&hooks);
 }

@@ -66,6 +66,12 @@ int strbuf_getline(struct strbuf *sb, FILE *fp, size_t max);
 /* Parses a decimal integer in [min, max] with nothing trailing; 0 or CST_ERR_INVALID. */
 int parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
 
+/*
+ * Makes cJSON wipe every block it frees (process-wide, idempotent): its parser drops
+ * partial trees, secrets included, without telling the caller.
+ */
+void cst_json_wipe_on_free(void);
+
 /* Disables core dumps and ptrace attach for this process (prctl, setrlimit). */
 void secure_process(void);
 

@@ -40,3 +40,24 @@ assert_eq 2 "$rc" "unknown option: exit status"
 assert_eq 1 "$(wc -l <<<"$err")" "unknown option: one line"
 assert_contains "$err" "cstoken: unknown option '--bogus'; see 'cstoken token --help'" "unknown option"
 pass "usage errors"
+
+for c in get store erase login logout token exec curl list revoke rotate status; do
+	out=$(cstoken "$c" --version </dev/null) || fail "'cstoken $c --version' failed"
+	assert_eq "$(cstoken --version)" "$out" "'cstoken $c --version'"
+done
+pass "--version on every command"
+
+# exec's COMMAND keeps its own options, with or without "--"
+printf '#!/bin/sh\nprintf "%%s|" "$@"\n' >"$CST_TMP/args"
+chmod +x "$CST_TMP/args"
+cstoken exec --help | grep -q '^usage: cstoken exec' || fail "exec --help"
+for argv in "$CST_TMP/args -v --help --version -p x" "-- $CST_TMP/args -v --help --version -p x"; do
+	rc=0
+	# shellcheck disable=SC2086
+	err=$(cstoken -p nosuch exec $argv 2>&1 >/dev/null) || rc=$?
+	# the profile is unknown, so nothing runs; but -v/-p/--help after COMMAND were not ours
+	assert_eq 2 "$rc" "exec $argv: exit status"
+	assert_contains "$err" "nosuch" "exec $argv: the -p before exec was taken"
+	assert_not_contains "$err" "debug:" "exec $argv: COMMAND's -v was not taken"
+done
+pass "exec leaves its COMMAND's options alone"
