@@ -150,6 +150,89 @@ static void sleep_ms(int64_t ms)
 		;
 }
 
+/*
+ * The trust store of every connection, built once per process: the system CA bundle
+ * and directory libcurl would use, plus the profile's ca_file. libcurl would parse the
+ * bundle again for each connection (its CA cache does not apply with a CA directory, as
+ * Debian's libcurl has), and a mint makes two; the store is shared by reference instead.
+ * It stays for the life of the process, for the next client too: only another ca_file
+ * replaces it. (Freeing it with the client also upsets LeakSanitizer's view of the
+ * thread-local storage of the libraries libcurl loads, in the sanitizer build.)
+ */
+static struct {
+	X509_STORE *store;
+	char *ca_file; /* the ca_file it holds; NULL for the system store only */
+} trust;
+
+static void trust_drop(void)
+{
+	X509_STORE_free(trust.store);
+	free(trust.ca_file);
+	trust.store = NULL;
+	trust.ca_file = NULL;
+}
+
+/* ca_file adds trust: its certificates join the system store. False if it has none. */
+static bool trust_add_file(X509_STORE *store, const char *path)
+{
+	BIO *bio = BIO_new_file(path, "r");
+	X509 *x;
+	int n = 0;
+
+	if (!bio)
+		return false;
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
+		/* a certificate already in the store counts as added */
+		if (X509_STORE_add_cert(store, x) == 1)
+			n++;
+		X509_free(x);
+	}
+	BIO_free(bio);
+	return n > 0;
+}
+
+static X509_STORE *trust_get(CURL *curl, const char *ca_file)
+{
+	char *cainfo = NULL, *capath = NULL;
+	X509_STORE *store;
+	bool ok;
+
+	if (trust.store && str_equal(trust.ca_file, ca_file))
+		return trust.store;
+	trust_drop();
+	store = X509_STORE_new();
+	if (!store)
+		return NULL;
+	/* libcurl's built-in CA file and directory, loaded as libcurl would, failing alike */
+	curl_easy_getinfo(curl, CURLINFO_CAINFO, &cainfo);
+	curl_easy_getinfo(curl, CURLINFO_CAPATH, &capath);
+	ok = (!cainfo || X509_STORE_load_file(store, cainfo) == 1) &&
+	     (!capath || X509_STORE_load_path(store, capath) == 1) &&
+	     (!ca_file || trust_add_file(store, ca_file));
+	/* libcurl's default too: a trusted intermediate anchors a chain */
+	X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
+	ERR_clear_error(); /* a PEM read loop ends on a "no start line" error */
+	if (!ok) {
+		X509_STORE_free(store);
+		return NULL;
+	}
+	trust.store = store;
+	trust.ca_file = ca_file ? xstrdup(ca_file) : NULL;
+	return store;
+}
+
+/* libcurl's SSL_CTX hook, for each new connection: the shared store replaces its own. */
+static CURLcode use_trust(CURL *curl, void *sslctx, void *userp)
+{
+	const struct cma_client *c = userp;
+	X509_STORE *store = trust_get(curl, c->ca_file);
+
+	if (!store || !X509_STORE_up_ref(store))
+		return CURLE_SSL_CACERT_BADFILE;
+	SSL_CTX_set_cert_store(sslctx, store); /* takes the reference */
+	return CURLE_OK;
+}
+
 void cma_client_init(struct cma_client *c, const char *host, const char *ca_file, int timeout)
 {
 	memset(c, 0, sizeof(*c));
@@ -202,31 +285,6 @@ static int client_open(struct cma_client *c, struct cst_error *e)
 		return cst_error_set(e, CST_ERR_NOMEM, "cannot create a libcurl handle");
 	}
 	return 0;
-}
-
-/* ca_file adds trust: the system store curl loaded stays, its certificates join it. */
-static CURLcode add_ca_file(CURL *curl, void *sslctx, void *userp)
-{
-	const char *path = userp;
-	X509_STORE *store = SSL_CTX_get_cert_store(sslctx);
-	BIO *bio = BIO_new_file(path, "r");
-	X509 *x;
-	int n = 0;
-
-	(void)curl;
-	if (!bio || !store) {
-		BIO_free(bio);
-		return CURLE_SSL_CACERT_BADFILE;
-	}
-	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
-		/* a certificate already in the store counts as added */
-		if (X509_STORE_add_cert(store, x) == 1)
-			n++;
-		X509_free(x);
-	}
-	ERR_clear_error(); /* the read loop ends on a "no start line" error */
-	BIO_free(bio);
-	return n ? CURLE_OK : CURLE_SSL_CACERT_BADFILE;
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
@@ -388,10 +446,11 @@ static CURLcode perform(struct cma_client *c, const struct cma_request *rq, cons
 	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (c->ca_file) {
-		curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, add_ca_file);
-		curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, c->ca_file);
-	}
+	/* trust comes from use_trust alone: libcurl loads no CA file or directory itself */
+	curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, use_trust);
+	curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, c);
+	curl_easy_setopt(curl, CURLOPT_CAINFO, NULL);
+	curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT,
 			 timeout < CMA_MAX_CONNECT_TIMEOUT ? timeout

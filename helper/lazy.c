@@ -1,9 +1,9 @@
 /*
  * The program's side of its optional parts (module.h): each function here has the
  * signature of the real one and calls it in its module, loaded on the first call.
- * The real code stays in store_secret.c, cma.c, totp.c and digest.c, which the unit
- * tests link directly. Linked into the program, these definitions come first, so the
- * linker never pulls those objects (and their libraries) from the static components;
+ * The real code stays in store_dbus.c, store_secret.c, cma.c, totp.c and digest.c, which
+ * the unit tests link directly. Linked into the program, these definitions come first, so
+ * the linker never pulls those objects (and their libraries) from the static components;
  * a new function in those files needs its forwarder here, or the link fails loudly.
  */
 #include <string.h>
@@ -12,8 +12,10 @@
 #include "cstoken/util.h"
 #include "digest.h"
 #include "module.h"
+#include "secret_lib.h"
 #include "store_impl.h"
 
+#define DBUS "cstoken-dbus"
 #define SECRET "cstoken-secret"
 #define HTTP "cstoken-http"
 #define DIGEST "cstoken-digest"
@@ -24,19 +26,62 @@
 	if (!fn)                                                                                   \
 		return fail;
 
-/* ---- the Secret Service store: libsecret, GLib, GIO, libgcrypt ---- */
+/* ---- the Secret Service store over GDBus: GLib, GIO ---- */
 
 int cst_store_secret_open(struct cst_store *st, int timeout_ms, struct cst_error *e)
 {
-	FORWARD(SECRET, cst_store_secret_open, e, CST_ERR_STORE_UNAVAILABLE)
+	FORWARD(DBUS, cst_store_secret_open, e, CST_ERR_STORE_UNAVAILABLE)
 	return fn(st, timeout_ms, e);
 }
 
 bool cst_secret_service_available(int timeout_ms)
 {
 	struct cst_error err = CST_ERROR_INIT;
-	FORWARD(SECRET, cst_secret_service_available, &err, false)
+	FORWARD(DBUS, cst_secret_service_available, &err, false)
 	return fn(timeout_ms);
+}
+
+/* ---- its libsecret half (secret_lib.h), called by the GDBus half: libsecret, libgcrypt ---- */
+
+int cst_secret_lib_connect(struct ss *ss, struct cst_error *e)
+{
+	FORWARD(SECRET, cst_secret_lib_connect, e, CST_ERR_SYSTEM)
+	return fn(ss, e);
+}
+
+int cst_secret_lib_load_at(struct ss *ss, const char *path, struct cst_item *out,
+			   struct cst_error *e)
+{
+	FORWARD(SECRET, cst_secret_lib_load_at, e, CST_ERR_SYSTEM)
+	return fn(ss, path, out, e);
+}
+
+int cst_secret_lib_get(struct ss *ss, const struct cst_item *pattern, struct cst_item *out,
+		       struct cst_error *e)
+{
+	FORWARD(SECRET, cst_secret_lib_get, e, CST_ERR_SYSTEM)
+	return fn(ss, pattern, out, e);
+}
+
+int cst_secret_lib_put(struct ss *ss, const struct cst_item *item, bool *unchanged,
+		       struct cst_error *e)
+{
+	FORWARD(SECRET, cst_secret_lib_put, e, CST_ERR_SYSTEM)
+	return fn(ss, item, unchanged, e);
+}
+
+int cst_secret_lib_erase(struct ss *ss, const struct cst_item *pattern, size_t *removed,
+			 struct cst_error *e)
+{
+	FORWARD(SECRET, cst_secret_lib_erase, e, CST_ERR_SYSTEM)
+	return fn(ss, pattern, removed, e);
+}
+
+int cst_secret_lib_list(struct ss *ss, const struct cst_item *pattern, struct cst_item **items,
+			size_t *n, struct cst_error *e)
+{
+	FORWARD(SECRET, cst_secret_lib_list, e, CST_ERR_SYSTEM)
+	return fn(ss, pattern, items, n, e);
 }
 
 /* ---- the HTTP client: libcurl, OpenSSL ---- */

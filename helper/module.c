@@ -17,7 +17,7 @@
 #define CSTOKEN_MODULE_DIR "/usr/local/lib/cstoken"
 #endif
 
-#define MAX_MODULES 4
+#define MAX_MODULES 8
 
 static struct loaded {
 	const char *name; /* a string literal of the caller */

@@ -49,11 +49,17 @@ keyring_part() {
 	printf 'protocol=https\nhost=git.example.com\nusername=alice\npassword=s3cret-kr\n\n' |
 		cstoken store
 	got=$(printf 'protocol=https\nhost=git.example.com\n\n' | modules_loaded cstoken -v get)
-	assert_eq "cstoken-secret " "$got" "modules loaded by a keyring hit"
+	assert_eq "cstoken-dbus cstoken-secret " "$got" "modules loaded by a keyring hit"
 	assert_contains "$(cat "$CST_TMP/out")" "password=s3cret-kr" "keyring hit"
 	got=$(printf 'protocol=https\nhost=elsewhere.example\n\n' | modules_loaded cstoken -v get)
-	assert_eq "cstoken-secret " "$got" "modules loaded by a keyring miss"
-	pass "keyring: only the Secret Service module"
+	# a miss is answered over GDBus alone: libsecret and its crypto are never loaded
+	assert_eq "cstoken-dbus " "$got" "modules loaded by a keyring miss"
+	printf 'protocol=https\nhost=elsewhere.example\n\n' |
+		LD_DEBUG=files cstoken get >/dev/null 2>"$CST_TMP/ld" || fail "keyring miss failed"
+	assert_contains "$(cat "$CST_TMP/ld")" "libgio" "the dynamic linker's log of a keyring miss"
+	assert_not_contains "$(cat "$CST_TMP/ld")" "libsecret" "libraries loaded by a keyring miss"
+	assert_not_contains "$(cat "$CST_TMP/ld")" "libgcrypt" "libraries loaded by a keyring miss"
+	pass "keyring: only the Secret Service modules, libsecret only for a hit"
 }
 export -f keyring_part modules_loaded
 export CST_TMP

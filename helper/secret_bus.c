@@ -1,0 +1,290 @@
+/*
+ * The Secret Service store's shared machinery (secret_bus.h): GIO only, no libsecret, so
+ * that the GDBus half of the store loads nothing more.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* for the SecretError codes only: nothing here calls into libsecret */
+#include <libsecret/secret.h>
+
+#include "cstoken/util.h"
+#include "secret_bus.h"
+
+#define DEFAULT_BUS_NAME "org.freedesktop.secrets"
+/* after a cancel GIO reports at once; this only guards against a lost callback */
+#define CANCEL_GRACE_MS 1000
+/* libsecret's error domain (SECRET_ERROR), by name: this file does not link libsecret */
+#define SECRET_ERROR_DOMAIN "secret-error"
+#define SECRET_LOCKED_DBUS_ERROR "org.freedesktop.Secret.Error.IsLocked"
+
+/* The string attributes of struct cst_item, by attribute name. */
+static const struct str_attr {
+	const char *name;
+	size_t off;
+} str_attrs[] = {
+    {"protocol", offsetof(struct cst_item, protocol)},
+    {"host", offsetof(struct cst_item, host)},
+    {"path", offsetof(struct cst_item, path)},
+    {"username", offsetof(struct cst_item, username)},
+    {"profile", offsetof(struct cst_item, profile)},
+    {"api_key", offsetof(struct cst_item, api_key)},
+    {"email", offsetof(struct cst_item, email)},
+    {"uid", offsetof(struct cst_item, uid)},
+    {"name", offsetof(struct cst_item, name)},
+    {"scope_fp", offsetof(struct cst_item, scope_fp)},
+};
+#define N_STR_ATTRS (sizeof(str_attrs) / sizeof(str_attrs[0]))
+
+static const char *item_str(const struct cst_item *it, size_t i)
+{
+	return *(char *const *)((const char *)it + str_attrs[i].off);
+}
+
+static char **item_str_slot(struct cst_item *it, size_t i)
+{
+	return (char **)((char *)it + str_attrs[i].off);
+}
+
+GQuark ss_prompt_refused_quark(void)
+{
+	return g_quark_from_static_string("cstoken-prompt-refused");
+}
+
+static void op_unref(struct ss_op *op)
+{
+	if (!op || --op->refs > 0)
+		return;
+	if (op->res)
+		g_object_unref(op->res);
+	free(op);
+}
+
+void ss_op_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+	struct ss_op *op = data;
+
+	(void)source;
+	op->res = g_object_ref(res);
+	op->done = true;
+	op_unref(op);
+}
+
+void ss_start(struct ss *ss)
+{
+	ss->deadline = g_get_monotonic_time() + (gint64)ss->timeout_ms * 1000;
+}
+
+/* Prepares a call: pass c->cancel, ss_op_done and c->op to the libsecret async function. */
+void ss_call_begin(struct ss_call *c, struct ss *ss)
+{
+	c->ss = ss;
+	c->cancel = g_cancellable_new();
+	c->op = xcalloc(1, sizeof(*c->op));
+	c->op->refs = 2; /* ours and the callback's */
+	g_main_context_push_thread_default(ss->ctx);
+}
+
+void ss_call_end(struct ss_call *c)
+{
+	if (!c->ss)
+		return;
+	g_main_context_pop_thread_default(c->ss->ctx);
+	g_object_unref(c->cancel);
+	op_unref(c->op);
+	c->ss = NULL;
+}
+
+static gboolean on_deadline(gpointer data)
+{
+	*(bool *)data = true;
+	return G_SOURCE_REMOVE;
+}
+
+/* Iterates the private context until the call finished or until ms passed. */
+static void iterate_until(struct ss_call *c, gint64 ms)
+{
+	bool expired = false;
+	GSource *timer;
+
+	if (c->op->done)
+		return;
+	timer = g_timeout_source_new((guint)(ms > 0 ? ms : 0));
+	g_source_set_callback(timer, on_deadline, &expired, NULL);
+	g_source_attach(timer, c->ss->ctx);
+	while (!c->op->done && !expired)
+		g_main_context_iteration(c->ss->ctx, TRUE);
+	g_source_destroy(timer);
+	g_source_unref(timer);
+}
+
+/* Waits for the call; CST_ERR_TIMEOUT (call cancelled) once the deadline has passed. */
+int ss_call_wait(struct ss_call *c, const char *what, struct cst_error *e)
+{
+	iterate_until(c, (c->ss->deadline - g_get_monotonic_time() + 999) / 1000);
+	if (c->op->done)
+		return 0;
+	g_cancellable_cancel(c->cancel);
+	iterate_until(c, CANCEL_GRACE_MS);
+	return cst_error_set(e, CST_ERR_TIMEOUT,
+			     "the Secret Service did not answer (%s) within %d ms; check that the "
+			     "keyring daemon runs, or set 'store = file'",
+			     what, c->ss->timeout_ms);
+}
+
+/* The service's "is locked", as libsecret maps it or, before it is loaded, as sent. */
+static bool is_locked_error(const GError *err)
+{
+	char *remote;
+	bool locked;
+
+	if (err->domain == g_quark_try_string(SECRET_ERROR_DOMAIN))
+		return err->code == SECRET_ERROR_IS_LOCKED;
+	remote = g_dbus_error_get_remote_error(err);
+	locked = remote && !strcmp(remote, SECRET_LOCKED_DBUS_ERROR);
+	g_free(remote);
+	return locked;
+}
+
+/* Maps a libsecret/D-Bus failure to a store error; consumes err. */
+int ss_gerror(GError *err, const char *what, struct cst_error *e)
+{
+	int ret;
+
+	if (err && err->domain == ss_prompt_refused_quark())
+		ret =
+		    cst_error_set(e, CST_ERR_STORE,
+				  "the keyring is locked and unlocking it needs a prompt, which "
+				  "cstoken never shows; unlock the keyring (log in to the desktop "
+				  "or run 'gnome-keyring-daemon --unlock') and retry");
+	else if (err && (g_error_matches(err, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
+			 g_error_matches(err, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER)))
+		ret = cst_error_set(e, CST_ERR_STORE_UNAVAILABLE,
+				    "no Secret Service on the session bus; start gnome-keyring (or "
+				    "another provider) or set 'store = file'");
+	else if (err && is_locked_error(err))
+		ret = cst_error_set(e, CST_ERR_STORE,
+				    "the keyring is locked; unlock it and retry (%s)", what);
+	else
+		ret = cst_error_set(e, CST_ERR_STORE, "secret service: %s failed: %s", what,
+				    err ? err->message : "unknown error");
+	g_clear_error(&err);
+	return ret;
+}
+
+const char *ss_bus_name(void)
+{
+	const char *name = getenv_nonempty("SECRET_SERVICE_BUS_NAME");
+
+	return name ? name : DEFAULT_BUS_NAME;
+}
+
+static int check_utf8(const char *name, const char *value, struct cst_error *e)
+{
+	if (value && !g_utf8_validate(value, -1, NULL))
+		return cst_error_set(e, CST_ERR_INVALID,
+				     "'%s' is not valid UTF-8; the Secret Service stores only text "
+				     "attributes (use 'store = file')",
+				     name);
+	return 0;
+}
+
+/* Attributes of it (pattern or item); every non-NULL field, kind unless ANY. */
+int ss_item_attributes(const struct cst_item *it, GHashTable **out, struct cst_error *e)
+{
+	GHashTable *attrs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	size_t i;
+	int ret;
+
+	*out = NULL;
+	if (it->kind != CST_ITEM_ANY)
+		g_hash_table_insert(attrs, g_strdup("kind"),
+				    g_strdup(cst_item_kind_name(it->kind)));
+	for (i = 0; i < N_STR_ATTRS; i++) {
+		const char *v = item_str(it, i);
+
+		if (!v)
+			continue;
+		ret = check_utf8(str_attrs[i].name, v, e);
+		if (ret) {
+			g_hash_table_unref(attrs);
+			return ret;
+		}
+		g_hash_table_insert(attrs, g_strdup(str_attrs[i].name), g_strdup(v));
+	}
+	if (it->expiry)
+		g_hash_table_insert(attrs, g_strdup("expiry"),
+				    g_strdup_printf("%lld", (long long)it->expiry));
+	if (it->created)
+		g_hash_table_insert(attrs, g_strdup("created"),
+				    g_strdup_printf("%lld", (long long)it->created));
+	*out = attrs;
+	return 0;
+}
+
+/* Fills out (initialised) from a stored item's attributes; false if it is not ours. */
+bool ss_item_from_attrs(GHashTable *attrs, struct cst_item *out)
+{
+	const char *v;
+	int64_t n;
+	size_t i;
+
+	cst_item_init(out);
+	if (!attrs)
+		return false;
+	v = g_hash_table_lookup(attrs, "kind");
+	if (!v || cst_item_kind_parse(v, &out->kind))
+		return false;
+	for (i = 0; i < N_STR_ATTRS; i++) {
+		v = g_hash_table_lookup(attrs, str_attrs[i].name);
+		if (v)
+			*item_str_slot(out, i) = xstrdup(v);
+	}
+	v = g_hash_table_lookup(attrs, "expiry");
+	if (v && !parse_int64(v, INT64_MIN, INT64_MAX, &n))
+		out->expiry = n;
+	v = g_hash_table_lookup(attrs, "created");
+	if (v && !parse_int64(v, INT64_MIN, INT64_MAX, &n))
+		out->created = n;
+	return true;
+}
+
+void ss_dbus_call_begin(struct ss_call *c, struct ss *ss, GDBusConnection *bus, const char *dest,
+			const char *path, const char *iface, const char *method, GVariant *args,
+			const char *reply_type, GDBusCallFlags flags)
+{
+	ss_call_begin(c, ss);
+	/* no D-Bus timeout of its own: ss_call_wait cancels at the deadline */
+	g_dbus_connection_call(bus, dest, path, iface, method, args, G_VARIANT_TYPE(reply_type),
+			       flags, G_MAXINT, c->cancel, ss_op_done, c->op);
+}
+
+int ss_dbus_call_finish(struct ss_call *c, GDBusConnection *bus, const char *what, GVariant **reply,
+			struct cst_error *e)
+{
+	GError *err = NULL;
+	int ret;
+
+	*reply = NULL;
+	ret = ss_call_wait(c, what, e);
+	if (ret)
+		goto out;
+	*reply = g_dbus_connection_call_finish(bus, c->op->res, &err);
+	if (!*reply)
+		ret = ss_gerror(err, what, e);
+out:
+	ss_call_end(c);
+	return ret;
+}
+
+int ss_dbus_call(struct ss *ss, GDBusConnection *bus, const char *dest, const char *path,
+		 const char *iface, const char *method, GVariant *args, const char *reply_type,
+		 GDBusCallFlags flags, const char *what, GVariant **reply, struct cst_error *e)
+{
+	struct ss_call c = {0};
+
+	ss_dbus_call_begin(&c, ss, bus, dest, path, iface, method, args, reply_type, flags);
+	return ss_dbus_call_finish(&c, bus, what, reply, e);
+}
