@@ -20,34 +20,6 @@
 #define SECRET_ERROR_DOMAIN "secret-error"
 #define SECRET_LOCKED_DBUS_ERROR "org.freedesktop.Secret.Error.IsLocked"
 
-/* The string attributes of struct cst_item, by attribute name. */
-static const struct str_attr {
-	const char *name;
-	size_t off;
-} str_attrs[] = {
-    {"protocol", offsetof(struct cst_item, protocol)},
-    {"host", offsetof(struct cst_item, host)},
-    {"path", offsetof(struct cst_item, path)},
-    {"username", offsetof(struct cst_item, username)},
-    {"profile", offsetof(struct cst_item, profile)},
-    {"api_key", offsetof(struct cst_item, api_key)},
-    {"email", offsetof(struct cst_item, email)},
-    {"uid", offsetof(struct cst_item, uid)},
-    {"name", offsetof(struct cst_item, name)},
-    {"scope_fp", offsetof(struct cst_item, scope_fp)},
-};
-#define N_STR_ATTRS (sizeof(str_attrs) / sizeof(str_attrs[0]))
-
-static const char *item_str(const struct cst_item *it, size_t i)
-{
-	return *(char *const *)((const char *)it + str_attrs[i].off);
-}
-
-static char **item_str_slot(struct cst_item *it, size_t i)
-{
-	return (char **)((char *)it + str_attrs[i].off);
-}
-
 GQuark ss_prompt_refused_quark(void)
 {
 	return g_quark_from_static_string("cstoken-prompt-refused");
@@ -202,17 +174,17 @@ int ss_item_attributes(const struct cst_item *it, GHashTable **out, struct cst_e
 	if (it->kind != CST_ITEM_ANY)
 		g_hash_table_insert(attrs, g_strdup("kind"),
 				    g_strdup(cst_item_kind_name(it->kind)));
-	for (i = 0; i < N_STR_ATTRS; i++) {
-		const char *v = item_str(it, i);
+	for (i = 0; i < CST_ITEM_NATTRS; i++) {
+		const char *v = cst_item_field_get(it, &cst_item_strings[i]);
 
 		if (!v)
 			continue;
-		ret = check_utf8(str_attrs[i].name, v, e);
+		ret = check_utf8(cst_item_strings[i].name, v, e);
 		if (ret) {
 			g_hash_table_unref(attrs);
 			return ret;
 		}
-		g_hash_table_insert(attrs, g_strdup(str_attrs[i].name), g_strdup(v));
+		g_hash_table_insert(attrs, g_strdup(cst_item_strings[i].name), g_strdup(v));
 	}
 	if (it->expiry)
 		g_hash_table_insert(attrs, g_strdup("expiry"),
@@ -237,10 +209,10 @@ bool ss_item_from_attrs(GHashTable *attrs, struct cst_item *out)
 	v = g_hash_table_lookup(attrs, "kind");
 	if (!v || cst_item_kind_parse(v, &out->kind))
 		return false;
-	for (i = 0; i < N_STR_ATTRS; i++) {
-		v = g_hash_table_lookup(attrs, str_attrs[i].name);
+	for (i = 0; i < CST_ITEM_NATTRS; i++) {
+		v = g_hash_table_lookup(attrs, cst_item_strings[i].name);
 		if (v)
-			*item_str_slot(out, i) = xstrdup(v);
+			*cst_item_field(out, &cst_item_strings[i]) = xstrdup(v);
 	}
 	v = g_hash_table_lookup(attrs, "expiry");
 	if (v && !parse_int64(v, INT64_MIN, INT64_MAX, &n))

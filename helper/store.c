@@ -13,43 +13,48 @@ void cst_item_init(struct cst_item *it)
 	memset(it, 0, sizeof(*it));
 }
 
+const struct cst_item_field cst_item_strings[CST_ITEM_NSTRINGS] = {
+    {"protocol", offsetof(struct cst_item, protocol)},
+    {"host", offsetof(struct cst_item, host)},
+    {"path", offsetof(struct cst_item, path)},
+    {"username", offsetof(struct cst_item, username)},
+    {"profile", offsetof(struct cst_item, profile)},
+    {"api_key", offsetof(struct cst_item, api_key)},
+    {"email", offsetof(struct cst_item, email)},
+    {"uid", offsetof(struct cst_item, uid)},
+    {"name", offsetof(struct cst_item, name)},
+    {"scope_fp", offsetof(struct cst_item, scope_fp)},
+    /* the secrets, from CST_ITEM_NATTRS on */
+    {"secret", offsetof(struct cst_item, secret)},
+    {"oauth_refresh_token", offsetof(struct cst_item, oauth_refresh_token)},
+};
+
 void cst_item_release(struct cst_item *it)
 {
+	size_t i;
+
 	if (!it)
 		return;
-	free(it->protocol);
-	free(it->host);
-	free(it->path);
-	free(it->username);
-	free(it->profile);
-	free(it->api_key);
-	free(it->email);
-	free(it->uid);
-	free(it->name);
-	free(it->scope_fp);
-	free_secret(it->secret);
-	free_secret(it->oauth_refresh_token);
+	for (i = 0; i < CST_ITEM_NATTRS; i++)
+		free(*cst_item_field(it, &cst_item_strings[i]));
+	for (; i < CST_ITEM_NSTRINGS; i++)
+		free_secret(*cst_item_field(it, &cst_item_strings[i]));
 	cst_item_init(it);
 }
 
 void cst_item_copy(struct cst_item *dst, const struct cst_item *src)
 {
+	const char *v;
+	size_t i;
+
 	cst_item_init(dst);
 	dst->kind = src->kind;
-	set_str(&dst->protocol, src->protocol);
-	set_str(&dst->host, src->host);
-	set_str(&dst->path, src->path);
-	set_str(&dst->username, src->username);
 	dst->expiry = src->expiry;
-	set_str(&dst->profile, src->profile);
-	set_str(&dst->api_key, src->api_key);
-	set_str(&dst->email, src->email);
-	set_str(&dst->uid, src->uid);
-	set_str(&dst->name, src->name);
-	set_str(&dst->scope_fp, src->scope_fp);
 	dst->created = src->created;
-	set_secret(&dst->secret, src->secret);
-	set_secret(&dst->oauth_refresh_token, src->oauth_refresh_token);
+	for (i = 0; i < CST_ITEM_NSTRINGS; i++) {
+		v = cst_item_field_get(src, &cst_item_strings[i]);
+		*cst_item_field(dst, &cst_item_strings[i]) = v ? xstrdup(v) : NULL;
+	}
 }
 
 void cst_item_array_free(struct cst_item *items, size_t n)
@@ -63,19 +68,19 @@ void cst_item_array_free(struct cst_item *items, size_t n)
 	free(items);
 }
 
-static bool attr_match(const char *want, const char *have)
-{
-	return !want || str_equal(want, have);
-}
-
 bool cst_item_match(const struct cst_item *p, const struct cst_item *it)
 {
-	return (p->kind == CST_ITEM_ANY || p->kind == it->kind) &&
-	       attr_match(p->protocol, it->protocol) && attr_match(p->host, it->host) &&
-	       attr_match(p->path, it->path) && attr_match(p->username, it->username) &&
-	       attr_match(p->profile, it->profile) && attr_match(p->api_key, it->api_key) &&
-	       attr_match(p->email, it->email) && attr_match(p->uid, it->uid) &&
-	       attr_match(p->name, it->name) && attr_match(p->scope_fp, it->scope_fp);
+	const char *want;
+	size_t i;
+
+	if (p->kind != CST_ITEM_ANY && p->kind != it->kind)
+		return false;
+	for (i = 0; i < CST_ITEM_NATTRS; i++) {
+		want = cst_item_field_get(p, &cst_item_strings[i]);
+		if (want && !str_equal(want, cst_item_field_get(it, &cst_item_strings[i])))
+			return false;
+	}
+	return true;
 }
 
 bool cst_item_same_identity(const struct cst_item *a, const struct cst_item *b)
@@ -212,8 +217,12 @@ const char *cst_store_describe(const struct cst_store *st)
 
 static bool pattern_empty(const struct cst_item *p)
 {
-	return !p->protocol && !p->host && !p->path && !p->username && !p->profile && !p->api_key &&
-	       !p->email && !p->uid && !p->name && !p->scope_fp;
+	size_t i;
+
+	for (i = 0; i < CST_ITEM_NATTRS; i++)
+		if (cst_item_field_get(p, &cst_item_strings[i]))
+			return false;
+	return true;
 }
 
 int cst_store_get(struct cst_store *st, const struct cst_item *pattern, struct cst_item *out,

@@ -51,50 +51,25 @@ struct item_list {
 	int version; /* of the file read; STORE_VERSION for a new store */
 };
 
-struct str_field {
+/* The integer fields of struct cst_item, under their JSON keys. */
+struct int_field {
 	const char *key;
 	size_t offset;
 };
 
-/* Every string field of struct cst_item, secrets included, under its JSON key. */
-static const struct str_field str_fields[] = {
-    {"protocol", offsetof(struct cst_item, protocol)},
-    {"host", offsetof(struct cst_item, host)},
-    {"path", offsetof(struct cst_item, path)},
-    {"username", offsetof(struct cst_item, username)},
-    {"profile", offsetof(struct cst_item, profile)},
-    {"api_key", offsetof(struct cst_item, api_key)},
-    {"email", offsetof(struct cst_item, email)},
-    {"uid", offsetof(struct cst_item, uid)},
-    {"name", offsetof(struct cst_item, name)},
-    {"scope_fp", offsetof(struct cst_item, scope_fp)},
-    {"secret", offsetof(struct cst_item, secret)},
-    {"oauth_refresh_token", offsetof(struct cst_item, oauth_refresh_token)},
-};
-
-static const struct str_field int_fields[] = {
+static const struct int_field int_fields[] = {
     {"expiry", offsetof(struct cst_item, expiry)},
     {"created", offsetof(struct cst_item, created)},
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-static char **item_str(struct cst_item *it, const struct str_field *f)
-{
-	return (char **)(void *)((char *)it + f->offset);
-}
-
-static const char *item_str_const(const struct cst_item *it, const struct str_field *f)
-{
-	return *(char *const *)(const void *)((const char *)it + f->offset);
-}
-
-static int64_t *item_int(struct cst_item *it, const struct str_field *f)
+static int64_t *item_int(struct cst_item *it, const struct int_field *f)
 {
 	return (int64_t *)(void *)((char *)it + f->offset);
 }
 
-static int64_t item_int_const(const struct cst_item *it, const struct str_field *f)
+static int64_t item_int_const(const struct cst_item *it, const struct int_field *f)
 {
 	return *(const int64_t *)(const void *)((const char *)it + f->offset);
 }
@@ -545,15 +520,16 @@ static int parse_item(const struct file_store *fs, const cJSON *obj, size_t idx,
 		}
 		return corrupt(fs, e, "unknown kind", idx);
 	}
-	for (i = 0; i < ARRAY_SIZE(str_fields); i++) {
-		node = cJSON_GetObjectItemCaseSensitive(obj, str_fields[i].key);
+	for (i = 0; i < CST_ITEM_NSTRINGS; i++) {
+		node = cJSON_GetObjectItemCaseSensitive(obj, cst_item_strings[i].name);
 		if (!node || cJSON_IsNull(node))
 			continue;
 		if (!cJSON_IsString(node)) {
-			snprintf(why, sizeof(why), "'%s' is not a string", str_fields[i].key);
+			snprintf(why, sizeof(why), "'%s' is not a string",
+				 cst_item_strings[i].name);
 			return corrupt(fs, e, why, idx);
 		}
-		*item_str(it, &str_fields[i]) = xstrdup(node->valuestring);
+		*cst_item_field(it, &cst_item_strings[i]) = xstrdup(node->valuestring);
 	}
 	for (i = 0; i < ARRAY_SIZE(int_fields); i++) {
 		node = cJSON_GetObjectItemCaseSensitive(obj, int_fields[i].key);
@@ -643,8 +619,8 @@ static size_t item_size_bound(const struct cst_item *it)
 	size_t n = 256, i;
 	const char *s;
 
-	for (i = 0; i < ARRAY_SIZE(str_fields); i++) {
-		s = item_str_const(it, &str_fields[i]);
+	for (i = 0; i < CST_ITEM_NSTRINGS; i++) {
+		s = cst_item_field_get(it, &cst_item_strings[i]);
 		if (s)
 			n += 6 * strlen(s) + 48; /* \u00XX escapes, key, quotes, indent */
 	}
@@ -684,10 +660,11 @@ static int print_store(const struct file_store *fs, const struct item_list *list
 			goto nomem;
 		}
 		ok = cJSON_AddStringToObject(obj, "kind", cst_item_kind_name(it->kind)) != NULL;
-		for (k = 0; ok && k < ARRAY_SIZE(str_fields); k++) {
-			s = item_str_const(it, &str_fields[k]);
+		for (k = 0; ok && k < CST_ITEM_NSTRINGS; k++) {
+			s = cst_item_field_get(it, &cst_item_strings[k]);
 			if (s)
-				ok = cJSON_AddStringToObject(obj, str_fields[k].key, s) != NULL;
+				ok = cJSON_AddStringToObject(obj, cst_item_strings[k].name, s) !=
+				     NULL;
 		}
 		for (k = 0; ok && k < ARRAY_SIZE(int_fields); k++)
 			if (item_int_const(it, &int_fields[k]))

@@ -45,4 +45,27 @@ bool cst_item_identical(const struct cst_item *a, const struct cst_item *b);
 const char *cst_item_kind_name(enum cst_item_kind k);
 int cst_item_kind_parse(const char *s, enum cst_item_kind *out);
 
+/*
+ * The string fields of struct cst_item under the names both stores keep them by: the
+ * CST_ITEM_NATTRS non-secret attributes first, then the secrets (CST_ITEM_NSTRINGS in all).
+ */
+struct cst_item_field {
+	const char *name;
+	size_t offset;
+};
+extern const struct cst_item_field cst_item_strings[];
+#define CST_ITEM_NATTRS 10
+#define CST_ITEM_NSTRINGS 12
+
+static inline char **cst_item_field(struct cst_item *it, const struct cst_item_field *f)
+{
+	return (char **)(void *)((char *)it + f->offset);
+}
+
+static inline const char *cst_item_field_get(const struct cst_item *it,
+					     const struct cst_item_field *f)
+{
+	return *(char *const *)(const void *)((const char *)it + f->offset);
+}
+
 #endif
