@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """A local HTTPS emulator of Contentstack's Content Management API, for cstoken's tests.
 
-Python 3 standard library only. Follows /work/shared/cma-api.md, including the harsh parts:
-a full stack silently evicts its oldest management token, a 21st login silently evicts the
-user's oldest authtoken.
+Python 3 standard library only. Follows the Content Management API as Contentstack documents
+it, including the harsh parts: a full stack silently evicts its oldest management token, a
+21st login silently evicts the user's oldest authtoken.
 
 RUNNING
   /usr/bin/python3 tests/emulator/cma_emulator.py --dir DIR [--port 0]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The command line as PRODUCT.md promises it: --help on every command, -p/-v before or after
+# The command line as cstoken(1) promises it: --help on every command, -p/-v before or after
 # the command name, exit status 2 with one 'cstoken: ' line for usage and configuration
 # errors, and a relative CSTOKEN_STORE_FILE refused like a relative store_file.
 . "$CSTOKEN_SRC/tests/lib/common.sh"

@@ -228,7 +228,7 @@ static void test_xdg_and_env_path(void **state)
 	free(dir);
 }
 
-/* The example of PRODUCT.md, inline comments and all. */
+/* The example configuration of cstoken.conf(5), inline comments and all. */
 static void test_product_example(void **state)
 {
 	struct cst_config cfg = CST_CONFIG_INIT;
