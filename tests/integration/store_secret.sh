@@ -83,7 +83,30 @@ EOF
 	wait_for test -e "$CST_TMP/stall.pid"
 	pass "stalling provider: not started by the probe, timeout on open"
 
-	# 4. A real gnome-keyring: auto picks it.
+	# 4. A "bus" that accepts the connection and never says a word: the probe answers no
+	#    and opening the store fails with a timeout, neither hangs in the handshake.
+	"$PYTHON" - "$CST_TMP/mute.sock" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(8)
+held = []
+while True:
+    held.append(s.accept()[0])
+PY
+	cst_on_exit "kill $!"
+	wait_for test -S "$CST_TMP/mute.sock"
+	out=$(DBUS_SESSION_BUS_ADDRESS=unix:path=$CST_TMP/mute.sock "$probe" available)
+	assert_eq no "$out" "available on a bus that never answers"
+	out=$(DBUS_SESSION_BUS_ADDRESS=unix:path=$CST_TMP/mute.sock "$probe" open auto) ||
+		fail "auto on a bus that never answers: $out"
+	assert_eq file "$out" "auto on a bus that never answers"
+	out=$(DBUS_SESSION_BUS_ADDRESS=unix:path=$CST_TMP/mute.sock \
+		"$probe" open secret-service 1000) && fail "a mute bus opened: $out"
+	assert_contains "$out" "error -10:" "a mute bus times out"
+	pass "a bus that never answers: no, file, and a timeout"
+
+	# 5. A real gnome-keyring: auto picks it.
 	out=$(in_keyring "$probe" available)
 	assert_eq yes "$out" "available with gnome-keyring"
 	out=$(in_keyring "$probe" open auto) || fail "auto with gnome-keyring: $out"
