@@ -39,17 +39,16 @@ static void finish(void)
 	explicit_bzero(stdout_buf, sizeof(stdout_buf));
 }
 
-/* The CST_ITEM_CREDENTIAL pattern of a request: its attributes, borrowed from
- * c. */
-static struct cst_item request_pattern(const struct credential *c)
+/* The CST_ITEM_CREDENTIAL pattern for these attributes (borrowed, not copied). */
+static struct cst_item credential_pattern(char *protocol, char *host, char *path, char *username)
 {
 	struct cst_item p = CST_ITEM_INIT;
 
 	p.kind = CST_ITEM_CREDENTIAL;
-	p.protocol = c->protocol;
-	p.host = c->host;
-	p.path = c->path;
-	p.username = c->username;
+	p.protocol = protocol;
+	p.host = host;
+	p.path = path;
+	p.username = username;
 	return p;
 }
 
@@ -119,7 +118,7 @@ int cmd_get(struct cli *cli, int argc, char **argv)
 		if (ret != CST_ERR_NOT_FOUND)
 			goto out;
 	}
-	pattern = request_pattern(&c);
+	pattern = credential_pattern(c.protocol, c.host, c.path, c.username);
 	ret = cst_store_get(cli->store, &pattern, &item, &cli->err);
 	if (ret == CST_ERR_NOT_FOUND) {
 		cst_debug("get: no stored credential matches");
@@ -194,25 +193,6 @@ out:
 	return ret;
 }
 
-static bool same_credential(const struct cst_item *a, const struct cst_item *b)
-{
-	return str_equal(a->protocol, b->protocol) && str_equal(a->host, b->host) &&
-	       str_equal(a->path, b->path) && str_equal(a->username, b->username);
-}
-
-/* The identity of a stored credential as a pattern (borrowed from it). */
-static struct cst_item identity_pattern(const struct cst_item *it)
-{
-	struct cst_item p = CST_ITEM_INIT;
-
-	p.kind = CST_ITEM_CREDENTIAL;
-	p.protocol = it->protocol;
-	p.host = it->host;
-	p.path = it->path;
-	p.username = it->username;
-	return p;
-}
-
 /*
  * Erases the items matching the request whose password is the given one (git
  * rejects a password it was refused; another stored for the same host may still
@@ -235,20 +215,23 @@ static int erase_with_password(struct cli *cli, const struct cst_item *request,
 	known = xcalloc(n, sizeof(*known));
 	gone = xcalloc(n, sizeof(*gone));
 	for (i = 0; i < n; i++) {
-		pattern = identity_pattern(&items[i]);
+		pattern = credential_pattern(items[i].protocol, items[i].host, items[i].path,
+					     items[i].username);
 		ret = cst_store_get(cli->store, &pattern, &got, &cli->err);
 		if (ret == CST_ERR_NOT_FOUND)
 			continue;
 		if (ret)
 			goto out;
 		/* the password is known only when the get found this very item */
-		known[i] = same_credential(&got, &items[i]) && secret_equal(got.secret, password);
+		known[i] =
+		    cst_item_same_identity(&got, &items[i]) && secret_equal(got.secret, password);
 		cst_item_release(&got);
 	}
 	for (i = 0; i < n; i++) {
 		bool ok = known[i] && !gone[i];
 
-		pattern = identity_pattern(&items[i]);
+		pattern = credential_pattern(items[i].protocol, items[i].host, items[i].path,
+					     items[i].username);
 		for (j = 0; ok && j < n; j++)
 			if (cst_item_match(&pattern, &items[j]) && !known[j])
 				ok = false;
@@ -314,7 +297,7 @@ int cmd_erase(struct cli *cli, int argc, char **argv)
 		if (ret)
 			goto out;
 	}
-	pattern = request_pattern(&c);
+	pattern = credential_pattern(c.protocol, c.host, c.path, c.username);
 	if (c.password)
 		ret = erase_with_password(cli, &pattern, c.password, &removed);
 	else

@@ -37,8 +37,6 @@ int cst_store_secret_open(struct cst_store *st, int timeout_ms, struct cst_error
  */
 bool cst_secret_service_available(int timeout_ms);
 
-/* Identity comparison used by put (see cst_store_put in store.h). */
-bool cst_item_same_identity(const struct cst_item *a, const struct cst_item *b);
 /* Same attributes and secrets (created excluded). */
 bool cst_item_identical(const struct cst_item *a, const struct cst_item *b);
 /* "credential", "authtoken", "token"; parse returns CST_ERR_INVALID otherwise. */

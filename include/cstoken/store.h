@@ -59,6 +59,12 @@ void cst_item_array_free(struct cst_item *items, size_t n);
  */
 bool cst_item_match(const struct cst_item *pattern, const struct cst_item *item);
 
+/*
+ * Do a and b name the same stored item: the identity cst_store_put replaces (kind, and
+ * protocol, host, path, username / host, email / profile by kind)?
+ */
+bool cst_item_same_identity(const struct cst_item *a, const struct cst_item *b);
+
 enum cst_store_kind {
 	CST_STORE_AUTO = 0,
 	CST_STORE_SECRET_SERVICE,
