@@ -432,7 +432,7 @@ static int list_remote(struct cli *cli, bool json)
 	struct cma_token *toks = NULL;
 	struct cma_client c;
 	struct table t;
-	cJSON *root = NULL, *arr, *o;
+	cJSON *root = NULL, *arr = NULL, *o;
 	char *authtoken = NULL, *ours = NULL;
 	char when[48];
 	size_t nmine = 0, ntoks = 0, i;
