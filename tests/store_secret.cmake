@@ -20,3 +20,6 @@ set_tests_properties(store_secret.auto PROPERTIES ENVIRONMENT_MODIFICATION "CST_
 cst_shell_test(store_secret.keyring integration/store_secret.sh)
 set_tests_properties(store_secret.keyring PROPERTIES
   ENVIRONMENT_MODIFICATION "CST_SS_PART=set:keyring")
+
+# the encrypted session's crypto against OpenSSL's implementation of the same algorithm
+cst_unit_test(test_ss_session unit/test_ss_session.c cst_store PkgConfig::LIBCRYPTO)
