@@ -26,7 +26,7 @@
 	if (!fn)                                                                                   \
 		return fail;
 
-/* ---- the Secret Service store over GDBus: GLib, GIO ---- */
+/* ---- the Secret Service store over libdbus-1 ---- */
 
 int cst_store_secret_open(struct cst_store *st, int timeout_ms, struct cst_error *e)
 {
@@ -41,19 +41,34 @@ bool cst_secret_service_available(int timeout_ms)
 	return fn(timeout_ms);
 }
 
-/* ---- its libsecret half (secret_lib.h), called by the GDBus half: libsecret, libgcrypt ---- */
+/* ---- its libsecret half (secret_lib.h), called by the libdbus-1 half: GLib, libsecret ---- */
+
+int cst_secret_lib_open(int timeout_ms, int64_t deadline, struct ss **out, struct cst_error *e)
+{
+	*out = NULL;
+	FORWARD(SECRET, cst_secret_lib_open, e, CST_ERR_SYSTEM)
+	return fn(timeout_ms, deadline, out, e);
+}
+
+void cst_secret_lib_deadline(struct ss *ss, int64_t deadline)
+{
+	FORWARD(SECRET, cst_secret_lib_deadline, NULL, )
+	fn(ss, deadline);
+}
+
+/* Nothing of the libsecret half exists before its module is loaded. */
+void cst_secret_lib_close(struct ss *ss)
+{
+	if (!cst_module_loaded(SECRET))
+		return;
+	FORWARD(SECRET, cst_secret_lib_close, NULL, )
+	fn(ss);
+}
 
 int cst_secret_lib_connect(struct ss *ss, struct cst_error *e)
 {
 	FORWARD(SECRET, cst_secret_lib_connect, e, CST_ERR_SYSTEM)
 	return fn(ss, e);
-}
-
-int cst_secret_lib_load_at(struct ss *ss, const char *path, struct cst_item *out,
-			   struct cst_error *e)
-{
-	FORWARD(SECRET, cst_secret_lib_load_at, e, CST_ERR_SYSTEM)
-	return fn(ss, path, out, e);
 }
 
 int cst_secret_lib_get(struct ss *ss, const struct cst_item *pattern, struct cst_item *out,

@@ -1,6 +1,6 @@
 /*
- * The Secret Service store's shared machinery (secret_bus.h): GIO only, no libsecret, so
- * that the GDBus half of the store loads nothing more.
+ * The libsecret half's machinery (secret_bus.h): the deadline, error mapping and attribute
+ * mapping, on GIO alone.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -42,11 +42,6 @@ void ss_op_done(GObject *source, GAsyncResult *res, gpointer data)
 	op->res = g_object_ref(res);
 	op->done = true;
 	op_unref(op);
-}
-
-void ss_start(struct ss *ss)
-{
-	ss->deadline = g_get_monotonic_time() + (gint64)ss->timeout_ms * 1000;
 }
 
 /* Prepares a call: pass c->cancel, ss_op_done and c->op to the libsecret async function. */
@@ -221,42 +216,4 @@ bool ss_item_from_attrs(GHashTable *attrs, struct cst_item *out)
 	if (v && !parse_int64(v, INT64_MIN, INT64_MAX, &n))
 		out->created = n;
 	return true;
-}
-
-void ss_dbus_call_begin(struct ss_call *c, struct ss *ss, GDBusConnection *bus, const char *dest,
-			const char *path, const char *iface, const char *method, GVariant *args,
-			const char *reply_type, GDBusCallFlags flags)
-{
-	ss_call_begin(c, ss);
-	/* no D-Bus timeout of its own: ss_call_wait cancels at the deadline */
-	g_dbus_connection_call(bus, dest, path, iface, method, args, G_VARIANT_TYPE(reply_type),
-			       flags, G_MAXINT, c->cancel, ss_op_done, c->op);
-}
-
-int ss_dbus_call_finish(struct ss_call *c, GDBusConnection *bus, const char *what, GVariant **reply,
-			struct cst_error *e)
-{
-	GError *err = NULL;
-	int ret;
-
-	*reply = NULL;
-	ret = ss_call_wait(c, what, e);
-	if (ret)
-		goto out;
-	*reply = g_dbus_connection_call_finish(bus, c->op->res, &err);
-	if (!*reply)
-		ret = ss_gerror(err, what, e);
-out:
-	ss_call_end(c);
-	return ret;
-}
-
-int ss_dbus_call(struct ss *ss, GDBusConnection *bus, const char *dest, const char *path,
-		 const char *iface, const char *method, GVariant *args, const char *reply_type,
-		 GDBusCallFlags flags, const char *what, GVariant **reply, struct cst_error *e)
-{
-	struct ss_call c = {0};
-
-	ss_dbus_call_begin(&c, ss, bus, dest, path, iface, method, args, reply_type, flags);
-	return ss_dbus_call_finish(&c, bus, what, reply, e);
 }

@@ -1,25 +1,37 @@
 /*
- * The libsecret half of the Secret Service store (store_secret.c), as the GDBus half
+ * The libsecret half of the Secret Service store (store_secret.c), as the libdbus-1 half
  * (store_dbus.c) calls it. In the program these live in the cstoken-secret module and are
  * reached through forwarders (lazy.c), so that a keyring miss never loads libsecret.
- * No GLib types here: the program includes this without GLib.
+ * No GLib types here: the program and store_dbus.c include this without GLib.
  */
 #ifndef CSTOKEN_SECRET_LIB_H
 #define CSTOKEN_SECRET_LIB_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cstoken/error.h"
 #include "cstoken/store.h"
 
+/* What both halves of the store name the same way. */
+#define SS_SCHEMA_NAME "io.cstoken.Item"
+#define SS_SERVICE_PATH "/org/freedesktop/secrets"
+#define SS_SERVICE_IFACE "org.freedesktop.Secret.Service"
+#define SS_ITEM_IFACE "org.freedesktop.Secret.Item"
+
 struct ss;
 
+/*
+ * The libsecret half's state, for a store operation ending at deadline (CLOCK_MONOTONIC
+ * microseconds, as g_get_monotonic_time); connects nothing yet. Freed by cst_secret_lib_close.
+ */
+int cst_secret_lib_open(int timeout_ms, int64_t deadline, struct ss **out, struct cst_error *e);
+/* Starts its next store operation, ending at deadline. */
+void cst_secret_lib_deadline(struct ss *ss, int64_t deadline);
+void cst_secret_lib_close(struct ss *ss);
 /* Builds ss's SecretService, starting an activatable service; fails when none answers. */
 int cst_secret_lib_connect(struct ss *ss, struct cst_error *e);
-/* Reads the secret of the item at D-Bus object path into out (opens the session). */
-int cst_secret_lib_load_at(struct ss *ss, const char *path, struct cst_item *out,
-			   struct cst_error *e);
 /* The store operations (store_impl.h contracts), within the deadline set by ss_start. */
 int cst_secret_lib_get(struct ss *ss, const struct cst_item *pattern, struct cst_item *out,
 		       struct cst_error *e);

@@ -113,6 +113,31 @@ bool cst_item_identical(const struct cst_item *a, const struct cst_item *b)
 	       secret_equal(a->oauth_refresh_token, b->oauth_refresh_token);
 }
 
+int cst_item_secret_decode(const char *data, size_t len, struct cst_item *out, struct cst_error *e)
+{
+	const char *nl;
+	size_t klen = strlen(CST_ITEM_OAUTH_LINE) - 1;
+
+	if (memchr(data, '\0', len))
+		return cst_error_set(e, CST_ERR_STORE, "a stored secret is not text");
+	nl = memchr(data, '\n', len);
+	set_secret(&out->secret, NULL);
+	set_secret(&out->oauth_refresh_token, NULL);
+	out->secret = xstrndup(data, nl ? (size_t)(nl - data) : len);
+	while (nl) {
+		const char *line = nl + 1, *end;
+
+		nl = memchr(line, '\n', len - (size_t)(line - data));
+		end = nl ? nl : data + len;
+		if ((size_t)(end - line) >= klen && !memcmp(line, &CST_ITEM_OAUTH_LINE[1], klen)) {
+			free_secret(out->oauth_refresh_token);
+			out->oauth_refresh_token =
+			    xstrndup(line + klen, (size_t)(end - line) - klen);
+		}
+	}
+	return 0;
+}
+
 static const char *const item_kind_names[] = {
     [CST_ITEM_ANY] = "any",
     [CST_ITEM_CREDENTIAL] = "credential",

@@ -1,146 +1,590 @@
 /*
- * The Secret Service store, the part that needs only GDBus: whether a service is there
- * (store = auto), opening the store, and get. A get asks the service's SearchItems and
- * reads the found items' attributes over the bus connection itself, so a miss loads
- * neither libsecret nor its crypto, and never opens the encrypted session; a hit hands
- * only the reading of its secret to libsecret (secret_lib.h). Locked matches, writes,
- * erases and listings go to libsecret as a whole.
+ * The Secret Service store, the part that needs only a D-Bus client: whether a service is
+ * there (store = auto), opening the store, and get. A get asks the service's SearchItems
+ * and reads the found items' attributes over the bus connection itself, so a miss never
+ * opens the encrypted session; a hit opens it (ss_session.h) and reads its secret with
+ * the item's GetSecret. Locked matches, writes, erases and listings go to libsecret as a
+ * whole (secret_lib.h), as does reading from a provider without the encrypted session.
  *
- * Every call runs asynchronously on a private GMainContext iterated only until the store
- * operation's deadline, then cancelled (secret_bus.h): a provider that D-Bus starts and
- * that stalls costs at most timeout_ms, never a hang.
+ * Why libdbus-1 and not GDBus or libsecret here: a keyring miss is one connection and
+ * three method calls, and loading GLib and GIO (ten libraries, GType set-up, GDBus's
+ * worker thread) costs more than that whole exchange; a hit is two more calls, and
+ * libsecret's proxies add round trips and memory of their own. libdbus-1 is the
+ * freedesktop.org reference implementation, one small library that every system with a
+ * D-Bus daemon already has; it marshals and authenticates for us (no hand-written wire
+ * protocol) and gives each call a timeout.
+ *
+ * Every call is bounded by the store operation's deadline: a method call's reply by the
+ * libdbus timeout of the time left, and the connection's authentication by driving it
+ * here (sd_connect), since libdbus itself would wait for it without a bound. The socket's
+ * connect() is blocking in libdbus and cannot be bounded; on a local socket it does not
+ * wait for the server to answer.
  */
+#include <dbus/dbus.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "cstoken/util.h"
-#include "secret_bus.h"
+#include "secret_lib.h"
+#include "ss_session.h"
+#include "store_impl.h"
 
-/* bounds the last iterations of the store's context (there are a few idle callbacks) */
-#define CLOSE_MAX_DISPATCH 64
+#define DEFAULT_BUS_NAME "org.freedesktop.secrets"
+#define LOCKED_ERROR "org.freedesktop.Secret.Error.IsLocked"
+
+struct sd {
+	DBusConnection *bus; /* private connection to the session bus */
+	char *owner;	     /* the running service's unique bus name; NULL: not known to run */
+	struct ss *lib;	     /* the libsecret half, opened on first need */
+	char *session;	     /* the encrypted session's object path, once opened */
+	unsigned char key[CST_SS_KEY_LEN]; /* and its key */
+	int timeout_ms;
+	int64_t deadline; /* CLOCK_MONOTONIC microseconds: end of the current store operation */
+};
 
 /*
  * The session bus connection of the last successful probe (cst_secret_service_available),
  * handed to the store that follows: it connects once, not twice. probed_owner: the unique
  * name of the running service the probe saw, so opening the store needs no further question.
  */
-static GDBusConnection *probed_bus;
+static DBusConnection *probed_bus;
 static char *probed_owner;
 
-/* The unique name owning name (a running service), or NULL. Never starts a service. */
-static char *name_owner(struct ss *ss, GDBusConnection *bus, const char *name)
+/* libdbus returns FALSE or NULL only when out of memory: like xmalloc, abort */
+static void oom_check(bool ok)
 {
-	GVariant *reply = NULL;
-	char *owner = NULL;
-
-	if (ss_dbus_call(ss, bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-			 "org.freedesktop.DBus", "GetNameOwner", g_variant_new("(s)", name), "(s)",
-			 G_DBUS_CALL_FLAGS_NO_AUTO_START, "GetNameOwner", &reply, NULL))
-		return NULL;
-	g_variant_get(reply, "(s)", &owner);
-	g_variant_unref(reply);
-	return owner;
+	if (!ok)
+		abort();
 }
 
-/* SearchItems for pattern's attributes: the object paths of unlocked and locked items. */
-static int ss_search_paths(struct ss *ss, const struct cst_item *pattern, GVariant **unlocked,
-			   GVariant **locked, struct cst_error *e)
+static int64_t now_us(void)
 {
-	GHashTable *attrs = NULL;
-	GHashTableIter iter;
-	gpointer k, v;
-	GVariantBuilder b;
-	GVariant *reply = NULL;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Starts a store operation: its calls share one deadline, timeout_ms from now. */
+static void sd_start(struct sd *sd)
+{
+	sd->deadline = now_us() + (int64_t)sd->timeout_ms * 1000;
+	if (sd->lib)
+		cst_secret_lib_deadline(sd->lib, sd->deadline);
+}
+
+/* Milliseconds to the deadline, at least 1 (libdbus takes 0 as "no timeout" in places). */
+static int remaining_ms(const struct sd *sd)
+{
+	int64_t ms = (sd->deadline - now_us() + 999) / 1000;
+
+	if (ms < 1)
+		return 1;
+	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/* The bus name of the Secret Service ($SECRET_SERVICE_BUS_NAME or the standard one). */
+static const char *bus_name(void)
+{
+	const char *name = getenv_nonempty("SECRET_SERVICE_BUS_NAME");
+
+	return name ? name : DEFAULT_BUS_NAME;
+}
+
+static DBusMessage *method_call(const char *dest, const char *path, const char *iface,
+				const char *method)
+{
+	DBusMessage *m = dbus_message_new_method_call(dest, path, iface, method);
+
+	oom_check(m);
+	return m;
+}
+
+/* A call to the bus itself, which never starts a service for it. */
+static DBusMessage *bus_call(const char *method)
+{
+	DBusMessage *m =
+	    method_call(DBUS_SERVICE_DBUS, DBUS_PATH_DBUS, DBUS_INTERFACE_DBUS, method);
+
+	dbus_message_set_auto_start(m, FALSE);
+	return m;
+}
+
+/* Maps a D-Bus failure to a store error; frees err. */
+static int sd_error(const struct sd *sd, DBusError *err, const char *what, struct cst_error *e)
+{
 	int ret;
 
-	*unlocked = *locked = NULL;
-	ret = ss_item_attributes(pattern, &attrs, e);
-	if (ret)
-		return ret;
-	g_variant_builder_init(&b, G_VARIANT_TYPE("a{ss}"));
-	/* as libsecret searches with a schema: only items of ours */
-	g_variant_builder_add(&b, "{ss}", "xdg:schema", SS_SCHEMA_NAME);
-	g_hash_table_iter_init(&iter, attrs);
-	while (g_hash_table_iter_next(&iter, &k, &v))
-		g_variant_builder_add(&b, "{ss}", k, v);
-	ret = ss_dbus_call(ss, ss->bus, ss_bus_name(), SS_SERVICE_PATH, SS_SERVICE_IFACE,
-			   "SearchItems", g_variant_new("(a{ss})", &b), "(aoao)",
-			   G_DBUS_CALL_FLAGS_NONE, "search", &reply, e);
-	if (!ret) {
-		g_variant_get(reply, "(@ao@ao)", unlocked, locked);
-		g_variant_unref(reply);
-	}
-	g_hash_table_unref(attrs);
+	if (dbus_error_has_name(err, DBUS_ERROR_NO_REPLY) ||
+	    dbus_error_has_name(err, DBUS_ERROR_TIMEOUT))
+		ret =
+		    cst_error_set(e, CST_ERR_TIMEOUT,
+				  "the Secret Service did not answer (%s) within %d ms; check that "
+				  "the keyring daemon runs, or set 'store = file'",
+				  what, sd->timeout_ms);
+	else if (dbus_error_has_name(err, DBUS_ERROR_SERVICE_UNKNOWN) ||
+		 dbus_error_has_name(err, DBUS_ERROR_NAME_HAS_NO_OWNER))
+		ret = cst_error_set(e, CST_ERR_STORE_UNAVAILABLE,
+				    "no Secret Service on the session bus; start gnome-keyring (or "
+				    "another provider) or set 'store = file'");
+	else if (dbus_error_has_name(err, LOCKED_ERROR))
+		ret = cst_error_set(e, CST_ERR_STORE,
+				    "the keyring is locked; unlock it and retry (%s)", what);
+	else
+		ret = cst_error_set(e, CST_ERR_STORE, "secret service: %s failed: %s", what,
+				    err->message ? err->message : "unknown error");
+	dbus_error_free(err);
 	return ret;
 }
 
-/* Asks for the attributes of the item at path; item_at_finish reads the answer. */
-static void item_at_begin(struct ss_call *c, struct ss *ss, const char *path)
+/* Sends m (consumed) with the time left as its timeout; NULL when the bus has gone. */
+static DBusPendingCall *call_begin(struct sd *sd, DBusMessage *m)
 {
-	ss_dbus_call_begin(c, ss, ss->bus, ss_bus_name(), path, "org.freedesktop.DBus.Properties",
-			   "Get", g_variant_new("(ss)", SS_ITEM_IFACE, "Attributes"), "(v)",
-			   G_DBUS_CALL_FLAGS_NONE);
+	DBusPendingCall *pending = NULL;
+
+	oom_check(dbus_connection_send_with_reply(sd->bus, m, &pending, remaining_ms(sd)));
+	dbus_message_unref(m);
+	return pending;
 }
 
-/* The item as far as its attributes tell; *ours false when it is not one of ours. */
-static int item_at_finish(struct ss_call *c, struct cst_item *out, bool *ours, struct cst_error *e)
+/*
+ * Waits for pending's reply (at most its timeout); *reply has signature sig, or an error.
+ * soft, if not NULL: a D-Bus error name the caller handles; *got is set instead of e when
+ * the service answered with it.
+ */
+static int call_finish(struct sd *sd, DBusPendingCall *pending, const char *sig, const char *what,
+		       DBusMessage **reply, const char *soft, bool *got, struct cst_error *e)
 {
-	GHashTable *attrs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	GVariant *reply = NULL, *v = NULL;
-	GVariantIter iter;
-	char *k, *val;
+	DBusError err = DBUS_ERROR_INIT;
+	DBusMessage *r = NULL;
 	int ret;
 
-	*ours = false;
-	ret = ss_dbus_call_finish(c, c->ss->bus, "reading an item", &reply, e);
-	if (ret)
-		goto out;
-	g_variant_get(reply, "(v)", &v);
-	if (g_variant_is_of_type(v, G_VARIANT_TYPE("a{ss}"))) {
-		g_variant_iter_init(&iter, v);
-		while (g_variant_iter_next(&iter, "{ss}", &k, &val))
-			g_hash_table_insert(attrs, k, val);
+	*reply = NULL;
+	if (!pending)
+		return cst_error_set(e, CST_ERR_STORE_UNAVAILABLE,
+				     "the session bus closed the connection (%s); check that the "
+				     "keyring daemon runs, or set 'store = file'",
+				     what);
+	dbus_pending_call_block(pending);
+	r = dbus_pending_call_steal_reply(pending);
+	dbus_pending_call_unref(pending);
+	if (!r)
+		ret =
+		    cst_error_set(e, CST_ERR_TIMEOUT,
+				  "the Secret Service did not answer (%s) within %d ms; check that "
+				  "the keyring daemon runs, or set 'store = file'",
+				  what, sd->timeout_ms);
+	else if (dbus_set_error_from_message(&err, r)) {
+		if (soft && dbus_error_has_name(&err, soft)) {
+			*got = true;
+			e = NULL;
+		}
+		ret = sd_error(sd, &err, what, e);
+	} else if (!dbus_message_has_signature(r, sig))
+		ret = cst_error_set(e, CST_ERR_STORE,
+				    "secret service: %s failed: a reply of type '%s', not '%s'",
+				    what, dbus_message_get_signature(r), sig);
+	else {
+		*reply = r;
+		r = NULL;
+		ret = 0;
 	}
-	*ours = ss_item_from_attrs(attrs, out);
-out:
-	if (v)
-		g_variant_unref(v);
-	if (reply)
-		g_variant_unref(reply);
-	g_hash_table_unref(attrs);
+	if (r)
+		dbus_message_unref(r);
+	return ret;
+}
+
+static int call(struct sd *sd, DBusMessage *m, const char *sig, const char *what,
+		DBusMessage **reply, struct cst_error *e)
+{
+	return call_finish(sd, call_begin(sd, m), sig, what, reply, NULL, NULL, e);
+}
+
+/* The unique name owning name (a running service), or NULL. Never starts a service. */
+static char *name_owner(struct sd *sd, const char *name)
+{
+	DBusMessage *m = bus_call("GetNameOwner"), *reply = NULL;
+	const char *owner = NULL;
+	char *ret = NULL;
+
+	oom_check(dbus_message_append_args(m, DBUS_TYPE_STRING, &name, DBUS_TYPE_INVALID));
+	if (call(sd, m, "s", "GetNameOwner", &reply, NULL))
+		return NULL;
+	if (dbus_message_get_args(reply, NULL, DBUS_TYPE_STRING, &owner, DBUS_TYPE_INVALID))
+		ret = xstrdup(owner);
+	dbus_message_unref(reply);
+	return ret;
+}
+
+/* Can the bus start a service for name? Starts nothing. */
+static bool name_activatable(struct sd *sd, const char *name)
+{
+	DBusMessage *reply = NULL;
+	char **names = NULL;
+	int i, n = 0;
+	bool ok = false;
+
+	if (call(sd, bus_call("ListActivatableNames"), "as", "ListActivatableNames", &reply, NULL))
+		return false;
+	if (dbus_message_get_args(reply, NULL, DBUS_TYPE_ARRAY, DBUS_TYPE_STRING, &names, &n,
+				  DBUS_TYPE_INVALID)) {
+		for (i = 0; i < n && !ok; i++)
+			ok = !strcmp(names[i], name);
+		dbus_free_string_array(names);
+	}
+	dbus_message_unref(reply);
+	return ok;
+}
+
+static void dict_add(DBusMessageIter *dict, const char *k, const char *v)
+{
+	DBusMessageIter entry;
+
+	oom_check(dbus_message_iter_open_container(dict, DBUS_TYPE_DICT_ENTRY, NULL, &entry));
+	oom_check(dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &k));
+	oom_check(dbus_message_iter_append_basic(&entry, DBUS_TYPE_STRING, &v));
+	oom_check(dbus_message_iter_close_container(dict, &entry));
+}
+
+/*
+ * Appends pattern's attributes (as ss_item_attributes: every non-NULL field, kind unless
+ * ANY) to m as the a{ss} SearchItems takes, after our schema's name.
+ */
+static int append_attributes(DBusMessage *m, const struct cst_item *pattern, struct cst_error *e)
+{
+	DBusMessageIter args, dict;
+	char num[32];
+	size_t i;
+	int ret = 0;
+
+	dbus_message_iter_init_append(m, &args);
+	oom_check(dbus_message_iter_open_container(&args, DBUS_TYPE_ARRAY, "{ss}", &dict));
+	/* as libsecret searches with a schema: only items of ours */
+	dict_add(&dict, "xdg:schema", SS_SCHEMA_NAME);
+	if (pattern->kind != CST_ITEM_ANY)
+		dict_add(&dict, "kind", cst_item_kind_name(pattern->kind));
+	for (i = 0; i < CST_ITEM_NATTRS; i++) {
+		const char *v = cst_item_field_get(pattern, &cst_item_strings[i]);
+
+		if (!v)
+			continue;
+		if (!dbus_validate_utf8(v, NULL)) {
+			ret =
+			    cst_error_set(e, CST_ERR_INVALID,
+					  "'%s' is not valid UTF-8; the Secret Service stores only "
+					  "text attributes (use 'store = file')",
+					  cst_item_strings[i].name);
+			break;
+		}
+		dict_add(&dict, cst_item_strings[i].name, v);
+	}
+	if (pattern->expiry) {
+		snprintf(num, sizeof(num), "%lld", (long long)pattern->expiry);
+		dict_add(&dict, "expiry", num);
+	}
+	if (pattern->created) {
+		snprintf(num, sizeof(num), "%lld", (long long)pattern->created);
+		dict_add(&dict, "created", num);
+	}
+	if (ret)
+		dbus_message_iter_abandon_container(&args, &dict);
+	else
+		oom_check(dbus_message_iter_close_container(&args, &dict));
 	return ret;
 }
 
 /*
- * The only match: its secret is read (libsecret loaded, the session opened) while its
- * attributes are on their way, which saves a round trip on the usual hit.
+ * SearchItems for pattern's attributes: the object paths of unlocked and locked items.
+ *
+ * Asked twice when the first answer is UnknownMethod: gnome-keyring registers a caller in
+ * an idle callback its message filter queues, which its main loop can run after the
+ * caller's first method call (a race in its GLib main loop that a quick client such as
+ * this one meets now and then); it then fails that call as not implemented. Searching is
+ * read-only, and the retry comes after that idle callback has run.
  */
-static int get_only_match(struct ss *ss, const struct cst_item *pattern, const char *path,
-			  struct cst_item *out, struct cst_error *e)
+static int search_paths(struct sd *sd, const struct cst_item *pattern, char ***unlocked,
+			int *n_unlocked, char ***locked, int *n_locked, struct cst_error *e)
+{
+	DBusMessage *m = NULL, *reply = NULL;
+	bool unknown = false;
+	int attempt, ret = CST_ERR_STORE;
+
+	*unlocked = *locked = NULL;
+	*n_unlocked = *n_locked = 0;
+	for (attempt = 0; attempt < 2; attempt++) {
+		m = method_call(bus_name(), SS_SERVICE_PATH, SS_SERVICE_IFACE, "SearchItems");
+		ret = append_attributes(m, pattern, e);
+		if (ret) {
+			dbus_message_unref(m);
+			return ret;
+		}
+		unknown = false;
+		ret = call_finish(sd, call_begin(sd, m), "aoao", "search", &reply,
+				  attempt ? NULL : DBUS_ERROR_UNKNOWN_METHOD, &unknown, e);
+		if (!unknown)
+			break;
+		cst_debug("search: UnknownMethod from the service, asking once more");
+	}
+	if (ret)
+		return ret;
+	if (!dbus_message_get_args(reply, NULL, DBUS_TYPE_ARRAY, DBUS_TYPE_OBJECT_PATH, unlocked,
+				   n_unlocked, DBUS_TYPE_ARRAY, DBUS_TYPE_OBJECT_PATH, locked,
+				   n_locked, DBUS_TYPE_INVALID))
+		ret = cst_error_set(e, CST_ERR_STORE, "secret service: search failed: a bad reply");
+	dbus_message_unref(reply);
+	return ret;
+}
+
+/* One attribute of a stored item into out, as ss_item_from_attrs reads it. */
+static void item_attr(struct cst_item *out, const char *k, const char *v, bool *has_kind)
+{
+	int64_t n;
+	size_t i;
+
+	if (!strcmp(k, "kind")) {
+		*has_kind = !cst_item_kind_parse(v, &out->kind);
+		return;
+	}
+	for (i = 0; i < CST_ITEM_NATTRS; i++)
+		if (!strcmp(k, cst_item_strings[i].name)) {
+			set_str(cst_item_field(out, &cst_item_strings[i]), v);
+			return;
+		}
+	if (!strcmp(k, "expiry") && !parse_int64(v, INT64_MIN, INT64_MAX, &n))
+		out->expiry = n;
+	else if (!strcmp(k, "created") && !parse_int64(v, INT64_MIN, INT64_MAX, &n))
+		out->created = n;
+}
+
+/* Asks for the attributes of the item at path; item_at_finish reads the answer. */
+static DBusPendingCall *item_at_begin(struct sd *sd, const char *path)
+{
+	DBusMessage *m = method_call(bus_name(), path, DBUS_INTERFACE_PROPERTIES, "Get");
+	const char *iface = SS_ITEM_IFACE, *prop = "Attributes";
+
+	oom_check(dbus_message_append_args(m, DBUS_TYPE_STRING, &iface, DBUS_TYPE_STRING, &prop,
+					   DBUS_TYPE_INVALID));
+	return call_begin(sd, m);
+}
+
+/* The item (initialised) as far as its attributes tell; *ours false when it is not one of ours. */
+static int item_at_finish(struct sd *sd, DBusPendingCall *pending, struct cst_item *out, bool *ours,
+			  struct cst_error *e)
+{
+	DBusMessageIter args, v, dict, entry;
+	DBusMessage *reply = NULL;
+	const char *k, *val;
+	char *sig = NULL;
+	bool has_kind = false;
+	int ret;
+
+	cst_item_init(out);
+	*ours = false;
+	ret = call_finish(sd, pending, "v", "reading an item", &reply, NULL, NULL, e);
+	if (ret)
+		return ret;
+	dbus_message_iter_init(reply, &args);
+	dbus_message_iter_recurse(&args, &v);
+	sig = dbus_message_iter_get_signature(&v);
+	oom_check(sig);
+	if (!strcmp(sig, "a{ss}")) {
+		dbus_message_iter_recurse(&v, &dict);
+		while (dbus_message_iter_get_arg_type(&dict) == DBUS_TYPE_DICT_ENTRY) {
+			dbus_message_iter_recurse(&dict, &entry);
+			dbus_message_iter_get_basic(&entry, &k);
+			dbus_message_iter_next(&entry);
+			dbus_message_iter_get_basic(&entry, &val);
+			item_attr(out, k, val, &has_kind);
+			dbus_message_iter_next(&dict);
+		}
+	}
+	*ours = has_kind;
+	dbus_free(sig);
+	dbus_message_unref(reply);
+	return 0;
+}
+
+/* The libsecret half, opened on first need (its module is loaded then). */
+static int sd_lib(struct sd *sd, struct cst_error *e)
+{
+	if (sd->lib)
+		return 0;
+	return cst_secret_lib_open(sd->timeout_ms, sd->deadline, &sd->lib, e);
+}
+
+/* OpenSession for the encrypted session: sent with a fresh key pair, read by session_finish. */
+static DBusPendingCall *session_begin(struct sd *sd, struct cst_ss_dh **dh, struct cst_error *e)
+{
+	DBusMessageIter args, v, bytes;
+	DBusMessage *m = NULL;
+	const char *alg = CST_SS_ALGORITHM;
+	unsigned char *pub = NULL;
+	size_t len = 0;
+
+	if (cst_ss_dh_new(dh, &pub, &len, e))
+		return NULL;
+	m = method_call(bus_name(), SS_SERVICE_PATH, SS_SERVICE_IFACE, "OpenSession");
+	dbus_message_iter_init_append(m, &args);
+	oom_check(dbus_message_iter_append_basic(&args, DBUS_TYPE_STRING, &alg));
+	oom_check(dbus_message_iter_open_container(&args, DBUS_TYPE_VARIANT, "ay", &v));
+	oom_check(dbus_message_iter_open_container(&v, DBUS_TYPE_ARRAY, "y", &bytes));
+	oom_check(dbus_message_iter_append_fixed_array(&bytes, DBUS_TYPE_BYTE, &pub, (int)len));
+	oom_check(dbus_message_iter_close_container(&v, &bytes));
+	oom_check(dbus_message_iter_close_container(&args, &v));
+	free(pub);
+	return call_begin(sd, m);
+}
+
+/* The byte array at it (positioned on one) without copying. */
+static void get_bytes(DBusMessageIter *it, const unsigned char **data, int *len)
+{
+	DBusMessageIter sub;
+
+	dbus_message_iter_recurse(it, &sub);
+	*data = NULL;
+	*len = 0;
+	dbus_message_iter_get_fixed_array(&sub, data, len);
+}
+
+/*
+ * OpenSession's answer: the session's path and key in sd. *unsupported (nothing in e)
+ * when the service does not offer the algorithm; pending NULL: session_begin failed (e set).
+ */
+static int session_finish(struct sd *sd, DBusPendingCall *pending, struct cst_ss_dh *dh,
+			  bool *unsupported, struct cst_error *e)
+{
+	DBusMessageIter args, v;
+	DBusMessage *reply = NULL;
+	const unsigned char *peer = NULL;
+	const char *path = NULL;
+	char *sig = NULL;
+	int n = 0, ret;
+
+	if (!dh)
+		return CST_ERR_SYSTEM; /* e was set by session_begin */
+	ret = call_finish(sd, pending, "vo", "opening a session", &reply, DBUS_ERROR_NOT_SUPPORTED,
+			  unsupported, e);
+	if (ret)
+		return ret;
+	dbus_message_iter_init(reply, &args);
+	dbus_message_iter_recurse(&args, &v);
+	sig = dbus_message_iter_get_signature(&v);
+	oom_check(sig);
+	if (strcmp(sig, "ay")) {
+		ret = cst_error_set(e, CST_ERR_STORE,
+				    "secret service: opening a session failed: a bad reply");
+		goto out;
+	}
+	get_bytes(&v, &peer, &n);
+	ret = cst_ss_dh_derive(dh, peer, (size_t)n, sd->key, e);
+	if (ret)
+		goto out;
+	dbus_message_iter_next(&args);
+	dbus_message_iter_get_basic(&args, &path);
+	sd->session = xstrdup(path);
+out:
+	dbus_free(sig);
+	dbus_message_unref(reply);
+	return ret;
+}
+
+/* Asks for the secret of the item at path in the open session; secret_finish reads it. */
+static DBusPendingCall *secret_begin(struct sd *sd, const char *path)
+{
+	DBusMessage *m = method_call(bus_name(), path, SS_ITEM_IFACE, "GetSecret");
+
+	oom_check(
+	    dbus_message_append_args(m, DBUS_TYPE_OBJECT_PATH, &sd->session, DBUS_TYPE_INVALID));
+	return call_begin(sd, m);
+}
+
+/* The secret (oayays: session, IV, ciphertext, content type), decrypted into out's secrets. */
+static int secret_finish(struct sd *sd, DBusPendingCall *pending, struct cst_item *out,
+			 struct cst_error *e)
+{
+	DBusMessageIter args, st;
+	DBusMessage *reply = NULL;
+	const unsigned char *iv = NULL, *data = NULL;
+	char *plain = NULL;
+	size_t plain_len = 0;
+	int iv_len = 0, len = 0, ret;
+
+	ret = call_finish(sd, pending, "(oayays)", "reading a secret", &reply, NULL, NULL, e);
+	if (ret)
+		return ret;
+	dbus_message_iter_init(reply, &args);
+	dbus_message_iter_recurse(&args, &st);
+	dbus_message_iter_next(&st);
+	get_bytes(&st, &iv, &iv_len);
+	dbus_message_iter_next(&st);
+	get_bytes(&st, &data, &len);
+	ret = cst_ss_decrypt(sd->key, iv, (size_t)iv_len, data, (size_t)len, &plain, &plain_len, e);
+	if (!ret)
+		ret = cst_item_secret_decode(plain, plain_len, out, e);
+	freezero(plain, plain_len + 1);
+	dbus_message_unref(reply);
+	return ret;
+}
+
+/*
+ * Reads the secret of the item at path into out's secrets, opening the session on first
+ * need; attrs, if not NULL, a pending call answered meanwhile. *unsupported when the
+ * service offers no encrypted session of our kind (libsecret then reads it).
+ */
+static int load_at(struct sd *sd, const char *path, struct cst_item *out, bool *unsupported,
+		   struct cst_error *e)
+{
+	struct cst_ss_dh *dh = NULL;
+	int ret = 0;
+
+	if (!sd->session) {
+		DBusPendingCall *pending = NULL;
+
+		cst_debug("opening an encrypted session (%s)", CST_SS_ALGORITHM);
+		pending = session_begin(sd, &dh, e);
+
+		ret = session_finish(sd, pending, dh, unsupported, e);
+		cst_ss_dh_free(dh);
+		if (ret)
+			return ret;
+	}
+	return secret_finish(sd, secret_begin(sd, path), out, e);
+}
+
+static int not_found(struct cst_error *e)
+{
+	return cst_error_set(e, CST_ERR_NOT_FOUND, "no matching item in the Secret Service");
+}
+
+/*
+ * The only match: its attributes are asked for together with the session, which saves a
+ * round trip on the usual hit.
+ */
+static int get_only_match(struct sd *sd, const struct cst_item *pattern, const char *path,
+			  struct cst_item *out, bool *unsupported, struct cst_error *e)
 {
 	struct cst_item item = CST_ITEM_INIT, sec = CST_ITEM_INIT;
-	struct ss_call c = {0};
+	DBusPendingCall *pending = item_at_begin(sd, path);
 	bool ours = false;
 	int ret, attrs_ret;
 
-	item_at_begin(&c, ss, path);
-	ret = cst_secret_lib_load_at(ss, path, &sec, e);
-	attrs_ret = item_at_finish(&c, &item, &ours, ret ? NULL : e);
+	ret = load_at(sd, path, &sec, unsupported, e);
+	attrs_ret = item_at_finish(sd, pending, &item, &ours, ret ? NULL : e);
 	if (!ret)
 		ret = attrs_ret;
-	if (ret)
-		goto out;
-	if (!ours || !cst_item_match(pattern, &item)) {
-		ret = cst_error_set(e, CST_ERR_NOT_FOUND, "no matching item in the Secret Service");
-		goto out;
+	if (!ret && (!ours || !cst_item_match(pattern, &item)))
+		ret = not_found(e);
+	if (!ret) {
+		item.secret = sec.secret;
+		item.oauth_refresh_token = sec.oauth_refresh_token;
+		sec.secret = sec.oauth_refresh_token = NULL;
+		*out = item;
+		cst_item_init(&item);
 	}
-	item.secret = sec.secret;
-	item.oauth_refresh_token = sec.oauth_refresh_token;
-	sec.secret = sec.oauth_refresh_token = NULL;
-	*out = item;
-	cst_item_init(&item);
-out:
 	cst_item_release(&item);
 	cst_item_release(&sec);
 	return ret;
@@ -148,42 +592,39 @@ out:
 
 /*
  * get through the bus alone, as long as every match is unlocked: *fallback when locked
- * items need libsecret's unlocking (which never shows a prompt).
+ * items need libsecret's unlocking (which never shows a prompt), or when the service
+ * offers no session of our kind.
  */
-static int ss_get_direct(struct ss *ss, const struct cst_item *pattern, struct cst_item *out,
-			 bool *fallback, struct cst_error *e)
+static int get_direct(struct sd *sd, const struct cst_item *pattern, struct cst_item *out,
+		      bool *fallback, struct cst_error *e)
 {
 	struct cst_item best = CST_ITEM_INIT, cur = CST_ITEM_INIT;
-	GVariant *unlocked = NULL, *locked = NULL;
-	const char *path, *best_path = NULL;
-	struct ss_call c = {0};
-	GVariantIter iter;
-	bool ours;
+	char **unlocked = NULL, **locked = NULL;
+	const char *best_path = NULL;
+	int n_unlocked = 0, n_locked = 0, i;
+	bool ours, unsupported = false;
 	int ret;
 
 	*fallback = false;
-	ret = ss_search_paths(ss, pattern, &unlocked, &locked, e);
+	ret = search_paths(sd, pattern, &unlocked, &n_unlocked, &locked, &n_locked, e);
 	if (ret)
 		goto out;
-	if (g_variant_n_children(locked)) {
+	if (n_locked) {
 		*fallback = true;
 		goto out;
 	}
 	/* attributes only: a miss never opens the encrypted session */
-	if (!g_variant_n_children(unlocked)) {
-		ret = cst_error_set(e, CST_ERR_NOT_FOUND, "no matching item in the Secret Service");
+	if (!n_unlocked) {
+		ret = not_found(e);
 		goto out;
 	}
-	if (g_variant_n_children(unlocked) == 1) {
-		g_variant_get_child(unlocked, 0, "&o", &path);
-		ret = get_only_match(ss, pattern, path, out, e);
+	if (n_unlocked == 1) {
+		ret = get_only_match(sd, pattern, unlocked[0], out, &unsupported, e);
 		goto out;
 	}
 	/* several: the newest that matches */
-	g_variant_iter_init(&iter, unlocked);
-	while (g_variant_iter_next(&iter, "&o", &path)) {
-		item_at_begin(&c, ss, path);
-		ret = item_at_finish(&c, &cur, &ours, e);
+	for (i = 0; i < n_unlocked; i++) {
+		ret = item_at_finish(sd, item_at_begin(sd, unlocked[i]), &cur, &ours, e);
 		if (ret)
 			goto out;
 		if (ours && cst_item_match(pattern, &cur) &&
@@ -191,92 +632,115 @@ static int ss_get_direct(struct ss *ss, const struct cst_item *pattern, struct c
 			cst_item_release(&best);
 			best = cur;
 			cst_item_init(&cur);
-			best_path = path;
+			best_path = unlocked[i];
 		}
 		cst_item_release(&cur);
 	}
 	if (!best_path) {
-		ret = cst_error_set(e, CST_ERR_NOT_FOUND, "no matching item in the Secret Service");
+		ret = not_found(e);
 		goto out;
 	}
-	ret = cst_secret_lib_load_at(ss, best_path, &best, e);
+	ret = load_at(sd, best_path, &best, &unsupported, e);
 	if (ret)
 		goto out;
 	*out = best;
 	cst_item_init(&best);
 out:
+	if (unsupported) {
+		cst_debug("no %s session: libsecret reads the secret", CST_SS_ALGORITHM);
+		*fallback = true;
+		ret = 0;
+	}
 	cst_item_release(&best);
 	cst_item_release(&cur);
-	if (unlocked)
-		g_variant_unref(unlocked);
-	if (locked)
-		g_variant_unref(locked);
+	dbus_free_string_array(unlocked);
+	dbus_free_string_array(locked);
 	return ret;
 }
 
-static int ss_get(struct cst_store *st, const struct cst_item *pattern, struct cst_item *out,
+static int sd_get(struct cst_store *st, const struct cst_item *pattern, struct cst_item *out,
 		  struct cst_error *e)
 {
-	struct ss *ss = st->priv;
+	struct sd *sd = st->priv;
 	bool fallback = false;
 	int ret;
 
-	ss_start(ss);
-	ret = ss_get_direct(ss, pattern, out, &fallback, e);
-	if (!ret && fallback)
-		ret = cst_secret_lib_get(ss, pattern, out, e);
+	sd_start(sd);
+	ret = get_direct(sd, pattern, out, &fallback, e);
+	if (!ret && fallback) {
+		ret = sd_lib(sd, e);
+		if (!ret)
+			ret = cst_secret_lib_get(sd->lib, pattern, out, e);
+	}
 	return ret;
 }
 
-static int ss_put(struct cst_store *st, const struct cst_item *item, bool *unchanged,
+static int sd_put(struct cst_store *st, const struct cst_item *item, bool *unchanged,
 		  struct cst_error *e)
 {
-	ss_start(st->priv);
-	return cst_secret_lib_put(st->priv, item, unchanged, e);
+	struct sd *sd = st->priv;
+	int ret;
+
+	sd_start(sd);
+	ret = sd_lib(sd, e);
+	return ret ? ret : cst_secret_lib_put(sd->lib, item, unchanged, e);
 }
 
-static int ss_erase(struct cst_store *st, const struct cst_item *pattern, size_t *removed,
+static int sd_erase(struct cst_store *st, const struct cst_item *pattern, size_t *removed,
 		    struct cst_error *e)
 {
-	ss_start(st->priv);
-	return cst_secret_lib_erase(st->priv, pattern, removed, e);
+	struct sd *sd = st->priv;
+	int ret;
+
+	sd_start(sd);
+	ret = sd_lib(sd, e);
+	return ret ? ret : cst_secret_lib_erase(sd->lib, pattern, removed, e);
 }
 
-static int ss_list(struct cst_store *st, const struct cst_item *pattern, struct cst_item **items,
+static int sd_list(struct cst_store *st, const struct cst_item *pattern, struct cst_item **items,
 		   size_t *n, struct cst_error *e)
 {
-	ss_start(st->priv);
-	return cst_secret_lib_list(st->priv, pattern, items, n, e);
+	struct sd *sd = st->priv;
+	int ret;
+
+	sd_start(sd);
+	ret = sd_lib(sd, e);
+	return ret ? ret : cst_secret_lib_list(sd->lib, pattern, items, n, e);
 }
 
-static void ss_close(struct cst_store *st)
+static void bus_close(DBusConnection *bus)
 {
-	struct ss *ss = st->priv;
-	int i;
-
-	if (!ss)
+	if (!bus)
 		return;
-	if (ss->service)
-		g_object_unref(ss->service);
-	/* GDBus frees a dead proxy's signal subscriptions in idle callbacks on our context */
-	for (i = 0; ss->ctx && i < CLOSE_MAX_DISPATCH; i++)
-		if (!g_main_context_iteration(ss->ctx, FALSE))
-			break;
-	if (ss->bus)
-		g_object_unref(ss->bus);
-	g_free(ss->owner);
-	if (ss->ctx)
-		g_main_context_unref(ss->ctx);
-	free(ss);
+	dbus_connection_close(bus);
+	dbus_connection_unref(bus);
+}
+
+static void sd_free(struct sd *sd)
+{
+	if (!sd)
+		return;
+	if (sd->lib)
+		cst_secret_lib_close(sd->lib);
+	bus_close(sd->bus);
+	free(sd->owner);
+	free(sd->session);
+	explicit_bzero(sd->key, sizeof(sd->key));
+	free(sd);
+}
+
+static void sd_close(struct cst_store *st)
+{
+	sd_free(st->priv);
 	st->priv = NULL;
 }
 
 static const struct cst_store_ops secret_ops = {
-    .get = ss_get,
-    .put = ss_put,
-    .erase = ss_erase,
-    .list = ss_list,
-    .close = ss_close,
+    .get = sd_get,
+    .put = sd_put,
+    .erase = sd_erase,
+    .list = sd_list,
+    .close = sd_close,
 };
 
 static const char no_bus_msg[] = "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset and "
@@ -284,148 +748,147 @@ static const char no_bus_msg[] = "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS
 				 "or set 'store = file'";
 
 /*
- * Is there a session bus to talk to at all? GLib would otherwise try X11 autolaunch,
- * which spawns dbus-launch and can only fail slowly or start a stray bus.
+ * The session bus's address, as GLib finds it: $DBUS_SESSION_BUS_ADDRESS, else the
+ * socket $XDG_RUNTIME_DIR/bus; NULL when neither is there (no X11 autolaunch, which
+ * spawns dbus-launch and can only fail slowly or start a stray bus).
  */
-static bool session_bus_present(void)
+static char *session_bus_address(void)
 {
+	const char *addr = getenv_nonempty("DBUS_SESSION_BUS_ADDRESS");
 	const char *runtime = getenv_nonempty("XDG_RUNTIME_DIR");
-	char *path = NULL;
+	char *path = NULL, *escaped = NULL, *ret = NULL;
 	struct stat sb;
-	bool ok;
 
-	if (getenv_nonempty("DBUS_SESSION_BUS_ADDRESS"))
-		return true;
+	if (addr)
+		return xstrdup(addr);
 	if (!runtime)
-		return false;
+		return NULL;
 	path = xasprintf("%s/bus", runtime);
-	ok = stat(path, &sb) == 0 && S_ISSOCK(sb.st_mode);
+	if (stat(path, &sb) == 0 && S_ISSOCK(sb.st_mode)) {
+		escaped = dbus_address_escape_value(path);
+		oom_check(escaped);
+		ret = xasprintf("unix:path=%s", escaped);
+		dbus_free(escaped);
+	}
 	free(path);
-	return ok;
+	return ret;
 }
 
-/* The session bus: the probe's connection when there was one (and the owner it saw). */
-static int ss_connect(struct ss *ss, struct cst_error *e)
+/*
+ * A private connection to the session bus, authenticated and registered with Hello within
+ * the deadline. CST_ERR_STORE_UNAVAILABLE without a bus.
+ */
+static int sd_connect(struct sd *sd, struct cst_error *e)
 {
-	struct ss_call c = {0};
-	GError *err = NULL;
-	int ret;
+	DBusError err = DBUS_ERROR_INIT;
+	DBusMessage *reply = NULL;
+	char *addr = session_bus_address();
+	int ret = CST_ERR_STORE_UNAVAILABLE;
 
-	if (probed_bus) {
-		ss->bus = probed_bus;
-		ss->owner = probed_owner;
-		probed_bus = NULL;
-		probed_owner = NULL;
-		return 0;
-	}
-	ss_call_begin(&c, ss);
-	g_bus_get(G_BUS_TYPE_SESSION, c.cancel, ss_op_done, c.op);
-	ret = ss_call_wait(&c, "connecting to the session bus", e);
-	if (ret)
-		goto out;
-	ss->bus = g_bus_get_finish(c.op->res, &err);
-	if (!ss->bus)
+	if (!addr)
+		return cst_error_set(e, CST_ERR_STORE_UNAVAILABLE, "%s", no_bus_msg);
+	sd->bus = dbus_connection_open_private(addr, &err);
+	if (!sd->bus) {
 		ret = cst_error_set(e, CST_ERR_STORE_UNAVAILABLE,
 				    "cannot reach the Secret Service: %s; start gnome-keyring (or "
 				    "another provider) or set 'store = file'",
-				    err ? err->message : "unknown error");
-	g_clear_error(&err);
+				    err.message ? err.message : "unknown error");
+		dbus_error_free(&err);
+		goto out;
+	}
+	dbus_connection_set_exit_on_disconnect(sd->bus, FALSE);
+	/*
+	 * libdbus would authenticate inside the first blocking call and wait for that without
+	 * the call's timeout (poll with none): a bus that accepts and never answers would hang
+	 * us. So the handshake is driven here, each wait bounded by the time left.
+	 */
+	while (!dbus_connection_get_is_authenticated(sd->bus)) {
+		if (now_us() >= sd->deadline) {
+			ret = cst_error_set(
+			    e, CST_ERR_TIMEOUT,
+			    "the session bus did not answer (connecting) within %d ms; "
+			    "check DBUS_SESSION_BUS_ADDRESS, or set 'store = file'",
+			    sd->timeout_ms);
+			goto out;
+		}
+		if (!dbus_connection_read_write(sd->bus, remaining_ms(sd))) {
+			ret =
+			    cst_error_set(e, CST_ERR_STORE_UNAVAILABLE,
+					  "the session bus closed the connection while connecting; "
+					  "check DBUS_SESSION_BUS_ADDRESS, or set 'store = file'");
+			goto out;
+		}
+	}
+	ret = call(sd, bus_call("Hello"), "s", "connecting to the session bus", &reply, e);
+	if (reply)
+		dbus_message_unref(reply);
 out:
-	ss_call_end(&c);
+	free(addr);
 	return ret;
 }
 
 int cst_store_secret_open(struct cst_store *st, int timeout_ms, struct cst_error *e)
 {
-	struct ss *ss = NULL;
+	struct sd *sd = xcalloc(1, sizeof(*sd));
 	int ret = CST_ERR_STORE_UNAVAILABLE;
 
-	if (!session_bus_present())
-		return cst_error_set(e, CST_ERR_STORE_UNAVAILABLE, "%s", no_bus_msg);
-	ss = xcalloc(1, sizeof(*ss));
-	ss->ctx = g_main_context_new();
-	ss->timeout_ms = timeout_ms > 0 ? timeout_ms : 5000;
-	ss_start(ss);
-	ret = ss_connect(ss, e);
-	if (ret)
-		goto out;
-	if (!ss->owner)
-		ss->owner = name_owner(ss, ss->bus, ss_bus_name());
+	sd->timeout_ms = timeout_ms > 0 ? timeout_ms : 5000;
+	sd_start(sd);
+	if (probed_bus) {
+		sd->bus = probed_bus;
+		sd->owner = probed_owner;
+		probed_bus = NULL;
+		probed_owner = NULL;
+	} else {
+		ret = sd_connect(sd, e);
+		if (ret)
+			goto out;
+		sd->owner = name_owner(sd, bus_name());
+	}
 	/* a service that is not running yet: libsecret starts it now, or says why not */
-	if (!ss->owner) {
-		ret = cst_secret_lib_connect(ss, e);
+	if (!sd->owner) {
+		ret = sd_lib(sd, e);
+		if (!ret)
+			ret = cst_secret_lib_connect(sd->lib, e);
 		if (ret)
 			goto out;
 	}
 	st->ops = &secret_ops;
-	st->priv = ss;
-	ss = NULL;
+	st->priv = sd;
+	sd = NULL;
 	free(st->describe);
 	st->describe = xstrdup("Secret Service");
 	ret = 0;
 out:
-	if (ss) {
-		struct cst_store tmp = {.priv = ss};
-
-		ss_close(&tmp);
-	}
+	sd_free(sd);
 	return ret;
 }
 
 bool cst_secret_service_available(int timeout_ms)
 {
-	struct ss probe = {0};
-	struct ss_call c = {0};
-	GDBusConnection *bus = NULL;
-	GVariant *reply = NULL;
-	const char *name = ss_bus_name();
-	char *owner = NULL;
+	struct sd probe = {0};
+	const char *name = bus_name();
 	bool ok = false;
 
-	if (!session_bus_present()) {
-		cst_debug("no session bus: Secret Service unavailable");
-		return false;
-	}
-	probe.ctx = g_main_context_new();
 	probe.timeout_ms = timeout_ms > 0 ? timeout_ms : 500;
-	ss_start(&probe);
-	ss_call_begin(&c, &probe);
-	g_bus_get(G_BUS_TYPE_SESSION, c.cancel, ss_op_done, c.op);
-	if (!ss_call_wait(&c, "connecting to the session bus", NULL))
-		bus = g_bus_get_finish(c.op->res, NULL);
-	ss_call_end(&c);
-	if (!bus)
-		goto out;
-	owner = name_owner(&probe, bus, name);
-	if (owner) {
-		ok = true;
+	sd_start(&probe);
+	if (sd_connect(&probe, NULL)) {
+		cst_debug("no session bus to ask: Secret Service unavailable");
 		goto out;
 	}
-	if (!ss_dbus_call(&probe, bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-			  "org.freedesktop.DBus", "ListActivatableNames", NULL, "(as)",
-			  G_DBUS_CALL_FLAGS_NO_AUTO_START, "ListActivatableNames", &reply, NULL)) {
-		GVariantIter *iter = NULL;
-		const char *s;
-
-		g_variant_get(reply, "(as)", &iter);
-		while (!ok && g_variant_iter_loop(iter, "&s", &s))
-			ok = !strcmp(s, name);
-		g_variant_iter_free(iter);
+	probe.owner = name_owner(&probe, name);
+	ok = probe.owner || name_activatable(&probe, name);
+	cst_debug("secret service '%s': %s", name,
+		  ok ? (probe.owner ? "running" : "activatable") : "unavailable");
+	/* the store opened next takes this connection instead of making its own */
+	if (ok && !probed_bus) {
+		probed_bus = probe.bus;
+		probed_owner = probe.owner;
+		probe.bus = NULL;
+		probe.owner = NULL;
 	}
 out:
-	cst_debug("secret service '%s': %s", name,
-		  ok ? (owner ? "running" : "activatable") : "unavailable");
-	if (reply)
-		g_variant_unref(reply);
-	/* the store opened next takes this shared connection instead of making its own */
-	if (ok && bus && !probed_bus) {
-		probed_bus = g_object_ref(bus);
-		probed_owner = owner;
-		owner = NULL;
-	}
-	g_free(owner);
-	if (bus)
-		g_object_unref(bus);
-	g_main_context_unref(probe.ctx);
+	bus_close(probe.bus);
+	free(probe.owner);
 	return ok;
 }

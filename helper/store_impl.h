@@ -39,6 +39,12 @@ bool cst_secret_service_available(int timeout_ms);
 
 /* Same attributes and secrets (created excluded). */
 bool cst_item_identical(const struct cst_item *a, const struct cst_item *b);
+/*
+ * A keyring item's secret: "SECRET", or "SECRET\noauth_refresh_token=TOKEN" (as git's
+ * libsecret helper keeps it). decode sets out's secrets from the len bytes at data.
+ */
+#define CST_ITEM_OAUTH_LINE "\noauth_refresh_token="
+int cst_item_secret_decode(const char *data, size_t len, struct cst_item *out, struct cst_error *e);
 /* "credential", "authtoken", "token"; parse returns CST_ERR_INVALID otherwise. */
 const char *cst_item_kind_name(enum cst_item_kind k);
 int cst_item_kind_parse(const char *s, enum cst_item_kind *out);

@@ -18,9 +18,6 @@
 #include "cstoken/util.h"
 #include "secret_bus.h"
 
-/* git's libsecret helper keeps oauth_refresh_token in the secret the same way */
-#define OAUTH_LINE "\noauth_refresh_token="
-
 static const SecretSchema item_schema = {
     SS_SCHEMA_NAME,
     SECRET_SCHEMA_NONE,
@@ -139,7 +136,7 @@ static char *item_label(const struct cst_item *it)
 	return xstrdup("cstoken item");
 }
 
-/* The secret value: "SECRET" or "SECRET\noauth_refresh_token=TOKEN". */
+/* The secret value (cst_item_secret_decode reads it back). */
 static int encode_secret(const struct cst_item *it, SecretValue **out, struct cst_error *e)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -151,7 +148,7 @@ static int encode_secret(const struct cst_item *it, SecretValue **out, struct cs
 				     "refusing to store a secret with a newline");
 	strbuf_addstr(&sb, it->secret ? it->secret : "");
 	if (it->oauth_refresh_token) {
-		strbuf_addstr(&sb, OAUTH_LINE);
+		strbuf_addstr(&sb, CST_ITEM_OAUTH_LINE);
 		strbuf_addstr(&sb, it->oauth_refresh_token);
 	}
 	/* libsecret copies the bytes into its own (wiped) memory */
@@ -162,31 +159,49 @@ static int encode_secret(const struct cst_item *it, SecretValue **out, struct cs
 
 static int decode_secret(SecretValue *value, struct cst_item *out, struct cst_error *e)
 {
-	const char *data, *nl;
+	const char *data;
 	gsize len = 0;
 
 	data = value ? secret_value_get(value, &len) : NULL;
 	if (!data)
 		return cst_error_set(e, CST_ERR_STORE, "the Secret Service returned no secret");
-	if (memchr(data, '\0', len))
-		return cst_error_set(e, CST_ERR_STORE, "a stored secret is not text");
-	nl = memchr(data, '\n', len);
-	set_secret(&out->secret, NULL);
-	set_secret(&out->oauth_refresh_token, NULL);
-	out->secret = xstrndup(data, nl ? (size_t)(nl - data) : len);
-	while (nl) {
-		const char *line = nl + 1, *end;
-		size_t klen = strlen(OAUTH_LINE) - 1;
+	return cst_item_secret_decode(data, len, out, e);
+}
 
-		nl = memchr(line, '\n', len - (size_t)(line - data));
-		end = nl ? nl : data + len;
-		if ((size_t)(end - line) >= klen && !memcmp(line, &OAUTH_LINE[1], klen)) {
-			free_secret(out->oauth_refresh_token);
-			out->oauth_refresh_token =
-			    xstrndup(line + klen, (size_t)(end - line) - klen);
-		}
-	}
+/* bounds the last iterations of the context at close (there are a few idle callbacks) */
+#define CLOSE_MAX_DISPATCH 64
+
+int cst_secret_lib_open(int timeout_ms, int64_t deadline, struct ss **out, struct cst_error *e)
+{
+	struct ss *ss = xcalloc(1, sizeof(*ss));
+
+	(void)e;
+	ss->ctx = g_main_context_new();
+	ss->timeout_ms = timeout_ms;
+	ss->deadline = deadline;
+	*out = ss;
 	return 0;
+}
+
+void cst_secret_lib_deadline(struct ss *ss, int64_t deadline)
+{
+	ss->deadline = deadline;
+}
+
+void cst_secret_lib_close(struct ss *ss)
+{
+	int i;
+
+	if (!ss)
+		return;
+	if (ss->service)
+		g_object_unref(ss->service);
+	/* GDBus frees a dead proxy's signal subscriptions in idle callbacks on our context */
+	for (i = 0; i < CLOSE_MAX_DISPATCH; i++)
+		if (!g_main_context_iteration(ss->ctx, FALSE))
+			break;
+	g_main_context_unref(ss->ctx);
+	free(ss);
 }
 
 /* libsecret's SecretService for what needs it (secrets, writes, unlocking); built once. */
@@ -231,35 +246,6 @@ int cst_secret_lib_connect(struct ss *ss, struct cst_error *e)
 	}
 out:
 	g_free(owner);
-	ss_call_end(&c);
-	return ret;
-}
-
-/* Reads the secret of the item at path into out (the encrypted session opens here). */
-int cst_secret_lib_load_at(struct ss *ss, const char *path, struct cst_item *out,
-			   struct cst_error *e)
-{
-	struct ss_call c = {0};
-	SecretValue *value = NULL;
-	GError *err = NULL;
-	int ret;
-
-	ret = cst_secret_lib_connect(ss, e);
-	if (ret)
-		return ret;
-	ss_call_begin(&c, ss);
-	secret_service_get_secret_for_dbus_path(service(ss), path, c.cancel, ss_op_done, c.op);
-	ret = ss_call_wait(&c, "reading a secret", e);
-	if (ret)
-		goto out;
-	value = secret_service_get_secret_for_dbus_path_finish(service(ss), c.op->res, &err);
-	if (err)
-		ret = ss_gerror(err, "reading a secret", e);
-	else
-		ret = decode_secret(value, out, e);
-out:
-	if (value)
-		secret_value_unref(value);
 	ss_call_end(&c);
 	return ret;
 }

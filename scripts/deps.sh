@@ -4,8 +4,8 @@
 # Everything the build, the tests and the demo need, by Debian package name.
 packages=(
 	cmake gcc make pkg-config
-	libsecret-1-dev libglib2.0-dev libgcrypt20-dev libcurl4-openssl-dev libcjson-dev
-	libinih-dev libssl-dev libpam0g-dev libcmocka-dev
+	libsecret-1-dev libglib2.0-dev libdbus-1-dev libgcrypt20-dev libcurl4-openssl-dev
+	libcjson-dev libinih-dev libssl-dev libpam0g-dev libcmocka-dev
 	gnome-keyring dbus dbus-daemon libsecret-tools
 	git curl openssl python3 faketime procps util-linux
 	pamtester libpam-wrapper libnss-wrapper libuid-wrapper libpamtest0-dev

@@ -23,3 +23,9 @@ set_tests_properties(store_secret.keyring PROPERTIES
 
 # the encrypted session's crypto against OpenSSL's implementation of the same algorithm
 cst_unit_test(test_ss_session unit/test_ss_session.c cst_store PkgConfig::LIBCRYPTO)
+
+# store_secret.provider: a fake provider that does the session right (OpenSSL on its side),
+# wrong on purpose, or only in plain
+add_executable(fake_secrets unit/fake_secrets.c)
+target_link_libraries(fake_secrets PRIVATE PkgConfig::DBUS PkgConfig::LIBCRYPTO)
+cst_shell_test(store_secret.provider integration/store_secret_provider.sh)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The program loads only what the request in hand needs (helper/module.h): no libcurl, TLS,
 # libcrypto or libsecret at startup; a file-store hit loads no module at all; a keyring hit
-# loads the Secret Service store but never the HTTP client; a stored profile token costs a
-# digest, not a network stack. (bench/bench.sh measures what this buys.)
+# loads only the Secret Service store's libdbus-1 module (neither GLib and libsecret nor the
+# HTTP client); a stored profile token costs a digest, not a network stack. (bench/bench.sh measures what this buys.)
 . "$CSTOKEN_SRC/tests/lib/common.sh"
 cst_setup
 
@@ -49,17 +49,31 @@ keyring_part() {
 	printf 'protocol=https\nhost=git.example.com\nusername=alice\npassword=s3cret-kr\n\n' |
 		cstoken store
 	got=$(printf 'protocol=https\nhost=git.example.com\n\n' | modules_loaded cstoken -v get)
-	assert_eq "cstoken-dbus cstoken-secret " "$got" "modules loaded by a keyring hit"
+	assert_eq "cstoken-dbus " "$got" "modules loaded by a keyring hit"
 	assert_contains "$(cat "$CST_TMP/out")" "password=s3cret-kr" "keyring hit"
+	printf 'protocol=https\nhost=git.example.com\n\n' |
+		LD_DEBUG=files cstoken get >/dev/null 2>"$CST_TMP/ld" || fail "keyring hit failed"
+	for lib in libglib libgio libgobject libsecret libcrypto; do
+		assert_not_contains "$(cat "$CST_TMP/ld")" "$lib" "libraries loaded by a keyring hit"
+	done
 	got=$(printf 'protocol=https\nhost=elsewhere.example\n\n' | modules_loaded cstoken -v get)
-	# a miss is answered over GDBus alone: libsecret and its crypto are never loaded
+	# a miss is answered over libdbus-1 alone: GLib, libsecret and its crypto never load
 	assert_eq "cstoken-dbus " "$got" "modules loaded by a keyring miss"
 	printf 'protocol=https\nhost=elsewhere.example\n\n' |
 		LD_DEBUG=files cstoken get >/dev/null 2>"$CST_TMP/ld" || fail "keyring miss failed"
-	assert_contains "$(cat "$CST_TMP/ld")" "libgio" "the dynamic linker's log of a keyring miss"
-	assert_not_contains "$(cat "$CST_TMP/ld")" "libsecret" "libraries loaded by a keyring miss"
-	assert_not_contains "$(cat "$CST_TMP/ld")" "libgcrypt" "libraries loaded by a keyring miss"
-	pass "keyring: only the Secret Service modules, libsecret only for a hit"
+	assert_contains "$(cat "$CST_TMP/ld")" "libdbus-1" "the dynamic linker's log of a keyring miss"
+	for lib in libglib libgio libgobject libsecret; do
+		assert_not_contains "$(cat "$CST_TMP/ld")" "$lib" "libraries loaded by a keyring miss"
+	done
+	# the miss asked for attributes only: it never opened the encrypted session
+	printf 'protocol=https\nhost=elsewhere.example\n\n' | cstoken -v get >"$CST_TMP/out" \
+		2>"$CST_TMP/err" || fail "keyring miss failed"
+	assert_eq "" "$(cat "$CST_TMP/out")" "answer to a keyring miss"
+	assert_not_contains "$(cat "$CST_TMP/err")" "encrypted session" "-v output of a keyring miss"
+	printf 'protocol=https\nhost=git.example.com\n\n' | cstoken -v get >/dev/null \
+		2>"$CST_TMP/err" || fail "keyring hit failed"
+	assert_contains "$(cat "$CST_TMP/err")" "encrypted session" "-v output of a keyring hit"
+	pass "keyring: a hit and a miss over libdbus-1, without GLib or libsecret"
 }
 export -f keyring_part modules_loaded
 export CST_TMP
