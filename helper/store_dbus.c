@@ -360,6 +360,18 @@ static void item_attr(struct cst_item *out, const char *k, const char *v, bool *
 		out->created = n;
 }
 
+/* The variant that is reply's first argument: *v inside it, *args on it; its signature. */
+static char *reply_variant(DBusMessage *reply, DBusMessageIter *args, DBusMessageIter *v)
+{
+	char *sig;
+
+	dbus_message_iter_init(reply, args);
+	dbus_message_iter_recurse(args, v);
+	sig = dbus_message_iter_get_signature(v);
+	oom_check(sig);
+	return sig;
+}
+
 /* Asks for the attributes of the item at path; item_at_finish reads the answer. */
 static DBusPendingCall *item_at_begin(struct sd *sd, const char *path)
 {
@@ -387,10 +399,7 @@ static int item_at_finish(struct sd *sd, DBusPendingCall *pending, struct cst_it
 	ret = call_finish(sd, pending, "v", "reading an item", &reply, NULL, NULL, e);
 	if (ret)
 		return ret;
-	dbus_message_iter_init(reply, &args);
-	dbus_message_iter_recurse(&args, &v);
-	sig = dbus_message_iter_get_signature(&v);
-	oom_check(sig);
+	sig = reply_variant(reply, &args, &v);
 	if (!strcmp(sig, "a{ss}")) {
 		dbus_message_iter_recurse(&v, &dict);
 		while (dbus_message_iter_get_arg_type(&dict) == DBUS_TYPE_DICT_ENTRY) {
@@ -470,10 +479,7 @@ static int session_finish(struct sd *sd, DBusPendingCall *pending, struct cst_ss
 			  unsupported, e);
 	if (ret)
 		return ret;
-	dbus_message_iter_init(reply, &args);
-	dbus_message_iter_recurse(&args, &v);
-	sig = dbus_message_iter_get_signature(&v);
-	oom_check(sig);
+	sig = reply_variant(reply, &args, &v);
 	if (strcmp(sig, "ay")) {
 		ret = cst_error_set(e, CST_ERR_STORE,
 				    "secret service: opening a session failed: a bad reply");

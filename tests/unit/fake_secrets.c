@@ -4,6 +4,7 @@
  * answers what cstoken and libsecret ask to read it, in one of these modes:
  *
  *   ok           the encrypted session done right, its side computed with OpenSSL
+ *                (ss_service_side.h)
  *   badkey       OpenSession answers with the public key 1
  *   badpad       the secret is sent with broken padding
  *   badtype      GetSecret answers with a reply of the wrong type
@@ -15,14 +16,14 @@
  * goes away. Test code: it aborts on anything it does not expect.
  */
 #include <dbus/dbus.h>
-#include <openssl/bn.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
 #include <openssl/rand.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "ss_service_side.h"
 
 #define SERVICE_PATH "/org/freedesktop/secrets"
 #define ITEM_PATH "/org/freedesktop/secrets/collection/login/1"
@@ -130,6 +131,8 @@ static DBusMessage *open_session(DBusMessage *m)
 	DBusMessage *r;
 	const char *alg = NULL, *session = SESSION_PATH;
 	const unsigned char *client = NULL;
+	unsigned char pub[128];
+	size_t pub_len = 0;
 	int client_len = 0;
 
 	dbus_message_iter_init(m, &args);
@@ -151,39 +154,16 @@ static DBusMessage *open_session(DBusMessage *m)
 	dbus_message_iter_recurse(&v, &a);
 	dbus_message_iter_get_fixed_array(&a, &client, &client_len);
 
-	BIGNUM *p = BN_get_rfc2409_prime_1024(NULL), *g = BN_new(), *b = BN_new(), *B = BN_new();
-	BIGNUM *A = BN_bin2bn(client, client_len, NULL), *k = BN_new();
-	BN_CTX *ctx = BN_CTX_new();
-	unsigned char shared[128], pub[128];
-	EVP_PKEY_CTX *kdf = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL);
-	size_t klen = sizeof(key);
-	int pub_len;
-
-	check(p && A && BN_set_word(g, 2) && BN_rand_range(b, p));
-	check(BN_mod_exp(B, g, b, p, ctx) && BN_mod_exp(k, A, b, p, ctx));
-	check(BN_bn2binpad(k, shared, sizeof(shared)) == (int)sizeof(shared));
-	check(kdf && EVP_PKEY_derive_init(kdf) == 1 &&
-	      EVP_PKEY_CTX_set_hkdf_md(kdf, EVP_sha256()) == 1 &&
-	      EVP_PKEY_CTX_set1_hkdf_key(kdf, shared, sizeof(shared)) == 1 &&
-	      EVP_PKEY_derive(kdf, key, &klen) == 1);
-	pub_len = BN_bn2bin(B, pub);
+	check(ss_service_side(client, (size_t)client_len, pub, &pub_len, key));
 	if (!strcmp(mode, "badkey")) {
 		pub[0] = 1;
 		pub_len = 1;
 	}
-	EVP_PKEY_CTX_free(kdf);
-	BN_CTX_free(ctx);
-	BN_free(p);
-	BN_free(g);
-	BN_free(b);
-	BN_free(B);
-	BN_free(A);
-	BN_free(k);
 
 	r = dbus_message_new_method_return(m);
 	dbus_message_iter_init_append(r, &args);
 	check(dbus_message_iter_open_container(&args, DBUS_TYPE_VARIANT, "ay", &v));
-	append_bytes(&v, pub, pub_len);
+	append_bytes(&v, pub, (int)pub_len);
 	check(dbus_message_iter_close_container(&args, &v));
 	check(dbus_message_iter_append_basic(&args, DBUS_TYPE_OBJECT_PATH, &session));
 	return r;
