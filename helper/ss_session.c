@@ -199,6 +199,11 @@ int cst_ss_dh_derive(struct cst_ss_dh *dh, const unsigned char *peer, size_t pee
 		return ret;
 	pm1 = gcry_mpi_new(GROUP_BYTES * 8);
 	gcry_mpi_sub_ui(pm1, p, 1);
+	/* leading zeros say nothing (a signed encoding has one) */
+	while (peer_len > 1 && !*peer) {
+		peer++;
+		peer_len--;
+	}
 	/* the service's key must lie in 2 .. p - 2, or the shared secret is guessable */
 	if (!peer_len || peer_len > GROUP_BYTES ||
 	    gcry_mpi_scan(&y, GCRYMPI_FMT_USG, peer, peer_len, NULL) ||

@@ -47,7 +47,7 @@ static void test_rejects_invalid_service_keys(void **state)
 	struct cst_error err = CST_ERROR_INIT;
 	struct cst_ss_dh *dh = NULL;
 	BIGNUM *p = BN_get_rfc2409_prime_1024(NULL), *v = BN_new();
-	unsigned char *pub = NULL, buf[129], key[CST_SS_KEY_LEN];
+	unsigned char *pub = NULL, buf[129], key[CST_SS_KEY_LEN], key2[CST_SS_KEY_LEN];
 	size_t len = 0;
 	const unsigned char zero = 0, one = 1;
 
@@ -66,12 +66,17 @@ static void test_rejects_invalid_service_keys(void **state)
 	assert_int_equal(BN_add_word(v, 2), 1);
 	BN_bn2binpad(v, buf, 128);
 	assert_int_equal(cst_ss_dh_derive(dh, buf, 128, key, &err), CST_ERR_STORE);
-	/* longer than the group, even with leading zeros */
+	/* longer than the group */
+	memset(buf, 0xff, sizeof(buf));
+	assert_int_equal(cst_ss_dh_derive(dh, buf, sizeof(buf), key, &err), CST_ERR_STORE);
+	/* 2 is a valid key, leading zeros or not */
 	memset(buf, 0, sizeof(buf));
 	buf[128] = 2;
-	assert_int_equal(cst_ss_dh_derive(dh, buf, sizeof(buf), key, &err), CST_ERR_STORE);
-	/* 2 is a valid key */
 	assert_int_equal(cst_ss_dh_derive(dh, &buf[128], 1, key, &err), 0);
+	assert_int_equal(cst_ss_dh_derive(dh, buf, sizeof(buf), key2, &err), 0);
+	assert_memory_equal(key, key2, sizeof(key));
+	/* and 0 is not, leading zeros or not */
+	assert_int_equal(cst_ss_dh_derive(dh, buf, 128, key, &err), CST_ERR_STORE);
 	cst_ss_dh_free(dh);
 	free(pub);
 	BN_free(p);
