@@ -148,72 +148,38 @@ const char *ss_bus_name(void)
 	return name ? name : DEFAULT_BUS_NAME;
 }
 
-static int check_utf8(const char *name, const char *value, struct cst_error *e)
+/* cst_item_attr_fn: into a GHashTable, text only. */
+static int attrs_add(void *ctx, const char *name, const char *value, struct cst_error *e)
 {
-	if (value && !g_utf8_validate(value, -1, NULL))
-		return cst_error_set(e, CST_ERR_INVALID,
-				     "'%s' is not valid UTF-8; the Secret Service stores only text "
-				     "attributes (use 'store = file')",
-				     name);
+	if (!g_utf8_validate(value, -1, NULL))
+		return cst_item_attr_not_text(name, e);
+	g_hash_table_insert(ctx, g_strdup(name), g_strdup(value));
 	return 0;
 }
 
-/* Attributes of it (pattern or item); every non-NULL field, kind unless ANY. */
 int ss_item_attributes(const struct cst_item *it, GHashTable **out, struct cst_error *e)
 {
 	GHashTable *attrs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	size_t i;
-	int ret;
+	int ret = cst_item_attrs_each(it, attrs_add, attrs, e);
 
 	*out = NULL;
-	if (it->kind != CST_ITEM_ANY)
-		g_hash_table_insert(attrs, g_strdup("kind"),
-				    g_strdup(cst_item_kind_name(it->kind)));
-	for (i = 0; i < CST_ITEM_NATTRS; i++) {
-		const char *v = cst_item_field_get(it, &cst_item_strings[i]);
-
-		if (!v)
-			continue;
-		ret = check_utf8(cst_item_strings[i].name, v, e);
-		if (ret) {
-			g_hash_table_unref(attrs);
-			return ret;
-		}
-		g_hash_table_insert(attrs, g_strdup(cst_item_strings[i].name), g_strdup(v));
-	}
-	if (it->expiry)
-		g_hash_table_insert(attrs, g_strdup("expiry"),
-				    g_strdup_printf("%lld", (long long)it->expiry));
-	if (it->created)
-		g_hash_table_insert(attrs, g_strdup("created"),
-				    g_strdup_printf("%lld", (long long)it->created));
-	*out = attrs;
-	return 0;
+	if (ret)
+		g_hash_table_unref(attrs);
+	else
+		*out = attrs;
+	return ret;
 }
 
-/* Fills out (initialised) from a stored item's attributes; false if it is not ours. */
 bool ss_item_from_attrs(GHashTable *attrs, struct cst_item *out)
 {
-	const char *v;
-	int64_t n;
-	size_t i;
+	GHashTableIter iter;
+	gpointer k, v;
 
 	cst_item_init(out);
 	if (!attrs)
 		return false;
-	v = g_hash_table_lookup(attrs, "kind");
-	if (!v || cst_item_kind_parse(v, &out->kind))
-		return false;
-	for (i = 0; i < CST_ITEM_NATTRS; i++) {
-		v = g_hash_table_lookup(attrs, cst_item_strings[i].name);
-		if (v)
-			*cst_item_field(out, &cst_item_strings[i]) = xstrdup(v);
-	}
-	v = g_hash_table_lookup(attrs, "expiry");
-	if (v && !parse_int64(v, INT64_MIN, INT64_MAX, &n))
-		out->expiry = n;
-	v = g_hash_table_lookup(attrs, "created");
-	if (v && !parse_int64(v, INT64_MIN, INT64_MAX, &n))
-		out->created = n;
-	return true;
+	g_hash_table_iter_init(&iter, attrs);
+	while (g_hash_table_iter_next(&iter, &k, &v))
+		cst_item_attr_set(out, k, v);
+	return out->kind != CST_ITEM_ANY;
 }

@@ -32,7 +32,7 @@ void cst_secret_lib_deadline(struct ss *ss, int64_t deadline);
 void cst_secret_lib_close(struct ss *ss);
 /* Builds ss's SecretService, starting an activatable service; fails when none answers. */
 int cst_secret_lib_connect(struct ss *ss, struct cst_error *e);
-/* The store operations (store_impl.h contracts), within the deadline set by ss_start. */
+/* The store operations (store_impl.h contracts), within the deadline last given. */
 int cst_secret_lib_get(struct ss *ss, const struct cst_item *pattern, struct cst_item *out,
 		       struct cst_error *e);
 int cst_secret_lib_put(struct ss *ss, const struct cst_item *item, bool *unchanged,

@@ -1,3 +1,5 @@
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,6 +138,61 @@ int cst_item_secret_decode(const char *data, size_t len, struct cst_item *out, s
 		}
 	}
 	return 0;
+}
+
+int cst_item_attrs_each(const struct cst_item *it, cst_item_attr_fn *add, void *ctx,
+			struct cst_error *e)
+{
+	char num[24];
+	size_t i;
+	int ret = 0;
+
+	if (it->kind != CST_ITEM_ANY)
+		ret = add(ctx, "kind", cst_item_kind_name(it->kind), e);
+	for (i = 0; !ret && i < CST_ITEM_NATTRS; i++) {
+		const char *v = cst_item_field_get(it, &cst_item_strings[i]);
+
+		if (v)
+			ret = add(ctx, cst_item_strings[i].name, v, e);
+	}
+	if (!ret && it->expiry) {
+		snprintf(num, sizeof(num), "%lld", (long long)it->expiry);
+		ret = add(ctx, "expiry", num, e);
+	}
+	if (!ret && it->created) {
+		snprintf(num, sizeof(num), "%lld", (long long)it->created);
+		ret = add(ctx, "created", num, e);
+	}
+	return ret;
+}
+
+void cst_item_attr_set(struct cst_item *out, const char *name, const char *value)
+{
+	int64_t n;
+	size_t i;
+
+	if (!strcmp(name, "kind")) {
+		if (cst_item_kind_parse(value, &out->kind))
+			out->kind = CST_ITEM_ANY;
+		return;
+	}
+	for (i = 0; i < CST_ITEM_NATTRS; i++)
+		if (!strcmp(name, cst_item_strings[i].name)) {
+			set_str(cst_item_field(out, &cst_item_strings[i]), value);
+			return;
+		}
+	if (!strcmp(name, "expiry") && !parse_int64(value, INT64_MIN, INT64_MAX, &n))
+		out->expiry = n;
+	else if (!strcmp(name, "created") && !parse_int64(value, INT64_MIN, INT64_MAX, &n))
+		out->created = n;
+}
+
+int cst_item_attr_not_text(const char *name, struct cst_error *e)
+{
+	return cst_error_set(e, CST_ERR_INVALID,
+			     "'%s' is not valid UTF-8; the Secret Service stores only text "
+			     "attributes (use 'store = file')",
+			     name);
 }
 
 static const char *const item_kind_names[] = {

@@ -250,46 +250,26 @@ static void dict_add(DBusMessageIter *dict, const char *k, const char *v)
 	oom_check(dbus_message_iter_close_container(dict, &entry));
 }
 
-/*
- * Appends pattern's attributes (as ss_item_attributes: every non-NULL field, kind unless
- * ANY) to m as the a{ss} SearchItems takes, after our schema's name.
- */
+/* cst_item_attr_fn: into an a{ss} being built, text only. */
+static int dict_add_text(void *ctx, const char *name, const char *value, struct cst_error *e)
+{
+	if (!dbus_validate_utf8(value, NULL))
+		return cst_item_attr_not_text(name, e);
+	dict_add(ctx, name, value);
+	return 0;
+}
+
+/* Appends pattern's attributes to m as the a{ss} SearchItems takes, after our schema's. */
 static int append_attributes(DBusMessage *m, const struct cst_item *pattern, struct cst_error *e)
 {
 	DBusMessageIter args, dict;
-	char num[32];
-	size_t i;
-	int ret = 0;
+	int ret;
 
 	dbus_message_iter_init_append(m, &args);
 	oom_check(dbus_message_iter_open_container(&args, DBUS_TYPE_ARRAY, "{ss}", &dict));
 	/* as libsecret searches with a schema: only items of ours */
 	dict_add(&dict, "xdg:schema", SS_SCHEMA_NAME);
-	if (pattern->kind != CST_ITEM_ANY)
-		dict_add(&dict, "kind", cst_item_kind_name(pattern->kind));
-	for (i = 0; i < CST_ITEM_NATTRS; i++) {
-		const char *v = cst_item_field_get(pattern, &cst_item_strings[i]);
-
-		if (!v)
-			continue;
-		if (!dbus_validate_utf8(v, NULL)) {
-			ret =
-			    cst_error_set(e, CST_ERR_INVALID,
-					  "'%s' is not valid UTF-8; the Secret Service stores only "
-					  "text attributes (use 'store = file')",
-					  cst_item_strings[i].name);
-			break;
-		}
-		dict_add(&dict, cst_item_strings[i].name, v);
-	}
-	if (pattern->expiry) {
-		snprintf(num, sizeof(num), "%lld", (long long)pattern->expiry);
-		dict_add(&dict, "expiry", num);
-	}
-	if (pattern->created) {
-		snprintf(num, sizeof(num), "%lld", (long long)pattern->created);
-		dict_add(&dict, "created", num);
-	}
+	ret = cst_item_attrs_each(pattern, dict_add_text, &dict, e);
 	if (ret)
 		dbus_message_iter_abandon_container(&args, &dict);
 	else
@@ -339,27 +319,6 @@ static int search_paths(struct sd *sd, const struct cst_item *pattern, char ***u
 	return ret;
 }
 
-/* One attribute of a stored item into out, as ss_item_from_attrs reads it. */
-static void item_attr(struct cst_item *out, const char *k, const char *v, bool *has_kind)
-{
-	int64_t n;
-	size_t i;
-
-	if (!strcmp(k, "kind")) {
-		*has_kind = !cst_item_kind_parse(v, &out->kind);
-		return;
-	}
-	for (i = 0; i < CST_ITEM_NATTRS; i++)
-		if (!strcmp(k, cst_item_strings[i].name)) {
-			set_str(cst_item_field(out, &cst_item_strings[i]), v);
-			return;
-		}
-	if (!strcmp(k, "expiry") && !parse_int64(v, INT64_MIN, INT64_MAX, &n))
-		out->expiry = n;
-	else if (!strcmp(k, "created") && !parse_int64(v, INT64_MIN, INT64_MAX, &n))
-		out->created = n;
-}
-
 /* The variant that is reply's first argument: *v inside it, *args on it; its signature. */
 static char *reply_variant(DBusMessage *reply, DBusMessageIter *args, DBusMessageIter *v)
 {
@@ -391,7 +350,6 @@ static int item_at_finish(struct sd *sd, DBusPendingCall *pending, struct cst_it
 	DBusMessage *reply = NULL;
 	const char *k, *val;
 	char *sig = NULL;
-	bool has_kind = false;
 	int ret;
 
 	cst_item_init(out);
@@ -407,11 +365,11 @@ static int item_at_finish(struct sd *sd, DBusPendingCall *pending, struct cst_it
 			dbus_message_iter_get_basic(&entry, &k);
 			dbus_message_iter_next(&entry);
 			dbus_message_iter_get_basic(&entry, &val);
-			item_attr(out, k, val, &has_kind);
+			cst_item_attr_set(out, k, val);
 			dbus_message_iter_next(&dict);
 		}
 	}
-	*ours = has_kind;
+	*ours = out->kind != CST_ITEM_ANY;
 	dbus_free(sig);
 	dbus_message_unref(reply);
 	return 0;

@@ -28,11 +28,11 @@ struct cst_store {
 /* store_file.c: fills st for the JSON file at path (created on first write). */
 int cst_store_file_open(struct cst_store *st, const char *path, struct cst_error *e);
 
-/* store_secret.c: fills st for the Secret Service; CST_ERR_STORE_UNAVAILABLE if none. */
+/* store_dbus.c: fills st for the Secret Service; CST_ERR_STORE_UNAVAILABLE if none. */
 int cst_store_secret_open(struct cst_store *st, int timeout_ms, struct cst_error *e);
 
 /*
- * store_secret.c: does a session bus answer for org.freedesktop.secrets (running or
+ * store_dbus.c: does a session bus answer for org.freedesktop.secrets (running or
  * activatable) within timeout_ms? Never starts a service; never blocks longer.
  */
 bool cst_secret_service_available(int timeout_ms);
@@ -45,6 +45,21 @@ bool cst_item_identical(const struct cst_item *a, const struct cst_item *b);
  */
 #define CST_ITEM_OAUTH_LINE "\noauth_refresh_token="
 int cst_item_secret_decode(const char *data, size_t len, struct cst_item *out, struct cst_error *e);
+/*
+ * An item's attributes as the Secret Service keeps them (both halves of that store): kind
+ * unless ANY, every attribute field that is set, expiry and created when not 0 (decimal).
+ * each hands them to add, which may refuse one; its error ends the walk.
+ */
+typedef int cst_item_attr_fn(void *ctx, const char *name, const char *value, struct cst_error *e);
+int cst_item_attrs_each(const struct cst_item *it, cst_item_attr_fn *add, void *ctx,
+			struct cst_error *e);
+/*
+ * One stored attribute into out (initialised); other names are ignored. A stored item is
+ * one of ours when its kind was set (out->kind no longer CST_ITEM_ANY).
+ */
+void cst_item_attr_set(struct cst_item *out, const char *name, const char *value);
+/* The error for an attribute value that is not UTF-8: the service keeps text only. */
+int cst_item_attr_not_text(const char *name, struct cst_error *e);
 /* "credential", "authtoken", "token"; parse returns CST_ERR_INVALID otherwise. */
 const char *cst_item_kind_name(enum cst_item_kind k);
 int cst_item_kind_parse(const char *s, enum cst_item_kind *out);
