@@ -383,29 +383,6 @@ static int sd_lib(struct sd *sd, struct cst_error *e)
 	return cst_secret_lib_open(sd->timeout_ms, sd->deadline, &sd->lib, e);
 }
 
-/* OpenSession for the encrypted session: sent with a fresh key pair, read by session_finish. */
-static DBusPendingCall *session_begin(struct sd *sd, struct cst_ss_dh **dh, struct cst_error *e)
-{
-	DBusMessageIter args, v, bytes;
-	DBusMessage *m = NULL;
-	const char *alg = CST_SS_ALGORITHM;
-	unsigned char *pub = NULL;
-	size_t len = 0;
-
-	if (cst_ss_dh_new(dh, &pub, &len, e))
-		return NULL;
-	m = method_call(bus_name(), SS_SERVICE_PATH, SS_SERVICE_IFACE, "OpenSession");
-	dbus_message_iter_init_append(m, &args);
-	oom_check(dbus_message_iter_append_basic(&args, DBUS_TYPE_STRING, &alg));
-	oom_check(dbus_message_iter_open_container(&args, DBUS_TYPE_VARIANT, "ay", &v));
-	oom_check(dbus_message_iter_open_container(&v, DBUS_TYPE_ARRAY, "y", &bytes));
-	oom_check(dbus_message_iter_append_fixed_array(&bytes, DBUS_TYPE_BYTE, &pub, (int)len));
-	oom_check(dbus_message_iter_close_container(&v, &bytes));
-	oom_check(dbus_message_iter_close_container(&args, &v));
-	free(pub);
-	return call_begin(sd, m);
-}
-
 /* The byte array at it (positioned on one) without copying. */
 static void get_bytes(DBusMessageIter *it, const unsigned char **data, int *len)
 {
@@ -418,25 +395,38 @@ static void get_bytes(DBusMessageIter *it, const unsigned char **data, int *len)
 }
 
 /*
- * OpenSession's answer: the session's path and key in sd. *unsupported (nothing in e)
- * when the service does not offer the algorithm; pending NULL: session_begin failed (e set).
+ * Opens the encrypted session: its path and key in sd. *unsupported (nothing in e) when
+ * the service does not offer the algorithm.
  */
-static int session_finish(struct sd *sd, DBusPendingCall *pending, struct cst_ss_dh *dh,
-			  bool *unsupported, struct cst_error *e)
+static int open_session(struct sd *sd, bool *unsupported, struct cst_error *e)
 {
-	DBusMessageIter args, v;
-	DBusMessage *reply = NULL;
+	DBusMessageIter args, v, bytes;
+	DBusMessage *m = NULL, *reply = NULL;
+	struct cst_ss_dh *dh = NULL;
+	const char *alg = CST_SS_ALGORITHM, *path = NULL;
 	const unsigned char *peer = NULL;
-	const char *path = NULL;
+	unsigned char *pub = NULL;
 	char *sig = NULL;
+	size_t len = 0;
 	int n = 0, ret;
 
-	if (!dh)
-		return CST_ERR_SYSTEM; /* e was set by session_begin */
-	ret = call_finish(sd, pending, "vo", "opening a session", &reply, DBUS_ERROR_NOT_SUPPORTED,
-			  unsupported, e);
+	cst_debug("opening an encrypted session (%s)", CST_SS_ALGORITHM);
+	ret = cst_ss_dh_new(&dh, &pub, &len, e);
 	if (ret)
 		return ret;
+	m = method_call(bus_name(), SS_SERVICE_PATH, SS_SERVICE_IFACE, "OpenSession");
+	dbus_message_iter_init_append(m, &args);
+	oom_check(dbus_message_iter_append_basic(&args, DBUS_TYPE_STRING, &alg));
+	oom_check(dbus_message_iter_open_container(&args, DBUS_TYPE_VARIANT, "ay", &v));
+	oom_check(dbus_message_iter_open_container(&v, DBUS_TYPE_ARRAY, "y", &bytes));
+	oom_check(dbus_message_iter_append_fixed_array(&bytes, DBUS_TYPE_BYTE, &pub, (int)len));
+	oom_check(dbus_message_iter_close_container(&v, &bytes));
+	oom_check(dbus_message_iter_close_container(&args, &v));
+	free(pub);
+	ret = call_finish(sd, call_begin(sd, m), "vo", "opening a session", &reply,
+			  DBUS_ERROR_NOT_SUPPORTED, unsupported, e);
+	if (ret)
+		goto out;
 	sig = reply_variant(reply, &args, &v);
 	if (strcmp(sig, "ay")) {
 		ret = cst_error_set(e, CST_ERR_STORE,
@@ -452,7 +442,9 @@ static int session_finish(struct sd *sd, DBusPendingCall *pending, struct cst_ss
 	sd->session = xstrdup(path);
 out:
 	dbus_free(sig);
-	dbus_message_unref(reply);
+	if (reply)
+		dbus_message_unref(reply);
+	cst_ss_dh_free(dh);
 	return ret;
 }
 
@@ -496,27 +488,17 @@ static int secret_finish(struct sd *sd, DBusPendingCall *pending, struct cst_ite
 
 /*
  * Reads the secret of the item at path into out's secrets, opening the session on first
- * need; attrs, if not NULL, a pending call answered meanwhile. *unsupported when the
- * service offers no encrypted session of our kind (libsecret then reads it).
+ * need. *unsupported when the service offers no encrypted session of our kind (libsecret
+ * then reads it).
  */
 static int load_at(struct sd *sd, const char *path, struct cst_item *out, bool *unsupported,
 		   struct cst_error *e)
 {
-	struct cst_ss_dh *dh = NULL;
 	int ret = 0;
 
-	if (!sd->session) {
-		DBusPendingCall *pending = NULL;
-
-		cst_debug("opening an encrypted session (%s)", CST_SS_ALGORITHM);
-		pending = session_begin(sd, &dh, e);
-
-		ret = session_finish(sd, pending, dh, unsupported, e);
-		cst_ss_dh_free(dh);
-		if (ret)
-			return ret;
-	}
-	return secret_finish(sd, secret_begin(sd, path), out, e);
+	if (!sd->session)
+		ret = open_session(sd, unsupported, e);
+	return ret ? ret : secret_finish(sd, secret_begin(sd, path), out, e);
 }
 
 static int not_found(struct cst_error *e)
