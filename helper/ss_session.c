@@ -29,6 +29,7 @@ static const char group_prime[] = "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1
 				  "FFFFFFFFFFFFFFFF";
 
 struct cst_ss_dh {
+	gcry_mpi_t p; /* the group's prime */
 	gcry_mpi_t priv;
 };
 
@@ -83,6 +84,7 @@ void cst_ss_dh_free(struct cst_ss_dh *dh)
 {
 	if (!dh)
 		return;
+	gcry_mpi_release(dh->p);
 	gcry_mpi_release(dh->priv);
 	free(dh);
 }
@@ -90,7 +92,7 @@ void cst_ss_dh_free(struct cst_ss_dh *dh)
 int cst_ss_dh_new(struct cst_ss_dh **out, unsigned char **pub, size_t *pub_len, struct cst_error *e)
 {
 	struct cst_ss_dh *dh = NULL;
-	gcry_mpi_t p = NULL, g = NULL, y = NULL;
+	gcry_mpi_t g = NULL, y = NULL;
 	unsigned char bytes[PRIV_BYTES], *buf = NULL;
 	gcry_error_t err;
 	int ret;
@@ -99,11 +101,12 @@ int cst_ss_dh_new(struct cst_ss_dh **out, unsigned char **pub, size_t *pub_len, 
 	*pub = NULL;
 	*pub_len = 0;
 	ret = gcrypt_init(e);
-	if (!ret)
-		ret = group(&p, e);
 	if (ret)
 		return ret;
 	dh = xcalloc(1, sizeof(*dh));
+	ret = group(&dh->p, e);
+	if (ret)
+		goto out;
 	/*
 	 * An exponent of 256 random bits, never 0 or 1: far beyond twice the group's strength
 	 * (about 80 bits), the short exponent RFC 7919 (5.2) allows in a safe-prime group, as
@@ -124,7 +127,7 @@ int cst_ss_dh_new(struct cst_ss_dh **out, unsigned char **pub, size_t *pub_len, 
 	} while (gcry_mpi_cmp_ui(dh->priv, 1) <= 0);
 	g = gcry_mpi_set_ui(NULL, 2);
 	y = gcry_mpi_new(GROUP_BYTES * 8);
-	gcry_mpi_powm(y, g, dh->priv, p);
+	gcry_mpi_powm(y, g, dh->priv, dh->p);
 	err = gcry_mpi_aprint(GCRYMPI_FMT_USG, &buf, pub_len, y);
 	if (err) {
 		ret = gcry_failed(e, "writing the public key", err);
@@ -139,7 +142,6 @@ int cst_ss_dh_new(struct cst_ss_dh **out, unsigned char **pub, size_t *pub_len, 
 out:
 	explicit_bzero(bytes, sizeof(bytes));
 	cst_ss_dh_free(dh);
-	gcry_mpi_release(p);
 	gcry_mpi_release(g);
 	gcry_mpi_release(y);
 	return ret;
@@ -188,17 +190,14 @@ static int hkdf(const unsigned char *ikm, size_t len, unsigned char key[CST_SS_K
 int cst_ss_dh_derive(struct cst_ss_dh *dh, const unsigned char *peer, size_t peer_len,
 		     unsigned char key[CST_SS_KEY_LEN], struct cst_error *e)
 {
-	gcry_mpi_t p = NULL, pm1 = NULL, y = NULL, k = NULL;
+	gcry_mpi_t pm1 = NULL, y = NULL, k = NULL;
 	unsigned char shared[GROUP_BYTES];
 	size_t n = 0;
 	gcry_error_t err;
 	int ret;
 
-	ret = group(&p, e);
-	if (ret)
-		return ret;
 	pm1 = gcry_mpi_new(GROUP_BYTES * 8);
-	gcry_mpi_sub_ui(pm1, p, 1);
+	gcry_mpi_sub_ui(pm1, dh->p, 1);
 	/* leading zeros say nothing (a signed encoding has one) */
 	while (peer_len > 1 && !*peer) {
 		peer++;
@@ -213,7 +212,7 @@ int cst_ss_dh_derive(struct cst_ss_dh *dh, const unsigned char *peer, size_t pee
 		goto out;
 	}
 	k = gcry_mpi_snew(GROUP_BYTES * 8);
-	gcry_mpi_powm(k, y, dh->priv, p);
+	gcry_mpi_powm(k, y, dh->priv, dh->p);
 	/* big-endian, padded on the left to the prime's length */
 	err = gcry_mpi_print(GCRYMPI_FMT_USG, shared, sizeof(shared), &n, k);
 	if (err) {
@@ -228,7 +227,6 @@ out:
 	gcry_mpi_release(k);
 	gcry_mpi_release(y);
 	gcry_mpi_release(pm1);
-	gcry_mpi_release(p);
 	return ret;
 }
 
