@@ -13,7 +13,6 @@
 #include "cstoken/util.h"
 #include "secret_bus.h"
 
-#define DEFAULT_BUS_NAME "org.freedesktop.secrets"
 /* after a cancel GIO reports at once; this only guards against a lost callback */
 #define CANCEL_GRACE_MS 1000
 /* libsecret's error domain (SECRET_ERROR), by name: this file does not link libsecret */
@@ -139,13 +138,6 @@ int ss_gerror(GError *err, const char *what, struct cst_error *e)
 				    err ? err->message : "unknown error");
 	g_clear_error(&err);
 	return ret;
-}
-
-const char *ss_bus_name(void)
-{
-	const char *name = getenv_nonempty("SECRET_SERVICE_BUS_NAME");
-
-	return name ? name : DEFAULT_BUS_NAME;
 }
 
 /* cst_item_attr_fn: into a GHashTable, text only. */

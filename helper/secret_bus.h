@@ -49,9 +49,6 @@ int ss_gerror(GError *err, const char *what, struct cst_error *e);
 /* The error domain of a prompt cstoken refused to show. */
 GQuark ss_prompt_refused_quark(void);
 
-/* The bus name of the Secret Service ($SECRET_SERVICE_BUS_NAME or the standard one). */
-const char *ss_bus_name(void);
-
 /* Attributes of it (pattern or item); every non-NULL field, kind unless ANY. */
 int ss_item_attributes(const struct cst_item *it, GHashTable **out, struct cst_error *e);
 /* Fills out (initialised) from a stored item's attributes; false if it is not ours. */

@@ -13,12 +13,24 @@
 
 #include "cstoken/error.h"
 #include "cstoken/store.h"
+#include "cstoken/util.h"
 
 /* What both halves of the store name the same way. */
 #define SS_SCHEMA_NAME "io.cstoken.Item"
 #define SS_SERVICE_PATH "/org/freedesktop/secrets"
 #define SS_SERVICE_IFACE "org.freedesktop.Secret.Service"
 #define SS_ITEM_IFACE "org.freedesktop.Secret.Item"
+
+/*
+ * The bus name of the Secret Service: $SECRET_SERVICE_BUS_NAME (which libsecret reads
+ * too) or the standard one.
+ */
+static inline const char *ss_bus_name(void)
+{
+	const char *name = getenv_nonempty("SECRET_SERVICE_BUS_NAME");
+
+	return name ? name : "org.freedesktop.secrets";
+}
 
 struct ss;
 

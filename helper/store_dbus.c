@@ -33,7 +33,6 @@
 #include "ss_session.h"
 #include "store_impl.h"
 
-#define DEFAULT_BUS_NAME "org.freedesktop.secrets"
 #define LOCKED_ERROR "org.freedesktop.Secret.Error.IsLocked"
 
 struct sd {
@@ -85,14 +84,6 @@ static int remaining_ms(const struct sd *sd)
 	if (ms < 1)
 		return 1;
 	return ms > INT_MAX ? INT_MAX : (int)ms;
-}
-
-/* The bus name of the Secret Service ($SECRET_SERVICE_BUS_NAME or the standard one). */
-static const char *bus_name(void)
-{
-	const char *name = getenv_nonempty("SECRET_SERVICE_BUS_NAME");
-
-	return name ? name : DEFAULT_BUS_NAME;
 }
 
 static DBusMessage *method_call(const char *dest, const char *path, const char *iface,
@@ -296,7 +287,7 @@ static int search_paths(struct sd *sd, const struct cst_item *pattern, char ***u
 	*unlocked = *locked = NULL;
 	*n_unlocked = *n_locked = 0;
 	for (attempt = 0; attempt < 2; attempt++) {
-		m = method_call(bus_name(), SS_SERVICE_PATH, SS_SERVICE_IFACE, "SearchItems");
+		m = method_call(ss_bus_name(), SS_SERVICE_PATH, SS_SERVICE_IFACE, "SearchItems");
 		ret = append_attributes(m, pattern, e);
 		if (ret) {
 			dbus_message_unref(m);
@@ -334,7 +325,7 @@ static char *reply_variant(DBusMessage *reply, DBusMessageIter *args, DBusMessag
 /* Asks for the attributes of the item at path; item_at_finish reads the answer. */
 static DBusPendingCall *item_at_begin(struct sd *sd, const char *path)
 {
-	DBusMessage *m = method_call(bus_name(), path, DBUS_INTERFACE_PROPERTIES, "Get");
+	DBusMessage *m = method_call(ss_bus_name(), path, DBUS_INTERFACE_PROPERTIES, "Get");
 	const char *iface = SS_ITEM_IFACE, *prop = "Attributes";
 
 	oom_check(dbus_message_append_args(m, DBUS_TYPE_STRING, &iface, DBUS_TYPE_STRING, &prop,
@@ -414,7 +405,7 @@ static int open_session(struct sd *sd, bool *unsupported, struct cst_error *e)
 	ret = cst_ss_dh_new(&dh, &pub, &len, e);
 	if (ret)
 		return ret;
-	m = method_call(bus_name(), SS_SERVICE_PATH, SS_SERVICE_IFACE, "OpenSession");
+	m = method_call(ss_bus_name(), SS_SERVICE_PATH, SS_SERVICE_IFACE, "OpenSession");
 	dbus_message_iter_init_append(m, &args);
 	oom_check(dbus_message_iter_append_basic(&args, DBUS_TYPE_STRING, &alg));
 	oom_check(dbus_message_iter_open_container(&args, DBUS_TYPE_VARIANT, "ay", &v));
@@ -451,7 +442,7 @@ out:
 /* Asks for the secret of the item at path in the open session; secret_finish reads it. */
 static DBusPendingCall *secret_begin(struct sd *sd, const char *path)
 {
-	DBusMessage *m = method_call(bus_name(), path, SS_ITEM_IFACE, "GetSecret");
+	DBusMessage *m = method_call(ss_bus_name(), path, SS_ITEM_IFACE, "GetSecret");
 
 	oom_check(
 	    dbus_message_append_args(m, DBUS_TYPE_OBJECT_PATH, &sd->session, DBUS_TYPE_INVALID));
@@ -789,7 +780,7 @@ int cst_store_secret_open(struct cst_store *st, int timeout_ms, struct cst_error
 		ret = sd_connect(sd, e);
 		if (ret)
 			goto out;
-		sd->owner = name_owner(sd, bus_name());
+		sd->owner = name_owner(sd, ss_bus_name());
 	}
 	/* a service that is not running yet: libsecret starts it now, or says why not */
 	if (!sd->owner) {
@@ -813,7 +804,7 @@ out:
 bool cst_secret_service_available(int timeout_ms)
 {
 	struct sd probe = {0};
-	const char *name = bus_name();
+	const char *name = ss_bus_name();
 	bool ok = false;
 
 	probe.timeout_ms = timeout_ms > 0 ? timeout_ms : 500;
