@@ -239,24 +239,6 @@ static void add_shown(struct strbuf *sb, const char *s)
 	cst_add_shown(sb, s, MAX_NAME_SHOWN);
 }
 
-/*
- * A uid as Contentstack makes them ("blt" and hex): it ends up in the store, in URLs,
- * in messages and in the command lines cstoken suggests, so nothing else is accepted.
- */
-static bool plain_uid(const char *s)
-{
-	size_t i;
-
-	if (!s || !*s || *s == '-')
-		return false;
-	for (i = 0; s[i]; i++)
-		if (i >= 128 ||
-		    !((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' || s[i] == '-'))
-			return false;
-	return true;
-}
-
 static bool token_is_ours(const struct cma_token *t, const char *name, const struct cst_item *mine,
 			  size_t nmine)
 {
@@ -360,7 +342,7 @@ static void revoke_replaced(struct cma_client *client, const struct cst_profile 
 
 	if (!old->uid || !*old->uid)
 		return;
-	if (!plain_uid(old->uid)) {
+	if (!cst_plain_uid(old->uid)) {
 		fputs("cstoken: warning: the replaced token has a malformed uid, so cstoken cannot "
 		      "revoke it; delete it in the Contentstack web UI\n",
 		      stderr);
@@ -414,7 +396,7 @@ static int create_and_store(struct cma_client *client, const struct cst_profile 
 	ret = cma_token_create(client, p->api_key, authtoken, &spec, &created, e);
 	if (ret)
 		goto out;
-	if (!plain_uid(created.uid) || !created.secret || !*created.secret ||
+	if (!cst_plain_uid(created.uid) || !created.secret || !*created.secret ||
 	    strpbrk(created.secret, "\r\n")) {
 		ret =
 		    cst_error_set(e, CST_ERR_HTTP,

@@ -280,6 +280,45 @@ void cst_debug(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+static bool uid_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '_' || c == '-';
+}
+
+bool cst_plain_uid(const char *s)
+{
+	size_t i;
+
+	if (!s || !*s || *s == '-')
+		return false;
+	for (i = 0; s[i]; i++)
+		if (i >= 128 || !uid_char(s[i]))
+			return false;
+	return true;
+}
+
+bool cst_plain_token(const char *s)
+{
+	size_t i;
+
+	if (!s || !*s)
+		return false;
+	for (i = 0; s[i]; i++)
+		if (i >= 4096 ||
+		    !(uid_char(s[i]) || s[i] == '~' || s[i] == '+' || s[i] == '/' || s[i] == '='))
+			return false;
+	return true;
+}
+
+bool cst_has_control(const char *s)
+{
+	for (; s && *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
 const char *getenv_nonempty(const char *name)
 {
 	const char *v = getenv(name);

@@ -79,6 +79,22 @@ void secure_process(void);
 extern int cst_verbose;
 void cst_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * The syntax of values that leave cstoken. Every value that reaches a header, a URL, a
+ * terminal, a shell suggestion, the environment or a curl config is checked with one of
+ * these first, whoever supplied it (store, server, config).
+ */
+/* A Contentstack uid ("blt" and hex): 1-128 of [A-Za-z0-9._-], not starting with '-'. */
+bool cst_plain_uid(const char *s);
+/*
+ * An opaque credential (authtoken, management token, OAuth access or refresh token):
+ * 1-4096 printable ASCII bytes from [A-Za-z0-9._~+/=-], so it is one header value,
+ * one URL-safe word and one line.
+ */
+bool cst_plain_token(const char *s);
+/* True when s holds a C0 control byte or DEL (NULL and "" hold none). */
+bool cst_has_control(const char *s);
+
 /* The value of env var name if set and non-empty, else NULL. */
 const char *getenv_nonempty(const char *name);
 
