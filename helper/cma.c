@@ -758,6 +758,31 @@ static int api_error(const struct cma_client *c, const struct cma_request *rq, l
 }
 
 /*
+ * The values rq puts into headers and the path, checked before anything is sent: a
+ * stored or server-sent value with a CR or LF would become a header of its own.
+ */
+static int check_request(const struct cma_client *c, const struct cma_request *rq,
+			 struct cst_error *e)
+{
+	if (rq->api_key && !cst_plain_uid(rq->api_key))
+		return cst_error_set(e, CST_ERR_CONFIG,
+				     "the stack api_key for '%s' is malformed, so cstoken sent "
+				     "nothing; fix api_key in the profile",
+				     c->host);
+	if (rq->authtoken && !cst_plain_token(rq->authtoken))
+		return cst_error_set(e, CST_ERR_AUTH,
+				     "the stored authtoken for '%s' is malformed, so cstoken sent "
+				     "nothing; run 'cstoken login' again",
+				     c->host);
+	if (rq->authorization && !cst_plain_token(rq->authorization))
+		return cst_error_set(e, CST_ERR_AUTH,
+				     "the stored management token for '%s' is malformed, so "
+				     "cstoken sent nothing; run 'cstoken rotate'",
+				     c->host);
+	return 0;
+}
+
+/*
  * Sends rq with the retry policy. When an answer came (not a redirect) its status, body
  * (caller wipes it with strbuf_release) and the attempts it took are handed back for one
  * of the cma_parse_* functions to judge; a transport failure or redirect is an error.
@@ -776,6 +801,9 @@ static int cma_exchange(struct cma_client *c, const struct cma_request *rq, long
 	*attempts = 0;
 	strbuf_init(body);
 	strbuf_init(&rs.body);
+	ret = check_request(c, rq, e);
+	if (ret)
+		goto out;
 	ret = client_open(c, e);
 	if (ret)
 		goto out;
@@ -926,6 +954,14 @@ int cma_parse_login(const struct cma_client *c, const struct cma_request *rq, lo
 		ret = cst_error_set(e, CST_ERR_API,
 				    "'%s' accepted the login but sent no authtoken; SSO accounts "
 				    "get none: log in as the stack owner or an SSO-bypass user",
+				    c->host);
+		goto out;
+	}
+	/* it goes into a header of every later request: one plain word or nothing */
+	if (!cst_plain_token(tok)) {
+		ret = cst_error_set(e, CST_ERR_HTTP,
+				    "'%s' accepted the login but sent a malformed authtoken, so "
+				    "nothing was stored; check host and region in the profile",
 				    c->host);
 		goto out;
 	}
@@ -1270,8 +1306,10 @@ int cma_token_delete(struct cma_client *c, const char *api_key, const char *auth
 	char *esc = NULL, *path = NULL;
 	int ret;
 
-	if (!uid || !*uid)
-		return cst_error_set(e, CST_ERR_INVALID, "no token uid to delete");
+	if (!cst_plain_uid(uid))
+		return cst_error_set(e, CST_ERR_INVALID,
+				     "no usable token uid to delete: a uid is letters, digits, "
+				     "'.', '_' and '-'");
 	esc = path_escape(uid);
 	path = xasprintf("/v3/stacks/management_tokens/%s", esc);
 	rq.path = path;

@@ -239,6 +239,11 @@ static int reuse_session(struct cli *cli, struct cma_client *c, char *host, char
 		cli->err = ignored;
 		goto out;
 	}
+	if (!cst_plain_token(it.secret)) {
+		cst_debug("the stored authtoken for '%s' is malformed; logging in again", email);
+		ret = CST_ERR_NOT_FOUND;
+		goto out;
+	}
 	ret = cma_check_authtoken(c, it.secret, &cli->err);
 	if (ret == CST_ERR_AUTH) {
 		cst_debug("the stored authtoken for '%s' is no longer valid; logging in again",

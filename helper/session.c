@@ -30,6 +30,15 @@ int cst_authtoken_get(const struct cst_profile *p, struct cst_store *st, char **
 	}
 	if (ret)
 		goto out;
+	/* planted in the store, it would become headers of its own: never send it */
+	if (!cst_plain_token(it.secret)) {
+		ret =
+		    cst_error_set(e, CST_ERR_AUTH,
+				  "the stored authtoken for '%s' is malformed, so cstoken will not "
+				  "send it; run 'cstoken login -p %s' again",
+				  p->host, p->name);
+		goto out;
+	}
 	*authtoken = it.secret;
 	it.secret = NULL;
 	if (email) {

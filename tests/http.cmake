@@ -8,4 +8,5 @@ target_link_libraries(test_cma PRIVATE PkgConfig::CMOCKA PkgConfig::LIBCURL csto
 target_include_directories(test_cma PRIVATE ${PROJECT_SOURCE_DIR}/include)
 
 cst_shell_test(http.login integration/login.sh)
+cst_shell_test(http.login_hostile integration/login_hostile.sh)
 cst_shell_test(http.faults integration/http_faults.sh)

@@ -127,6 +127,31 @@ static void test_bad_authtoken(void **state)
 	cma_client_release(&c);
 }
 
+/* A value that is no plain word never reaches a header or the path: nothing is sent. */
+static void test_hostile_values_not_sent(void **state)
+{
+	struct cma_client c;
+	struct cst_error e = CST_ERROR_INIT;
+	int before = emu_count("GET", "/v3/") + emu_count("DELETE", "/v3/");
+
+	(void)state;
+	client(&c);
+	assert_int_equal(cma_check_authtoken(&c, "blt1\r\nX-Injected: 1", &e), CST_ERR_AUTH);
+	assert_non_null(strstr(e.msg, "the stored authtoken for"));
+	assert_null(strstr(e.msg, "X-Injected"));
+	assert_int_equal(cma_logout(&c, "blt1 2", &e), CST_ERR_AUTH);
+	assert_int_equal(cma_check_token(&c, api_key, "cs1\nX-Injected: 1", &e), CST_ERR_AUTH);
+	assert_non_null(strstr(e.msg, "management token"));
+	assert_int_equal(cma_check_token(&c, "blt1\r\nX: 1", "cs1", &e), CST_ERR_CONFIG);
+	assert_int_equal(cma_token_delete(&c, api_key, authtoken, "../../user-session", &e),
+			 CST_ERR_INVALID);
+	assert_int_equal(cma_token_delete(&c, api_key, authtoken, "blt1\r\nX: 1", &e),
+			 CST_ERR_INVALID);
+	assert_null(c.curl); /* refused before libcurl was even set up */
+	assert_int_equal(emu_count("GET", "/v3/") + emu_count("DELETE", "/v3/"), before);
+	cma_client_release(&c);
+}
+
 static void test_token_lifecycle(void **state)
 {
 	static const char *const branches[] = {"main"};
@@ -297,6 +322,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_lazy_init),
 	    cmocka_unit_test(test_bad_authtoken),
+	    cmocka_unit_test(test_hostile_values_not_sent),
 	    cmocka_unit_test(test_token_lifecycle),
 	    cmocka_unit_test(test_never_expiring_and_aliases),
 	    cmocka_unit_test(test_api_errors),
