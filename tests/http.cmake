@@ -9,4 +9,5 @@ target_include_directories(test_cma PRIVATE ${PROJECT_SOURCE_DIR}/include)
 
 cst_shell_test(http.login integration/login.sh)
 cst_shell_test(http.login_hostile integration/login_hostile.sh)
+cst_shell_test(http.login_tty integration/login_tty.sh)
 cst_shell_test(http.faults integration/http_faults.sh)
