@@ -80,7 +80,7 @@ _cstoken()
 	fi
 
 	case $cmd in
-	login) opts='--email --password-stdin --tfa-token' ;;
+	login) opts='--email --password-stdin --tfa-token --sms' ;;
 	token) opts='--no-mint --porcelain' ;;
 	exec) opts='--' ;;
 	list) opts='--remote --json' ;;

@@ -28,12 +28,14 @@ static const struct command commands[] = {
      "usage: cstoken erase\n"
      "Removes stored credentials matching the request read from stdin.\n"},
     {"login", cmd_login,
-     "usage: cstoken login [-p PROFILE] [--email EMAIL] [--password-stdin] [--tfa-token CODE]\n"
+     "usage: cstoken login [-p PROFILE] [--email EMAIL] [--password-stdin]\n"
+     "                     [--tfa-token CODE | --sms]\n"
      "Logs in to Contentstack and stores the session's authtoken.\n"
      "  --email EMAIL      account e-mail (default: the profile's email)\n"
      "  --password-stdin   read the password from stdin instead of the terminal\n"
      "  --tfa-token CODE   two-factor code (else asked for, or computed from\n"
-     "                     CONTENTSTACK_MFA_SECRET)\n"},
+     "                     CONTENTSTACK_MFA_SECRET)\n"
+     "  --sms              have the two-factor code sent by SMS, then ask for it\n"},
     {"logout", cmd_logout,
      "usage: cstoken logout [-p PROFILE]\n"
      "Ends the Contentstack session and forgets its authtoken.\n"},

@@ -698,7 +698,7 @@ static int api_error(const struct cma_client *c, const struct cma_request *rq, l
 	if (code == 294)
 		ret = cst_error_set(e, CST_ERR_TFA_REQUIRED,
 				    "'%s' wants a two-factor code for this account%s; give "
-				    "--tfa-token or set CONTENTSTACK_MFA_SECRET",
+				    "--tfa-token, set CONTENTSTACK_MFA_SECRET or use --sms",
 				    c->host, detail);
 	else if (code == 109)
 		ret = cst_error_set(e, CST_ERR_API,
@@ -902,25 +902,34 @@ int cma_parse_reply(const struct cma_client *c, const struct cma_request *rq, lo
 	return ret;
 }
 
-int cma_login(struct cma_client *c, const char *email, const char *password, const char *tfa,
-	      char **authtoken, struct cst_error *e)
+/* {"user":{"email","password","tfa_token"?}}; NULL when it cannot be encoded. */
+static char *login_body(const char *email, const char *password, const char *tfa)
 {
-	struct cma_request rq = {
-	    .method = "POST", .path = "/v3/user-session", .cred = CRED_PASSWORD};
-	struct strbuf answer = STRBUF_INIT;
-	cJSON *req = NULL, *user;
-	char *body = NULL;
-	int ret = CST_ERR_NOMEM, attempts;
-	long status;
+	cJSON *req = jcheck(cJSON_CreateObject()), *user;
+	char *body;
 
-	*authtoken = NULL;
-	req = jcheck(cJSON_CreateObject());
 	user = jcheck(cJSON_AddObjectToObject(req, "user"));
 	jcheck(cJSON_AddStringToObject(user, "email", email));
 	jcheck(cJSON_AddStringToObject(user, "password", password));
 	if (tfa)
 		jcheck(cJSON_AddStringToObject(user, "tfa_token", tfa));
 	body = json_print_secret(req, strlen(email) + strlen(password) + (tfa ? strlen(tfa) : 0));
+	json_free(req);
+	return body;
+}
+
+int cma_login(struct cma_client *c, const char *email, const char *password, const char *tfa,
+	      char **authtoken, struct cst_error *e)
+{
+	struct cma_request rq = {
+	    .method = "POST", .path = "/v3/user-session", .cred = CRED_PASSWORD};
+	struct strbuf answer = STRBUF_INIT;
+	char *body = NULL;
+	int ret = CST_ERR_NOMEM, attempts;
+	long status;
+
+	*authtoken = NULL;
+	body = login_body(email, password, tfa);
 	if (!body) {
 		ret = cst_error_set(e, CST_ERR_NOMEM, "cannot encode the login request");
 		goto out;
@@ -931,9 +940,27 @@ int cma_login(struct cma_client *c, const char *email, const char *password, con
 		ret =
 		    cma_parse_login(c, &rq, status, answer.buf, answer.len, attempts, authtoken, e);
 out:
-	json_free(req);
 	free_secret(body);
 	strbuf_release(&answer);
+	return ret;
+}
+
+int cma_request_sms(struct cma_client *c, const char *email, const char *password,
+		    struct cst_error *e)
+{
+	/* a repeat would send a second SMS */
+	struct cma_request rq = {.method = "POST",
+				 .path = "/v3/user/request_token_sms",
+				 .cred = CRED_PASSWORD,
+				 .unsafe = true};
+	char *body = login_body(email, password, NULL);
+	int ret;
+
+	if (!body)
+		return cst_error_set(e, CST_ERR_NOMEM, "cannot encode the SMS request");
+	rq.body = body;
+	ret = cma_call(c, &rq, e);
+	free_secret(body);
 	return ret;
 }
 

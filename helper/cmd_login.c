@@ -248,11 +248,14 @@ static bool valid_code(const char *s)
 	return n == strlen(s) && n >= 6 && n <= 8;
 }
 
-/* The second factor: --tfa-token, else CONTENTSTACK_MFA_SECRET, else the terminal. */
-static int tfa_code(struct cli *cli, const char *given, const char *email, struct strbuf *code)
+/*
+ * The second factor at hand before logging in: --tfa-token, else a code computed from
+ * CONTENTSTACK_MFA_SECRET. Neither leaves code empty.
+ */
+static int known_code(struct cli *cli, const char *given, struct strbuf *code)
 {
 	const char *secret = getenv_nonempty("CONTENTSTACK_MFA_SECRET");
-	char totp[7], *prompt = NULL;
+	char totp[7];
 	int ret;
 
 	strbuf_reset(code);
@@ -260,26 +263,47 @@ static int tfa_code(struct cli *cli, const char *given, const char *email, struc
 		strbuf_addstr(code, given);
 		return 0;
 	}
-	if (secret) {
-		ret = totp_code(secret, (int64_t)time(NULL), totp);
-		if (ret) {
-			explicit_bzero(totp, sizeof(totp));
-			return cst_error_set(&cli->err, CST_ERR_INVALID,
-					     "CONTENTSTACK_MFA_SECRET is not a Base32 TOTP secret; "
-					     "fix or unset it");
-		}
-		cst_debug("two-factor code computed from CONTENTSTACK_MFA_SECRET");
-		strbuf_addstr(code, totp);
-		explicit_bzero(totp, sizeof(totp));
+	if (!secret)
 		return 0;
+	ret = totp_code(secret, (int64_t)time(NULL), totp);
+	if (ret) {
+		explicit_bzero(totp, sizeof(totp));
+		return cst_error_set(&cli->err, CST_ERR_INVALID,
+				     "CONTENTSTACK_MFA_SECRET is not a Base32 TOTP secret; fix or "
+				     "unset it");
 	}
-	prompt = xasprintf("Two-factor code for '%s': ", email);
+	cst_debug("two-factor code computed from CONTENTSTACK_MFA_SECRET");
+	strbuf_addstr(code, totp);
+	explicit_bzero(totp, sizeof(totp));
+	return 0;
+}
+
+/* The server wants a code nobody gave: sent by SMS first with --sms, then asked for. */
+static int ask_code(struct cli *cli, struct cma_client *c, bool sms, const char *profile,
+		    const char *email, const char *password, struct strbuf *code)
+{
+	char *prompt = NULL;
+	int ret;
+
+	if (sms) {
+		ret = cma_request_sms(c, email, password, &cli->err);
+		if (ret)
+			return ret;
+		fprintf(stderr, "cstoken: a code is on its way by SMS to the phone of '%s'\n",
+			email);
+	}
+	prompt = xasprintf("%s for '%s': ", sms ? "Code from the SMS" : "Two-factor code", email);
 	ret = tty_ask(prompt, true, code);
 	free(prompt);
+	if (ret == CST_ERR_NOT_FOUND && sms)
+		return cst_error_set(&cli->err, CST_ERR_TFA_REQUIRED,
+				     "no terminal to ask for the code sent by SMS; run 'cstoken "
+				     "login -p %s --tfa-token CODE' with it",
+				     profile);
 	if (ret == CST_ERR_NOT_FOUND)
 		return cst_error_set(&cli->err, CST_ERR_TFA_REQUIRED,
-				     "'%s' has two-factor authentication: give --tfa-token CODE or "
-				     "set CONTENTSTACK_MFA_SECRET",
+				     "'%s' has two-factor authentication: give --tfa-token CODE, "
+				     "set CONTENTSTACK_MFA_SECRET or use --sms",
 				     email);
 	if (ret)
 		return cst_error_set(&cli->err, ret, "cannot read the code from the terminal");
@@ -288,6 +312,15 @@ static int tfa_code(struct cli *cli, const char *given, const char *email, struc
 		return cst_error_set(&cli->err, CST_ERR_INVALID,
 				     "a two-factor code is 6 digits; run 'cstoken login' again");
 	return 0;
+}
+
+/* A code went with the login and the server still wants one. */
+static int code_refused(struct cli *cli, const struct cma_client *c, const char *email)
+{
+	return cst_error_set(&cli->err, CST_ERR_AUTH,
+			     "'%s' refused the two-factor code for '%s'; run 'cstoken login' "
+			     "again with a current code",
+			     c->host, email);
 }
 
 static const struct cst_profile *login_profile(struct cli *cli, const char *cmd)
@@ -343,7 +376,7 @@ int cmd_login(struct cli *cli, int argc, char **argv)
 {
 	const struct cst_profile *p;
 	char *email = NULL, *tfa = NULL;
-	bool pw_stdin = false, client = false;
+	bool pw_stdin = false, sms = false, client = false;
 	struct cma_client c;
 	struct cst_item item = CST_ITEM_INIT;
 	struct strbuf pw = STRBUF_INIT, code = STRBUF_INIT;
@@ -355,6 +388,8 @@ int cmd_login(struct cli *cli, int argc, char **argv)
 
 		if (!strcmp(a, "--password-stdin")) {
 			pw_stdin = true;
+		} else if (!strcmp(a, "--sms")) {
+			sms = true;
 		} else if (!strcmp(a, "--email") || !strcmp(a, "--tfa-token")) {
 			if (i + 1 >= argc) {
 				ret = cli_usage_error(cli, "login", "option '%s' needs a value", a);
@@ -386,6 +421,11 @@ int cmd_login(struct cli *cli, int argc, char **argv)
 	}
 	if (tfa && !valid_code(tfa)) {
 		ret = cli_usage_error(cli, "login", "--tfa-token takes the 6-digit code");
+		goto out;
+	}
+	if (tfa && sms) {
+		ret = cli_usage_error(cli, "login",
+				      "--sms has the code sent, --tfa-token gives it: use one");
 		goto out;
 	}
 	ret = cli_config(cli);
@@ -421,12 +461,24 @@ int cmd_login(struct cli *cli, int argc, char **argv)
 	ret = read_password(cli, pw_stdin, email, p->host, &pw);
 	if (ret)
 		goto out;
-	ret = cma_login(&c, email, pw.buf, NULL, &authtoken, &cli->err);
+	/* a code at hand goes with the first attempt, as Contentstack's CLI sends it */
+	if (!sms) {
+		ret = known_code(cli, tfa, &code);
+		if (ret)
+			goto out;
+	}
+	ret = cma_login(&c, email, pw.buf, code.len ? code.buf : NULL, &authtoken, &cli->err);
+	if (ret == CST_ERR_TFA_REQUIRED && code.len) {
+		ret = code_refused(cli, &c, email);
+		goto out;
+	}
 	if (ret == CST_ERR_TFA_REQUIRED) {
-		ret = tfa_code(cli, tfa, email, &code);
+		ret = ask_code(cli, &c, sms, p->name, email, pw.buf, &code);
 		if (ret)
 			goto out;
 		ret = cma_login(&c, email, pw.buf, code.buf, &authtoken, &cli->err);
+		if (ret == CST_ERR_TFA_REQUIRED)
+			ret = code_refused(cli, &c, email);
 	}
 	if (ret)
 		goto out;

@@ -132,6 +132,13 @@ int cma_login(struct cma_client *c, const char *email, const char *password, con
 	return fn(c, email, password, tfa, authtoken, e);
 }
 
+int cma_request_sms(struct cma_client *c, const char *email, const char *password,
+		    struct cst_error *e)
+{
+	FORWARD(HTTP, cma_request_sms, e, CST_ERR_SYSTEM)
+	return fn(c, email, password, e);
+}
+
 int cma_check_authtoken(struct cma_client *c, const char *authtoken, struct cst_error *e)
 {
 	FORWARD(HTTP, cma_check_authtoken, e, CST_ERR_SYSTEM)

@@ -33,6 +33,13 @@ void cma_client_release(struct cma_client *c);
 int cma_login(struct cma_client *c, const char *email, const char *password, const char *tfa,
 	      char **authtoken, struct cst_error *e);
 
+/*
+ * POST /v3/user/request_token_sms: the account's two-factor code goes out by SMS, to be
+ * given as cma_login's tfa. CST_ERR_AUTH for wrong credentials.
+ */
+int cma_request_sms(struct cma_client *c, const char *email, const char *password,
+		    struct cst_error *e);
+
 /* GET /v3/user: 0 when the authtoken works, CST_ERR_AUTH when refused. */
 int cma_check_authtoken(struct cma_client *c, const char *authtoken, struct cst_error *e);
 

@@ -16,7 +16,8 @@ RUNNING
   emu_user, emu_stack, emulator_config, emu_json_get EXPR (j = JSON on stdin), emu_totp SECRET.
 
 STATE (all behind one lock)
-  users   email (case-insensitive) -> password, optional TOTP secret, live authtokens (max 20)
+  users   email (case-insensitive) -> password, optional TOTP secret, optional SMS two-factor,
+          the last SMS code sent, live authtokens (max 20)
   stacks  api_key -> owner + members (emails), token limit (default 10), branches (default
           ["main","development"]), aliases (default {"deploy":"main"}), management tokens
           (oldest first), uids of deleted and of evicted tokens
@@ -28,9 +29,16 @@ user; the emulator never rate-limits on its own: use a 429 fault for that)
   POST   /v3/user-session     {"user":{"email","password","tfa_token"?}}
          200 {"notice":"Login Successful.","user":{uid,email,...,"authtoken":"blt<32 hex>"}}
          wrong email/password (or body without them) -> 422 / 104
-         2FA user, tfa_token missing or wrong -> 401 / 294, "tfa_type":"totp"
-         (RFC 6238, HMAC-SHA1, 30 s, 6 digits, current window +-1, on the REAL clock)
+         2FA user, tfa_token missing or wrong -> 401 / 294, "tfa_type":"totp" ("sms" for a
+         user with SMS two-factor and no TOTP secret)
+         (RFC 6238, HMAC-SHA1, 30 s, 6 digits, current window +-1, on the REAL clock);
+         the last code sent by SMS is accepted too, once
          the 21st live authtoken of a user silently invalidates the oldest one
+  POST   /v3/user/request_token_sms   {"user":{"email","password"}}
+         200 {"notice":"Verification code sent to your phone number successfully."}: a new
+         6-digit code "sent" (read it with GET /_emu/sms), replacing the previous one
+         wrong email/password -> 422 / 104; a user without 2FA -> 422 / 119 (the emulator's
+         choice: Contentstack's answer is not documented)
   GET    /v3/user             header authtoken -> 200 {"user":{...}} | 401 / 105
   DELETE /v3/user-session     header authtoken -> 200 {"notice":"You've logged out successfully!"}
                               | 401 / 105; the authtoken stops working
@@ -75,8 +83,11 @@ user; the emulator never rate-limits on its own: use a 429 fault for that)
   Unknown path -> 404 / 404; known path, wrong method -> 405 / 405.
 
 CONTROL API (no auth, same server, under /_emu/; errors: 400 {"error":"..."})
-  POST   /_emu/users   {"email","password","tfa_secret"?}   -> {"user":{...}}
-         posting an existing email replaces password and secret, keeps its authtokens
+  POST   /_emu/users   {"email","password","tfa_secret"?,"sms"?}   -> {"user":{...}}
+         "sms": true turns on two-factor by SMS (with or without a TOTP secret)
+         posting an existing email replaces password, secret and sms, keeps its authtokens
+  GET    /_emu/sms?email=E   the SMS the user was sent: {"email","code" (null when none is
+                             pending),"sent" (how many SMS so far)}
   POST   /_emu/stacks  {"api_key","owner","limit"?,"branches"?,"aliases"? (list, each -> "main",
          or {"alias":"branch"}),"members"? [emails],"name"?} -> {"stack":{...}}
          posting an existing api_key updates the settings given and keeps its tokens
@@ -233,7 +244,7 @@ class State:
             "active": True,
             "failed_attempts": 0,
             "settings": {"global": []},
-            "tfa_enabled": bool(u["tfa_secret"]),
+            "tfa_enabled": bool(u["tfa_secret"] or u["tfa_sms"]),
         }
         if authtoken:
             v["authtoken"] = authtoken
@@ -257,7 +268,8 @@ class State:
     def dump(self):
         users = {}
         for e, u in self.users.items():
-            users[e] = {"email": u["email"], "uid": u["uid"], "tfa_enabled": bool(u["tfa_secret"]),
+            users[e] = {"email": u["email"], "uid": u["uid"],
+                        "tfa_enabled": bool(u["tfa_secret"] or u["tfa_sms"]),
                         "authtokens": list(u["authtokens"]),
                         "evicted_authtokens": list(u["evicted_authtokens"])}
         stacks = {}
@@ -434,6 +446,7 @@ class Api:
         routes = [
             (r"/v3/user-session", {"POST": self.login, "DELETE": self.logout}),
             (r"/v3/user", {"GET": self.get_user}),
+            (r"/v3/user/request_token_sms", {"POST": self.request_sms}),
             (r"/v3/stacks", {"GET": self.get_stack}),
             (r"/v3/stacks/management_tokens", {"GET": self.list_tokens, "POST": self.create_token}),
             (r"/v3/stacks/management_tokens/([^/]+)",
@@ -450,7 +463,8 @@ class Api:
         raise ApiError(404, 404, "The requested URL '%s' was not found." % p)
 
     # -- user session
-    def login(self):
+    def credentials(self):
+        """The user of a {"user":{"email","password",...}} body, and that "user" object."""
         self.no_authorization()
         b = self.json_body()
         u = b.get("user") if isinstance(b, dict) else None
@@ -462,9 +476,20 @@ class Api:
         user = STATE.users.get(email.lower())
         if user is None or not hmac.compare_digest(user["password"].encode(), pw.encode()):
             raise ApiError(422, 104, MSG_104)
-        if user["tfa_secret"]:
-            if not totp_ok(user["tfa_secret"], u.get("tfa_token")):
-                raise ApiError(401, 294, MSG_294, None, {"tfa_type": "totp"})
+        return user, u
+
+    def login(self):
+        user, u = self.credentials()
+        email = user["email"]
+        if user["tfa_secret"] or user["tfa_sms"]:
+            code = u.get("tfa_token")
+            by_sms = (isinstance(code, str) and user["sms_code"] is not None
+                      and hmac.compare_digest(user["sms_code"].encode(), code.encode()))
+            if by_sms:
+                user["sms_code"] = None
+            elif not (user["tfa_secret"] and totp_ok(user["tfa_secret"], code)):
+                kind = "totp" if user["tfa_secret"] else "sms"
+                raise ApiError(401, 294, MSG_294, None, {"tfa_type": kind})
         tok = "blt" + secrets.token_hex(16)
         user["authtokens"].append(tok)
         STATE.authtokens[tok] = email.lower()
@@ -473,6 +498,14 @@ class Api:
             user["evicted_authtokens"].append(old)
             STATE.authtokens.pop(old, None)
         return 200, {"notice": "Login Successful.", "user": STATE.user_view(user, tok)}
+
+    def request_sms(self):
+        user, _ = self.credentials()
+        if not (user["tfa_secret"] or user["tfa_sms"]):
+            raise ApiError(422, 119, "Two-Factor Authentication is not enabled for this account.")
+        user["sms_code"] = "%06d" % secrets.randbelow(1000000)
+        user["sms_sent"] += 1
+        return 200, {"notice": "Verification code sent to your phone number successfully."}
 
     def logout(self):
         self.no_authorization()
@@ -608,12 +641,15 @@ def ctl(method, path, query, body):
         sec = need_str(b, "tfa_secret", True)
         if sec:
             totp_at(sec, 0)  # raises on bad Base32
+        sms = b.get("sms", False)
+        if not isinstance(sms, bool):
+            raise CtlError("'sms' must be a boolean")
         u = STATE.users.get(email)
         if u is None:
             u = {"uid": uid(), "email": b["email"], "created_at": STATE.stamp(),
-                 "authtokens": [], "evicted_authtokens": []}
+                 "authtokens": [], "evicted_authtokens": [], "sms_code": None, "sms_sent": 0}
             STATE.users[email] = u
-        u["password"], u["tfa_secret"] = pw, sec
+        u["password"], u["tfa_secret"], u["tfa_sms"] = pw, sec, sms
         return 200, {"user": STATE.user_view(u)}
     if (method, p) == ("POST", "/_emu/stacks"):
         k = need_str(b, "api_key")
@@ -687,6 +723,12 @@ def ctl(method, path, query, body):
         return 200, {"revoked": n}
     if (method, p) == ("GET", "/_emu/state"):
         return 200, STATE.dump()
+    if (method, p) == ("GET", "/_emu/sms"):
+        email = (urllib.parse.parse_qs(query).get("email") or [""])[0].lower()
+        u = STATE.users.get(email)
+        if u is None:
+            raise CtlError("no user '%s'" % email)
+        return 200, {"email": u["email"], "code": u["sms_code"], "sent": u["sms_sent"]}
     if (method, p) == ("GET", "/_emu/requests"):
         q = urllib.parse.parse_qs(query)
         out = STATE.requests

@@ -94,24 +94,50 @@ rc=$?
 set -e
 assert_eq 1 "$rc" "exit status of a 2FA login without a code"
 assert_contains "$out" "--tfa-token" "2FA without a code names the way out"
+assert_contains "$out" "--sms" "2FA without a code names the SMS"
 assert_eq "" "$(stored_authtoken bob@example.com)" "stored authtoken without a code"
 
-# --tfa-token
+# tfa_codes: the tfa_token of each POST /v3/user-session the emulator saw, as JSON.
+tfa_codes() {
+	emu_ctl GET '/_emu/requests?path=/v3/user-session&method=POST' |
+		emu_json_get '[r["body"]["user"].get("tfa_token") for r in j]'
+}
+
+# --tfa-token: sent with the first and only POST, as Contentstack's CLI does
 emu_ctl DELETE /_emu/requests >/dev/null
 code=$(emu_totp "$TFA_SECRET")
 out=$(printf 'bob pw\n' | cstoken -p bob login --password-stdin --tfa-token "$code" 2>&1) ||
 	fail "2FA login with --tfa-token: $out"
 [ -n "$(stored_authtoken bob@example.com)" ] || fail "no authtoken stored after --tfa-token"
-bodies=$(emu_ctl GET '/_emu/requests?path=/v3/user-session&method=POST' |
-	emu_json_get '[r["body"]["user"].get("tfa_token") for r in j]')
-assert_eq "[null, \"$code\"]" "$bodies" "the code goes with the second POST only"
-pass "2FA login with --tfa-token"
+assert_eq "[\"$code\"]" "$(tfa_codes)" "POSTs of a login with --tfa-token"
+pass "2FA login with --tfa-token: one POST, the code in it"
 
-# CONTENTSTACK_MFA_SECRET, from a clean store
+# a code the server refuses: one POST, one line, nothing stored
+cstoken -p bob logout 2>/dev/null
+emu_ctl DELETE /_emu/requests >/dev/null
+wrong=$("$PYTHON" -c 'import sys; print("%06d" % ((int(sys.argv[1]) + 500000) % 1000000))' "$code")
+set +e
+out=$(printf 'bob pw\n' | cstoken -p bob login --password-stdin --tfa-token "$wrong" 2>&1)
+rc=$?
+set -e
+assert_eq 1 "$rc" "exit status of a refused code"
+assert_eq 1 "$(printf '%s\n' "$out" | wc -l)" "lines on stderr for a refused code"
+assert_contains "$out" "cstoken: '$CST_EMU_HOST' refused the two-factor code for 'bob@example.com'" \
+	"refused code message"
+assert_eq "[\"$wrong\"]" "$(tfa_codes)" "POSTs of a login with a refused code"
+assert_eq "" "$(stored_authtoken bob@example.com)" "stored authtoken after a refused code"
+pass "a refused two-factor code is one clear line"
+
+# CONTENTSTACK_MFA_SECRET, from a clean store: the code computed goes with the first POST
 cstoken -p bob logout 2>/dev/null
 [ -z "$(stored_authtoken bob@example.com)" ] || fail "logout left bob's authtoken"
+emu_ctl DELETE /_emu/requests >/dev/null
 out=$(printf 'bob pw\n' | CONTENTSTACK_MFA_SECRET="$TFA_SECRET" cstoken -p bob login --password-stdin 2>&1) ||
 	fail "2FA login with CONTENTSTACK_MFA_SECRET: $out"
+emu_ctl GET '/_emu/requests?path=/v3/user-session&method=POST' |
+	emu_json_get '[len(j)] + [len(c) for c in [r["body"]["user"].get("tfa_token") or "" for r in j]]' \
+	>"$CST_TMP/codes"
+assert_eq "[1, 6]" "$(cat "$CST_TMP/codes")" "POSTs of a login with CONTENTSTACK_MFA_SECRET"
 bob_tok=$(stored_authtoken bob@example.com)
 [ -n "$bob_tok" ] || fail "no authtoken stored after CONTENTSTACK_MFA_SECRET"
 emu_ctl GET /_emu/state | emu_json_get "j['users']['bob@example.com']['authtokens']" |
@@ -127,6 +153,38 @@ set -e
 assert_eq 1 "$rc" "exit status with a bad CONTENTSTACK_MFA_SECRET"
 assert_contains "$out" "CONTENTSTACK_MFA_SECRET is not a Base32 TOTP secret" "bad secret message"
 pass "a bad CONTENTSTACK_MFA_SECRET is a clear error"
+
+# --- --sms: the code sent by SMS; without a terminal it is given with --tfa-token ------------
+emu_ctl POST /_emu/users '{"email": "sam@example.com", "password": "sam pw", "sms": true}' >/dev/null
+emulator_config sam blt0123456789abcdef sam@example.com
+emu_ctl DELETE /_emu/requests >/dev/null
+set +e
+out=$(printf 'sam pw\n' | setsid -w cstoken -p sam login --password-stdin --sms 2>&1)
+rc=$?
+set -e
+assert_eq 1 "$rc" "exit status of --sms without a terminal"
+assert_contains "$out" "a code is on its way by SMS to the phone of 'sam@example.com'" "--sms message"
+assert_contains "$out" "no terminal to ask for the code sent by SMS; run 'cstoken login -p sam --tfa-token CODE'" \
+	"--sms without a terminal"
+assert_eq "[null]" "$(tfa_codes)" "POSTs of the login that asked for an SMS"
+sms=$(emu_ctl GET /_emu/requests?path=/v3/user/request_token_sms)
+assert_eq 1 "$(emu_json_get 'len(j)' <<<"$sms")" "SMS requests"
+assert_eq '{"user": {"email": "sam@example.com", "password": "sam pw"}}' \
+	"$(emu_json_get 'j[0]["body"]' <<<"$sms")" "the SMS request's body"
+assert_eq "POST application/json" "$(emu_json_get 'j[0]["method"] + " " + j[0]["headers"]["content-type"]' <<<"$sms")" \
+	"the SMS request's method and type"
+sms_code=$(emu_ctl GET '/_emu/sms?email=sam@example.com' | emu_json_get 'j["code"]')
+emu_ctl DELETE /_emu/requests >/dev/null
+out=$(printf 'sam pw\n' | cstoken -p sam login --password-stdin --tfa-token "$sms_code" 2>&1) ||
+	fail "login with the code from the SMS: $out"
+assert_eq "[\"$sms_code\"]" "$(tfa_codes)" "POSTs of the login with the code from the SMS"
+[ -n "$(stored_authtoken sam@example.com)" ] || fail "no authtoken stored after the SMS code"
+set +e
+out=$(cstoken -p sam login --sms --tfa-token 123456 --password-stdin 2>&1 </dev/null)
+rc=$?
+set -e
+assert_eq 2 "$rc" "exit status of --sms with --tfa-token"
+pass "--sms without a terminal: the SMS sent, the code given with --tfa-token"
 
 # --- on a terminal: the password without echo, then the code prompted ----------------------
 # A pty driven by Python waits for each prompt before it answers (echo-off flushes early input).

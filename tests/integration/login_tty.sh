@@ -47,3 +47,41 @@ assert_contains "$out" "status=0" "exit status of the login after Ctrl-Z and fg"
 assert_contains "$out" "logged in to $CST_EMU_HOST as '$ALICE'" "login after Ctrl-Z and fg"
 assert_not_contains "$out" "correct" "the password is never echoed"
 pass "Ctrl-Z at the password prompt: echo back while stopped, off again after fg"
+
+# --- login --sms on a terminal: the code sent by SMS, then asked for --------------------------
+emu_ctl POST /_emu/users '{"email": "sam@example.com", "password": "sam pw", "sms": true}' >/dev/null
+emulator_config sam blt0123456789abcdef sam@example.com
+emu_ctl DELETE /_emu/requests >/dev/null
+out=$(pty '
+import json, ssl, urllib.request
+def sms_code():
+    ctx = ssl.create_default_context(cafile=os.environ["CST_EMU_CA"])
+    url = os.environ["CST_EMU_URL"] + "/_emu/sms?email=sam@example.com"
+    with urllib.request.urlopen(url, context=ctx) as r:
+        return json.load(r)["code"]
+job = Job(["cstoken", "-p", "sam", "login", "--sms"])
+job.expect(b"Password for ")
+job.send(b"sam pw\n")
+job.expect(b"Code from the SMS for ")
+code = sms_code()
+if not code:
+    job.fail("no SMS code on the emulator")
+job.send(code.encode() + b"\n")
+status = job.finish()
+print("status=%d code=%s" % (status, code))
+sys.stdout.write(job.transcript())') || fail "login --sms on a terminal: $out"
+assert_contains "$out" "status=0" "exit status of login --sms"
+assert_contains "$out" "a code is on its way by SMS to the phone of 'sam@example.com'" "--sms notice"
+assert_contains "$out" "Code from the SMS for 'sam@example.com': " "--sms prompt"
+assert_contains "$out" "logged in to $CST_EMU_HOST as 'sam@example.com'" "login --sms"
+code=$(sed -n 's/^status=0 code=//p' <<<"$out")
+assert_eq "[null, \"$code\"]" "$(emu_ctl GET '/_emu/requests?path=/v3/user-session&method=POST' |
+	emu_json_get '[r["body"]["user"].get("tfa_token") for r in j]')" \
+	"POSTs of login --sms: without a code, then with the code from the SMS"
+assert_eq '[{"user": {"email": "sam@example.com", "password": "sam pw"}}]' \
+	"$(emu_ctl GET /_emu/requests?path=/v3/user/request_token_sms | emu_json_get '[r["body"] for r in j]')" \
+	"the one SMS request, between the two logins"
+assert_eq '["POST /v3/user-session", "POST /v3/user/request_token_sms", "POST /v3/user-session"]' \
+	"$(emu_ctl GET /_emu/requests | emu_json_get '[r["method"] + " " + r["path"] for r in j]')" \
+	"the order of the requests of login --sms"
+pass "login --sms on a terminal: the SMS requested, its code asked for"
