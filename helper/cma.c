@@ -774,7 +774,15 @@ static int check_request(const struct cma_client *c, const struct cma_request *r
 				     "the stored authtoken for '%s' is malformed, so cstoken sent "
 				     "nothing; run 'cstoken login' again",
 				     c->host);
-	if (rq->authorization && !cst_plain_token(rq->authorization))
+	/* a management token, or "Bearer " and an OAuth access token */
+	if (rq->authorization && !strncmp(rq->authorization, "Bearer ", 7) &&
+	    !cst_plain_token(rq->authorization + 7))
+		return cst_error_set(e, CST_ERR_AUTH,
+				     "the stored OAuth access token for '%s' is malformed, so "
+				     "cstoken sent nothing; run 'cstoken login' again",
+				     c->host);
+	if (rq->authorization && strncmp(rq->authorization, "Bearer ", 7) &&
+	    !cst_plain_token(rq->authorization))
 		return cst_error_set(e, CST_ERR_AUTH,
 				     "the stored management token for '%s' is malformed, so "
 				     "cstoken sent nothing; run 'cstoken rotate'",

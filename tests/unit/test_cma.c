@@ -142,6 +142,9 @@ static void test_hostile_values_not_sent(void **state)
 	assert_int_equal(cma_logout(&c, "blt1 2", &e), CST_ERR_AUTH);
 	assert_int_equal(cma_check_token(&c, api_key, "cs1\nX-Injected: 1", &e), CST_ERR_AUTH);
 	assert_non_null(strstr(e.msg, "management token"));
+	assert_int_equal(cma_check_token(&c, api_key, "Bearer cs1\r\nX: 1", &e), CST_ERR_AUTH);
+	assert_non_null(strstr(e.msg, "OAuth access token"));
+	assert_int_equal(cma_check_token(&c, api_key, "Bearer ", &e), CST_ERR_AUTH);
 	assert_int_equal(cma_check_token(&c, "blt1\r\nX: 1", "cs1", &e), CST_ERR_CONFIG);
 	assert_int_equal(cma_token_delete(&c, api_key, authtoken, "../../user-session", &e),
 			 CST_ERR_INVALID);
