@@ -28,6 +28,7 @@
 #include "env.h"
 #include "run.h"
 #include "token.h"
+#include "trust.h"
 
 #ifndef CSTOKEN_PATH
 #error "CSTOKEN_PATH must name the installed cstoken program"
@@ -80,6 +81,17 @@ static const char *program(const struct pcs_cfg *cfg)
 	(void)cfg;
 #endif
 	return CSTOKEN_PATH;
+}
+
+/* Besides root, the owner a test may give its programs and their directories. */
+static uid_t trusted_owner(const struct pcs_cfg *cfg)
+{
+#ifdef PCS_TEST
+	return cfg->test_owner;
+#else
+	(void)cfg;
+	return 0;
+#endif
 }
 
 static const char *runtime_base(const struct pcs_cfg *cfg)
@@ -159,9 +171,12 @@ static int run_cstoken(pam_handle_t *pamh, const struct pcs_cfg *cfg, const stru
 	struct pcs_ids ids = {0};
 	struct pcs_env env = {0};
 	struct pcs_run r = {0};
+	char *path = NULL;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
+	if ((ret = pcs_program_trusted(pamh, program(cfg), trusted_owner(cfg), &path)))
+		return ret;
 	if ((ret = pcs_ids_load(pw, &ids))) {
 		pam_syslog(pamh, LOG_ERR, "cannot look up the groups of '%s'", pw->pw_name);
 		goto out;
@@ -174,7 +189,7 @@ static int run_cstoken(pam_handle_t *pamh, const struct pcs_cfg *cfg, const stru
 	}
 	pcs_debug(pamh, cfg->debug, "%s for '%s' (uid %u) with %s", what, pw->pw_name,
 		  (unsigned)pw->pw_uid, env.bus ? "the user's session bus" : "the file store");
-	r.path = program(cfg);
+	r.path = path; /* argv[0] keeps the name it was given */
 	r.argv = argv;
 	r.envp = env.vars;
 	r.ids = &ids;
@@ -186,6 +201,7 @@ static int run_cstoken(pam_handle_t *pamh, const struct pcs_cfg *cfg, const stru
 out:
 	pcs_env_release(&env);
 	pcs_ids_release(&ids);
+	free(path);
 	return ret;
 }
 

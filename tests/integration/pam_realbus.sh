@@ -29,13 +29,13 @@ chown "$user:" "$home"
 chmod 700 "$home"
 uid=$(id -u "$user")
 
+# the user must be able to run this build's cstoken, and the module to trust it
+pcs_bin_dir
 bin=$CSTOKEN_BIN_DIR/cstoken
 prog=
-if ! runuser -u "$user" -- test -x "$bin"; then
-	mkdir -p "$CST_TMP/bin"
-	cp "$bin" "$CST_TMP/bin/cstoken"
-	chmod 755 "$CST_TMP/bin" "$CST_TMP/bin/cstoken"
-	bin=$CST_TMP/bin/cstoken
+if ! runuser -u "$user" -- test -x "$bin" || ! pcs_trusted "$bin"; then
+	install -m 755 "$bin" "$PCS_BIN/cstoken"
+	bin=$PCS_BIN/cstoken
 	prog="test_program=$bin"
 fi
 # In a sanitizer build the module's clean environment would drop the run's leak
@@ -45,11 +45,9 @@ for v in ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS; do
 	[ -z "${!v:-}" ] || san="$san $v=$(printf '%q' "${!v}")"
 done
 if [ -n "$san" ]; then
-	mkdir -p "$CST_TMP/bin"
-	chmod 755 "$CST_TMP/bin"
-	printf '#!/bin/sh\nexec env%s %q "$@"\n' "$san" "$bin" >"$CST_TMP/bin/cstoken-san"
-	chmod 755 "$CST_TMP/bin/cstoken-san"
-	bin=$CST_TMP/bin/cstoken-san
+	printf '#!/bin/sh\nexec env%s %q "$@"\n' "$san" "$bin" >"$PCS_BIN/cstoken-san"
+	chmod 755 "$PCS_BIN/cstoken-san"
+	bin=$PCS_BIN/cstoken-san
 	prog="test_program=$bin"
 fi
 
