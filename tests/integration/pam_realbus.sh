@@ -111,10 +111,11 @@ mkdir -p "$PCS_DIR/services"
 # goes to $CST_TMP/pamtester.out
 pamtester_run() {
 	env LD_PRELOAD="$PCS_LIBDIR/libpam_wrapper.so" PAM_WRAPPER=1 \
-		PAM_WRAPPER_SERVICE_DIR="$PCS_DIR/services" PAM_WRAPPER_DEBUGLEVEL=3 \
+		PAM_WRAPPER_SERVICE_DIR="$PCS_DIR/services" PAM_WRAPPER_DEBUGLEVEL=2 \
 		timeout 120 pamtester -v "$1" "$user" open_session close_session \
 		>"$CST_TMP/pamtester.out" 2>&1 || { cat "$CST_TMP/pamtester.out"; fail "pamtester $1 failed"; }
 	assert_contains "$(cat "$CST_TMP/pamtester.out")" "successfully opened a session" "pamtester $1"
+	assert_not_contains "$(cat "$CST_TMP/pamtester.out")" "pam_putenv" "pamtester $1: the log"
 }
 pcs_service realbus \
 	"session optional $PCS_TEST_MODULE mint debug timeout=60 test_runtime_dir=$base $prog" \
@@ -127,6 +128,7 @@ mints=$(emu_ctl GET '/_emu/requests?path=/v3/stacks/management_tokens&method=POS
 assert_eq 1 "$mints" "tokens minted by the session"
 live=$(emu_ctl GET /_emu/state | emu_json_get "' '.join(t['token'] for t in j['stacks']['$KEY']['tokens'])")
 kept=$(as_user "$bin" token --no-mint) || fail "no token in $user's keyring"
+assert_not_contains "$(cat "$CST_TMP/pamtester.out")" "$live" "the token in the session's log"
 assert_eq "$live" "$kept" "the minted token is the one in the user's keyring"
 as_user "$bin" list --json >"$CST_TMP/list.json"
 assert_eq 1 "$(emu_json_get "len([i for i in j['items'] if i['kind'] == 'token'])" <"$CST_TMP/list.json")" \
