@@ -181,7 +181,7 @@ static int drain(struct sink *s)
 #ifndef PIDFD_SIGNAL_PROCESS_GROUP
 #define PIDFD_SIGNAL_PROCESS_GROUP (1U << 2)
 #endif
-#define KILL_GRACE_MS 500 /* how long a killed child may take to go */
+#define KILL_GRACE_MS 100 /* of the timeout, kept for a killed child to go */
 
 /*
  * SIGKILL to the child's process group (it is the group's leader), through the pidfd
@@ -311,11 +311,12 @@ static int collect(pam_handle_t *pamh, const struct pcs_run *r, struct sink *so,
 }
 
 /*
- * After collect: the child gets until the deadline to exit, then its group is killed
- * (no straggler outlives the call) and the child reaped when it has gone.
+ * After collect: the child gets until kill_at to exit, then its group is killed (no
+ * straggler outlives the call) and the child reaped if it has gone by the deadline.
  */
 static void finish(pam_handle_t *pamh, const struct pcs_run *r, pid_t pid, int pidfd, int ret,
-		   const struct timespec *deadline, struct pcs_output *out)
+		   const struct timespec *kill_at, const struct timespec *deadline,
+		   struct pcs_output *out)
 {
 	bool exited = false;
 
@@ -323,12 +324,12 @@ static void finish(pam_handle_t *pamh, const struct pcs_run *r, pid_t pid, int p
 		reap_numeric(pamh, r, pid, ret == 0, deadline, out);
 		return;
 	}
-	if (ret == 0 && !(exited = wait_exit(pidfd, ms_left(deadline))))
+	if (ret == 0 && !(exited = wait_exit(pidfd, ms_left(kill_at))))
 		pam_syslog(pamh, LOG_WARNING,
 			   "'%s' closed its output but did not exit within %d s; killed", r->path,
 			   r->timeout);
 	kill_group(pamh, r, pidfd);
-	if (exited || wait_exit(pidfd, KILL_GRACE_MS))
+	if (exited || wait_exit(pidfd, ms_left(deadline)))
 		reap(pidfd, out);
 	else
 		pam_syslog(pamh, LOG_WARNING, "'%s' (pid %d) did not go after SIGKILL", r->path,
@@ -397,7 +398,7 @@ int pcs_run(pam_handle_t *pamh, const struct pcs_run *r, struct pcs_output *out)
 	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, devnull = -1, pidfd = -1;
 	int ret = CST_ERR_SYSTEM;
 	struct sigaction dfl, old;
-	struct timespec deadline;
+	struct timespec deadline, kill_at;
 	bool restore = false;
 	pid_t pid = -1;
 
@@ -426,8 +427,15 @@ int pcs_run(pam_handle_t *pamh, const struct pcs_run *r, struct pcs_output *out)
 	if (sigaction(SIGCHLD, &dfl, &old) == 0)
 		restore = true;
 
+	/* the whole call stays within the timeout, the last KILL_GRACE_MS kept for a kill */
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += r->timeout;
+	kill_at = deadline;
+	kill_at.tv_nsec -= KILL_GRACE_MS * 1000000L;
+	if (kill_at.tv_nsec < 0) {
+		kill_at.tv_sec--;
+		kill_at.tv_nsec += 1000000000L;
+	}
 	pidfd = start(pamh, r, devnull, outp[1], errp[1], &pid);
 	if (pid < 0)
 		goto out;
@@ -442,8 +450,8 @@ int pcs_run(pam_handle_t *pamh, const struct pcs_run *r, struct pcs_output *out)
 	pcs_debug(pamh, r->debug, "started '%s' as pid %d (pidfd %s)", r->path, (int)pid,
 		  pidfd >= 0 ? "yes" : "no");
 
-	ret = collect(pamh, r, &so, &se, &deadline);
-	finish(pamh, r, pid, pidfd, ret, &deadline, out);
+	ret = collect(pamh, r, &so, &se, &kill_at);
+	finish(pamh, r, pid, pidfd, ret, &kill_at, &deadline, out);
 	if (out->status_known)
 		pcs_debug(pamh, r->debug, "pid %d ended with wait status %d", (int)pid,
 			  out->status);
