@@ -114,6 +114,8 @@ int pcs_cfg_parse(pam_handle_t *pamh, int argc, const char **argv, struct pcs_cf
 			cfg->test_runtime_dir = v;
 		} else if ((v = value_of(a, "test_idfile"))) {
 			cfg->test_idfile = v;
+		} else if ((v = value_of(a, "test_owner"))) {
+			cfg->test_owner = (uid_t)strtoul(v, NULL, 10);
 #endif
 		} else {
 			pam_syslog(pamh, LOG_WARNING, "unknown argument '%s' ignored", a);

@@ -3,6 +3,7 @@
 #define PAM_CSTOKEN_CFG_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include <security/pam_modules.h>
 
@@ -22,6 +23,7 @@ struct pcs_cfg {
 	const char *test_program;     /* run instead of cstoken */
 	const char *test_runtime_dir; /* instead of /run/user */
 	const char *test_idfile;      /* the child records its ids here before exec */
+	uid_t test_owner;	      /* may own the program and its directories, as root */
 #endif
 };
 

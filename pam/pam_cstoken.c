@@ -11,6 +11,7 @@
  * `session optional` line never locks anyone out.
  */
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include "env.h"
 #include "run.h"
 #include "token.h"
+#include "trust.h"
 
 #ifndef CSTOKEN_PATH
 #error "CSTOKEN_PATH must name the installed cstoken program"
@@ -81,6 +83,17 @@ static const char *program(const struct pcs_cfg *cfg)
 	return CSTOKEN_PATH;
 }
 
+/* Besides root, the owner a test may give its programs and their directories. */
+static uid_t trusted_owner(const struct pcs_cfg *cfg)
+{
+#ifdef PCS_TEST
+	return cfg->test_owner;
+#else
+	(void)cfg;
+	return 0;
+#endif
+}
+
 static const char *runtime_base(const struct pcs_cfg *cfg)
 {
 #ifdef PCS_TEST
@@ -102,7 +115,8 @@ static const char *idfile(const struct pcs_cfg *cfg)
 #endif
 }
 
-/* Logs the first line of the child's stderr, made printable and short. */
+/* Logs why a run of cstoken failed, with the first line of its stderr, made printable
+ * and short. */
 static void log_child_error(pam_handle_t *pamh, const char *what, const char *user,
 			    const struct pcs_output *out)
 {
@@ -113,12 +127,22 @@ static void log_child_error(pam_handle_t *pamh, const char *what, const char *us
 	for (i = 0; i < out->err_len && i < MAX_ERR_LOG && out->err[i] != '\n'; i++)
 		line[i] = out->err[i] >= ' ' && out->err[i] <= '~' ? out->err[i] : '?';
 	line[i] = '\0';
-	if (WIFEXITED(st))
+	if (!out->status_known)
+		pam_syslog(pamh, LOG_ERR,
+			   "%s for user '%s' failed (exit status unknown: the application "
+			   "reaped it)%s%s",
+			   what, user, i ? ": " : "", line);
+	else if (WIFEXITED(st))
 		pam_syslog(pamh, LOG_ERR, "%s for user '%s' failed with exit status %d%s%s", what,
 			   user, WEXITSTATUS(st), i ? ": " : "", line);
 	else
 		pam_syslog(pamh, LOG_ERR, "%s for user '%s' ended by signal %d", what, user,
 			   WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+}
+
+static bool exited_ok(const struct pcs_output *out)
+{
+	return out->status_known && WIFEXITED(out->status) && WEXITSTATUS(out->status) == 0;
 }
 
 /* Resolves the target user; NULL (logged) when there is none. */
@@ -137,8 +161,9 @@ static const struct passwd *target_user(pam_handle_t *pamh, const char *name)
 }
 
 /*
- * Runs cstoken with argv as user pw. 0 when it exited with status 0, with its output in
- * out (release it in every case); else an error, logged.
+ * Runs cstoken with argv as user pw. 0 when its output ended (EOF) in time, with the
+ * output in out (release it in every case); else an error, logged. Whether it
+ * succeeded is the caller's to judge from out.
  */
 static int run_cstoken(pam_handle_t *pamh, const struct pcs_cfg *cfg, const struct passwd *pw,
 		       const char *const *argv, const char *what, struct pcs_output *out)
@@ -146,9 +171,12 @@ static int run_cstoken(pam_handle_t *pamh, const struct pcs_cfg *cfg, const stru
 	struct pcs_ids ids = {0};
 	struct pcs_env env = {0};
 	struct pcs_run r = {0};
+	char *path = NULL;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
+	if ((ret = pcs_program_trusted(pamh, program(cfg), trusted_owner(cfg), &path)))
+		return ret;
 	if ((ret = pcs_ids_load(pw, &ids))) {
 		pam_syslog(pamh, LOG_ERR, "cannot look up the groups of '%s'", pw->pw_name);
 		goto out;
@@ -161,7 +189,7 @@ static int run_cstoken(pam_handle_t *pamh, const struct pcs_cfg *cfg, const stru
 	}
 	pcs_debug(pamh, cfg->debug, "%s for '%s' (uid %u) with %s", what, pw->pw_name,
 		  (unsigned)pw->pw_uid, env.bus ? "the user's session bus" : "the file store");
-	r.path = program(cfg);
+	r.path = path; /* argv[0] keeps the name it was given */
 	r.argv = argv;
 	r.envp = env.vars;
 	r.ids = &ids;
@@ -169,17 +197,11 @@ static int run_cstoken(pam_handle_t *pamh, const struct pcs_cfg *cfg, const stru
 	r.timeout = cfg->timeout;
 	r.debug = cfg->debug;
 	r.idfile = idfile(cfg);
-	if ((ret = pcs_run(pamh, &r, out)))
-		goto out;
-	if (!WIFEXITED(out->status) || WEXITSTATUS(out->status)) {
-		log_child_error(pamh, what, pw->pw_name, out);
-		ret = CST_ERR_SYSTEM;
-		goto out;
-	}
-	ret = 0;
+	ret = pcs_run(pamh, &r, out);
 out:
 	pcs_env_release(&env);
 	pcs_ids_release(&ids);
+	free(path);
 	return ret;
 }
 
@@ -237,11 +259,26 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	pcs_token_argv(program(&cfg), cfg.profile, cfg.mint, cargv);
 	if (run_cstoken(pamh, &cfg, pw, cargv, "'cstoken token'", &out))
 		goto out;
+	/*
+	 * Only the answer counts: complete (its final line, then EOF) and well-formed. The
+	 * wait status is no evidence, since the application may have reaped the child.
+	 */
+	if (!out.out_len) {
+		log_child_error(pamh, "'cstoken token'", user, &out);
+		goto out;
+	}
 	if (pcs_token_parse(out.out, out.out_len, &tok, &why)) {
 		pam_syslog(pamh, LOG_ERR, "unexpected answer from 'cstoken token' for '%s': %s",
 			   user, why);
+		if (!exited_ok(&out))
+			log_child_error(pamh, "'cstoken token'", user, &out);
 		goto out;
 	}
+	if (out.status_known && !exited_ok(&out))
+		pam_syslog(pamh, LOG_WARNING,
+			   "'cstoken token' for '%s' ended with wait status %d after a complete "
+			   "answer",
+			   user, out.status);
 	if (!(sd = session_data_new(user, cfg.profile, &tok))) {
 		pam_syslog(pamh, LOG_CRIT, "out of memory");
 		goto out;
@@ -302,6 +339,11 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
 	pcs_revoke_argv(program(&cfg), sd->profile, sd->uid, cargv);
 	if (run_cstoken(pamh, &cfg, pw, cargv, "'cstoken revoke'", &out))
 		goto out;
+	/* revoke answers with its exit status alone: unknown counts as failed */
+	if (!exited_ok(&out)) {
+		log_child_error(pamh, "'cstoken revoke'", sd->user, &out);
+		goto out;
+	}
 	pcs_debug(pamh, cfg.debug, "revoked token '%s' of '%s'", sd->uid, sd->user);
 	/* never twice: the cleanup wipes the data */
 	pam_set_data(pamh, DATA_NAME, NULL, NULL);

@@ -1,8 +1,11 @@
 /*
  * fork, drop, exec, and a parent that never waits past its deadline: poll() on the
- * child's pipes and a pidfd against CLOCK_MONOTONIC; at the deadline SIGKILL to the
- * child's process group. SIGCHLD is SIG_DFL while we wait, as in pam_exec, so that a
- * handler of the application does not reap our child.
+ * child's pipes against CLOCK_MONOTONIC until both reach EOF, then the child's pidfd
+ * until it exits; at the deadline SIGKILL to its process group through the pidfd.
+ * The application may reap the child itself (a thread on waitpid(-1), SIGCHLD
+ * ignored): the caller decides from what the child wrote, never from a wait status it
+ * may not get, and nothing is signalled by number. SIGCHLD is SIG_DFL while we wait,
+ * as in pam_exec, so that a handler of the application does not reap our child.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -72,13 +75,20 @@ static void record_ids(const char *path)
  * where it could touch the caller's state or write to its descriptors.
  */
 __attribute__((noreturn)) static void child(const struct pcs_run *r, int devnull, int outw,
-					    int errw)
+					    int errw, const int gop[2])
 {
 	const char *why = NULL;
 	sigset_t none;
 	struct sigaction dfl;
+	char go;
 	int o, e, i;
 
+	/* first the parent takes its pidfd of us (see start) */
+	close(gop[1]);
+	while ((i = (int)read(gop[0], &go, 1)) < 0 && errno == EINTR)
+		;
+	if (i != 1)
+		_exit(126);
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	sigemptyset(&dfl.sa_mask);
@@ -167,40 +177,125 @@ static int drain(struct sink *s)
 	}
 }
 
-static void kill_group(pid_t pid)
+/* Linux 6.9: pidfd_send_signal() to the process group whose leader the pidfd names. */
+#ifndef PIDFD_SIGNAL_PROCESS_GROUP
+#define PIDFD_SIGNAL_PROCESS_GROUP (1U << 2)
+#endif
+#define KILL_GRACE_MS 100 /* of the timeout, kept for a killed child to go */
+
+/*
+ * SIGKILL to the child's process group (it is the group's leader), through the pidfd
+ * only: a pidfd names its process even after someone else reaped it, so the signal can
+ * never reach a process that reuses the number. Before Linux 6.9 only the child itself
+ * can be signalled that way; the rest of its group is then left alone.
+ */
+static void kill_group(pam_handle_t *pamh, const struct pcs_run *r, int pidfd)
 {
-	kill(-pid, SIGKILL);
-	kill(pid, SIGKILL);
+	if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, PIDFD_SIGNAL_PROCESS_GROUP) == 0)
+		return;
+	if (errno != EINVAL)
+		return; /* ESRCH: nothing of the group is left */
+	pcs_debug(pamh, r->debug, "this kernel cannot signal a process group through a pidfd");
+	syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+}
+
+/* Waits up to ms for the process of pidfd to exit; true when it has. */
+static bool wait_exit(int pidfd, long ms)
+{
+	for (;;) {
+		struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+		int got = poll(&pfd, 1, ms > 0 ? (int)ms : 0);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		return got > 0;
+	}
+}
+
+/* The exit of a reaped child as a wait status. */
+static int wait_status(const siginfo_t *si)
+{
+	if (si->si_code == CLD_EXITED)
+		return (si->si_status & 0xff) << 8;
+	return (si->si_status & 0x7f) | (si->si_code == CLD_DUMPED ? 0x80 : 0);
 }
 
 /*
- * Waits until the child exits or the deadline passes. Returns 0 when it exited (with
- * *reaped set when the no-pidfd path already collected its status), else an error.
+ * Reaps the child, which has exited, through its pidfd. The application may have
+ * reaped it first (a thread looping on waitpid(-1), SIGCHLD ignored): then its status
+ * is unknown, which only the log notices.
  */
-static int collect(pam_handle_t *pamh, const struct pcs_run *r, pid_t pid, int pidfd,
-		   struct sink *so, struct sink *se, const struct timespec *deadline, bool *reaped,
-		   int *status)
+static void reap(int pidfd, struct pcs_output *out)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED | WNOHANG) < 0 && errno == EINTR)
+		;
+	if (si.si_pid > 0) {
+		out->status = wait_status(&si);
+		out->status_known = true;
+	}
+}
+
+/*
+ * Without a pidfd (Linux before 5.3) nothing is ever killed: the number may name
+ * another process by then. The child that closed its output is reaped in short steps,
+ * never past the deadline.
+ */
+static void reap_numeric(pam_handle_t *pamh, const struct pcs_run *r, pid_t pid, bool ended,
+			 const struct timespec *deadline, struct pcs_output *out)
+{
+	int status;
+
+	if (!ended) {
+		pam_syslog(pamh, LOG_WARNING,
+			   "cannot kill '%s' (pid %d): this kernel has no pidfd_open()", r->path,
+			   (int)pid);
+		return;
+	}
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		if (w == pid) {
+			out->status = status;
+			out->status_known = true;
+			return;
+		}
+		if ((w < 0 && errno != EINTR) || ms_left(deadline) <= 0)
+			return;
+		poll(NULL, 0, 10);
+	}
+}
+
+/*
+ * Reads the child's stdout and stderr until both reach EOF, the deadline passes or a
+ * stream overflows. 0 means EOF on both: whatever the child meant to say is in the
+ * sinks, complete or not, however and by whom it is reaped.
+ */
+static int collect(pam_handle_t *pamh, const struct pcs_run *r, struct sink *so, struct sink *se,
+		   const struct timespec *deadline)
 {
 	int ret;
 
 	for (;;) {
-		struct pollfd pfd[3];
+		struct pollfd pfd[2];
 		nfds_t n = 0;
 		int got;
 		long left;
-		bool exited = false;
 
 		if (so->fd >= 0)
 			pfd[n++] = (struct pollfd){.fd = so->fd, .events = POLLIN};
 		if (se->fd >= 0)
 			pfd[n++] = (struct pollfd){.fd = se->fd, .events = POLLIN};
-		if (pidfd >= 0)
-			pfd[n++] = (struct pollfd){.fd = pidfd, .events = POLLIN};
-		else if (so->fd < 0 && se->fd < 0)
-			break; /* no pidfd: both streams closed means the child is ending */
+		if (n == 0)
+			return 0;
 		left = ms_left(deadline);
-		if (left <= 0)
-			goto timeout;
+		if (left <= 0) {
+			pam_syslog(pamh, LOG_ERR, "'%s' did not finish within %d s; killed",
+				   r->path, r->timeout);
+			return CST_ERR_TIMEOUT;
+		}
 		got = poll(pfd, n, (int)left);
 		if (got < 0 && errno == EINTR)
 			continue;
@@ -208,34 +303,37 @@ static int collect(pam_handle_t *pamh, const struct pcs_run *r, pid_t pid, int p
 			pam_syslog(pamh, LOG_ERR, "poll: %m");
 			return CST_ERR_SYSTEM;
 		}
-		if (pidfd >= 0 && (pfd[n - 1].revents & (POLLIN | POLLHUP)))
-			exited = true;
 		if ((ret = drain(so)) || (ret = drain(se))) {
 			pam_syslog(pamh, LOG_ERR, "'%s' wrote too much output; killed", r->path);
 			return ret;
 		}
-		if (exited)
-			return 0;
 	}
-	/* without a pidfd, wait for the exit in short steps, never past the deadline */
-	for (;;) {
-		pid_t w = waitpid(pid, status, WNOHANG);
+}
 
-		if (w == pid) {
-			*reaped = true;
-			return 0;
-		}
-		if (w < 0 && errno != EINTR) {
-			pam_syslog(pamh, LOG_ERR, "waitpid: %m");
-			return CST_ERR_SYSTEM;
-		}
-		if (ms_left(deadline) <= 0)
-			goto timeout;
-		poll(NULL, 0, 10);
+/*
+ * After collect: the child gets until kill_at to exit, then its group is killed (no
+ * straggler outlives the call) and the child reaped if it has gone by the deadline.
+ */
+static void finish(pam_handle_t *pamh, const struct pcs_run *r, pid_t pid, int pidfd, int ret,
+		   const struct timespec *kill_at, const struct timespec *deadline,
+		   struct pcs_output *out)
+{
+	bool exited = false;
+
+	if (pidfd < 0) {
+		reap_numeric(pamh, r, pid, ret == 0, deadline, out);
+		return;
 	}
-timeout:
-	pam_syslog(pamh, LOG_ERR, "'%s' did not finish within %d s; killed", r->path, r->timeout);
-	return CST_ERR_TIMEOUT;
+	if (ret == 0 && !(exited = wait_exit(pidfd, ms_left(kill_at))))
+		pam_syslog(pamh, LOG_WARNING,
+			   "'%s' closed its output but did not exit within %d s; killed", r->path,
+			   r->timeout);
+	kill_group(pamh, r, pidfd);
+	if (exited || wait_exit(pidfd, ms_left(deadline)))
+		reap(pidfd, out);
+	else
+		pam_syslog(pamh, LOG_WARNING, "'%s' (pid %d) did not go after SIGKILL", r->path,
+			   (int)pid);
 }
 
 static void set_nonblock(int fd)
@@ -253,16 +351,55 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/*
+ * The pidfd is taken while the child waits for one byte on the go pipe: until then it
+ * cannot have exited, so the pidfd is surely of our child, not of a process that
+ * reuses its number after someone else reaped it.
+ */
+static int start(pam_handle_t *pamh, const struct pcs_run *r, int devnull, int outw, int errw,
+		 pid_t *pid)
+{
+	int gop[2], pidfd = -1, fork_errno;
+	sigset_t all, saved_mask;
+	bool masked;
+
+	*pid = -1;
+	if (pipe2(gop, O_CLOEXEC)) {
+		pam_syslog(pamh, LOG_ERR, "pipe: %m");
+		return -1;
+	}
+	/* no handler of the caller may run in the child before it has reset them all */
+	sigfillset(&all);
+	masked = pthread_sigmask(SIG_SETMASK, &all, &saved_mask) == 0;
+	*pid = fork();
+	if (*pid == 0)
+		child(r, devnull, outw, errw, gop);
+	fork_errno = errno;
+	if (masked)
+		pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
+	if (*pid < 0) {
+		errno = fork_errno;
+		pam_syslog(pamh, LOG_ERR, "fork: %m");
+	} else {
+		pidfd = (int)syscall(SYS_pidfd_open, *pid, 0);
+		/* our read end is still open: this write cannot raise SIGPIPE */
+		if (write(gop[1], "", 1) != 1)
+			pam_syslog(pamh, LOG_ERR, "cannot start '%s': %m", r->path);
+	}
+	close(gop[0]);
+	close(gop[1]);
+	return pidfd;
+}
+
 int pcs_run(pam_handle_t *pamh, const struct pcs_run *r, struct pcs_output *out)
 {
 	struct sink so = {-1, NULL, 0, PCS_MAX_STDOUT, false};
 	struct sink se = {-1, NULL, 0, PCS_MAX_STDERR, true};
 	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, devnull = -1, pidfd = -1;
-	int ret = CST_ERR_SYSTEM, status = 0, fork_errno;
+	int ret = CST_ERR_SYSTEM;
 	struct sigaction dfl, old;
-	sigset_t all, saved_mask;
-	struct timespec deadline;
-	bool restore = false, reaped = false, masked = false;
+	struct timespec deadline, kill_at;
+	bool restore = false;
 	pid_t pid = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -290,22 +427,18 @@ int pcs_run(pam_handle_t *pamh, const struct pcs_run *r, struct pcs_output *out)
 	if (sigaction(SIGCHLD, &dfl, &old) == 0)
 		restore = true;
 
+	/* the whole call stays within the timeout, the last KILL_GRACE_MS kept for a kill */
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += r->timeout;
-	/* no handler of the caller may run in the child before it has reset them all */
-	sigfillset(&all);
-	masked = pthread_sigmask(SIG_SETMASK, &all, &saved_mask) == 0;
-	pid = fork();
-	if (pid == 0)
-		child(r, devnull, outp[1], errp[1]);
-	fork_errno = errno;
-	if (masked)
-		pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
-	if (pid < 0) {
-		errno = fork_errno;
-		pam_syslog(pamh, LOG_ERR, "fork: %m");
-		goto out;
+	kill_at = deadline;
+	kill_at.tv_nsec -= KILL_GRACE_MS * 1000000L;
+	if (kill_at.tv_nsec < 0) {
+		kill_at.tv_sec--;
+		kill_at.tv_nsec += 1000000000L;
 	}
+	pidfd = start(pamh, r, devnull, outp[1], errp[1], &pid);
+	if (pid < 0)
+		goto out;
 
 	close_fd(&outp[1]);
 	close_fd(&errp[1]);
@@ -314,20 +447,16 @@ int pcs_run(pam_handle_t *pamh, const struct pcs_run *r, struct pcs_output *out)
 	outp[0] = errp[0] = -1;
 	set_nonblock(so.fd);
 	set_nonblock(se.fd);
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	pcs_debug(pamh, r->debug, "started '%s' as pid %d (pidfd %s)", r->path, (int)pid,
 		  pidfd >= 0 ? "yes" : "no");
 
-	ret = collect(pamh, r, pid, pidfd, &so, &se, &deadline, &reaped, &status);
-	/* the child is gone or doomed: no straggler of its group outlives the call */
-	if (!reaped)
-		kill_group(pid);
-	while (!reaped && waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (ret == 0) {
-		out->status = status;
-		pcs_debug(pamh, r->debug, "pid %d ended with wait status %d", (int)pid, status);
-	}
+	ret = collect(pamh, r, &so, &se, &kill_at);
+	finish(pamh, r, pid, pidfd, ret, &kill_at, &deadline, out);
+	if (out->status_known)
+		pcs_debug(pamh, r->debug, "pid %d ended with wait status %d", (int)pid,
+			  out->status);
+	else
+		pcs_debug(pamh, r->debug, "pid %d was reaped by someone else", (int)pid);
 out:
 	if (restore)
 		sigaction(SIGCHLD, &old, NULL);

@@ -28,16 +28,19 @@ struct pcs_output {
 	size_t out_len;
 	char *err; /* stderr, NUL-terminated */
 	size_t err_len;
-	int status; /* wait status */
+	int status;	   /* wait status, when status_known */
+	bool status_known; /* false: the application reaped the child first */
 };
 
 /*
  * Forks; the child starts a new session, drops to r->ids and execs r->path with r->envp.
- * The parent collects stdout and stderr through pipes until the child exits or the
- * deadline passes, then kills the child's process group and reaps the child (SIGCHLD is
- * SIG_DFL meanwhile). Returns 0 with out->status set, or CST_ERR_TIMEOUT,
- * CST_ERR_TOO_LARGE, CST_ERR_SYSTEM, CST_ERR_NOMEM, each logged. Release out with
- * pcs_output_release() in every case.
+ * The parent collects stdout and stderr through pipes until both reach EOF or the
+ * deadline passes, then kills the child's process group (through its pidfd only) and
+ * reaps the child when it can (SIGCHLD is SIG_DFL meanwhile). Returns 0 when both
+ * streams ended: out->out is all the child wrote, and out->status is set only when
+ * out->status_known (an application that reaps children itself may have taken it).
+ * Else CST_ERR_TIMEOUT, CST_ERR_TOO_LARGE, CST_ERR_SYSTEM, CST_ERR_NOMEM, each logged.
+ * Release out with pcs_output_release() in every case.
  */
 int pcs_run(pam_handle_t *pamh, const struct pcs_run *r, struct pcs_output *out);
 void pcs_output_release(struct pcs_output *out);

@@ -59,6 +59,7 @@ int pcs_token_parse(char *buf, size_t len, struct pcs_token *t, const char **why
 {
 	const char *minted = NULL;
 	char *line = buf, *end = buf + len;
+	bool final = false; /* the last line read was minted= */
 
 	memset(t, 0, sizeof(*t));
 	*why = NULL;
@@ -99,7 +100,13 @@ int pcs_token_parse(char *buf, size_t len, struct pcs_token *t, const char **why
 			}
 			*slot = eq + 1;
 		}
+		final = slot == &minted;
 		line = nl + 1;
+	}
+	if (!final) {
+		/* cstoken writes minted= last: without it the answer is not complete */
+		*why = "the answer does not end with its minted= line";
+		return CST_ERR_INVALID;
 	}
 	if (!t->api_key || !t->token || !t->uid || !t->expiry || !minted) {
 		*why = "a field is missing";

@@ -6,8 +6,9 @@
 #include <stddef.h>
 
 /*
- * The answer of `cstoken token --porcelain`:
+ * The answer of `cstoken token --porcelain`, written in one piece on success only:
  *   api_key=K\ntoken=T\nuid=U\nexpiry=SECONDS\nminted=0|1\n
+ * The minted= line is its last: an answer that does not end with it is incomplete.
  * Fields point into the parsed buffer (which the caller wipes); uid may be empty.
  */
 struct pcs_token {
@@ -20,8 +21,8 @@ struct pcs_token {
 
 /*
  * Parses buf (len bytes, NUL-terminated, modified in place) into t. Every field must
- * appear exactly once, unknown keys are ignored. Returns 0 or CST_ERR_INVALID with a
- * static reason (never a value) in *why.
+ * appear exactly once, minted= last; unknown keys before it are ignored. Returns 0 or
+ * CST_ERR_INVALID with a static reason (never a value) in *why.
  */
 int pcs_token_parse(char *buf, size_t len, struct pcs_token *t, const char **why);
 

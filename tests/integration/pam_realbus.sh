@@ -29,13 +29,13 @@ chown "$user:" "$home"
 chmod 700 "$home"
 uid=$(id -u "$user")
 
+# the user must be able to run this build's cstoken, and the module to trust it
+pcs_bin_dir
 bin=$CSTOKEN_BIN_DIR/cstoken
 prog=
-if ! runuser -u "$user" -- test -x "$bin"; then
-	mkdir -p "$CST_TMP/bin"
-	cp "$bin" "$CST_TMP/bin/cstoken"
-	chmod 755 "$CST_TMP/bin" "$CST_TMP/bin/cstoken"
-	bin=$CST_TMP/bin/cstoken
+if ! runuser -u "$user" -- test -x "$bin" || ! pcs_trusted "$bin"; then
+	install -m 755 "$bin" "$PCS_BIN/cstoken"
+	bin=$PCS_BIN/cstoken
 	prog="test_program=$bin"
 fi
 # In a sanitizer build the module's clean environment would drop the run's leak
@@ -45,11 +45,9 @@ for v in ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS; do
 	[ -z "${!v:-}" ] || san="$san $v=$(printf '%q' "${!v}")"
 done
 if [ -n "$san" ]; then
-	mkdir -p "$CST_TMP/bin"
-	chmod 755 "$CST_TMP/bin"
-	printf '#!/bin/sh\nexec env%s %q "$@"\n' "$san" "$bin" >"$CST_TMP/bin/cstoken-san"
-	chmod 755 "$CST_TMP/bin/cstoken-san"
-	bin=$CST_TMP/bin/cstoken-san
+	printf '#!/bin/sh\nexec env%s %q "$@"\n' "$san" "$bin" >"$PCS_BIN/cstoken-san"
+	chmod 755 "$PCS_BIN/cstoken-san"
+	bin=$PCS_BIN/cstoken-san
 	prog="test_program=$bin"
 fi
 
@@ -113,10 +111,11 @@ mkdir -p "$PCS_DIR/services"
 # goes to $CST_TMP/pamtester.out
 pamtester_run() {
 	env LD_PRELOAD="$PCS_LIBDIR/libpam_wrapper.so" PAM_WRAPPER=1 \
-		PAM_WRAPPER_SERVICE_DIR="$PCS_DIR/services" PAM_WRAPPER_DEBUGLEVEL=3 \
+		PAM_WRAPPER_SERVICE_DIR="$PCS_DIR/services" PAM_WRAPPER_DEBUGLEVEL=2 \
 		timeout 120 pamtester -v "$1" "$user" open_session close_session \
 		>"$CST_TMP/pamtester.out" 2>&1 || { cat "$CST_TMP/pamtester.out"; fail "pamtester $1 failed"; }
 	assert_contains "$(cat "$CST_TMP/pamtester.out")" "successfully opened a session" "pamtester $1"
+	assert_not_contains "$(cat "$CST_TMP/pamtester.out")" "pam_putenv" "pamtester $1: the log"
 }
 pcs_service realbus \
 	"session optional $PCS_TEST_MODULE mint debug timeout=60 test_runtime_dir=$base $prog" \
@@ -129,6 +128,7 @@ mints=$(emu_ctl GET '/_emu/requests?path=/v3/stacks/management_tokens&method=POS
 assert_eq 1 "$mints" "tokens minted by the session"
 live=$(emu_ctl GET /_emu/state | emu_json_get "' '.join(t['token'] for t in j['stacks']['$KEY']['tokens'])")
 kept=$(as_user "$bin" token --no-mint) || fail "no token in $user's keyring"
+assert_not_contains "$(cat "$CST_TMP/pamtester.out")" "$live" "the token in the session's log"
 assert_eq "$live" "$kept" "the minted token is the one in the user's keyring"
 as_user "$bin" list --json >"$CST_TMP/list.json"
 assert_eq 1 "$(emu_json_get "len([i for i in j['items'] if i['kind'] == 'token'])" <"$CST_TMP/list.json")" \

@@ -26,14 +26,14 @@ chmod 700 "$home"
 uid=$(id -u "$user")
 gid=$(id -g "$user")
 
-# the user must be able to run this build's cstoken; else give it a reachable copy
+# the user must be able to run this build's cstoken, and the module to trust it; else
+# both get a copy in a directory only root can change
+pcs_bin_dir
 bin=$CSTOKEN_BIN_DIR/cstoken
 prog=
-if ! runuser -u "$user" -- test -x "$bin"; then
-	mkdir -p "$CST_TMP/bin"
-	cp "$bin" "$CST_TMP/bin/cstoken"
-	chmod 755 "$CST_TMP/bin" "$CST_TMP/bin/cstoken"
-	bin=$CST_TMP/bin/cstoken
+if ! runuser -u "$user" -- test -x "$bin" || ! pcs_trusted "$bin"; then
+	install -m 755 "$bin" "$PCS_BIN/cstoken"
+	bin=$PCS_BIN/cstoken
 	prog="test_program=$bin"
 fi
 as_user() {

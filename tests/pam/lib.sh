@@ -12,13 +12,47 @@ PCS_UID=1234
 PCS_GID=1234
 PCS_XGID=5000 # a supplementary group of the fake user
 
+# The module runs only a program that it and every directory above it are root's alone to
+# change (not group- or world-writable; /tmp is not). A test not run as root may own them
+# instead: PCS_OWNER is then the test module's argument saying so (pcs_stack adds it).
+PCS_OWNER=
+[ "$(id -u)" -eq 0 ] || PCS_OWNER="test_owner=$(id -u)"
+
+# pcs_trusted PATH: true when PATH and every directory above it pass the module's rule.
+pcs_trusted() {
+	local p
+	p=$(realpath "$1") || return 1
+	while :; do
+		case $(stat -c %u "$p") in 0 | "$(id -u)") ;; *) return 1 ;; esac
+		[ $((0$(stat -c %a "$p") & 022)) -eq 0 ] || return 1
+		[ "$p" = / ] && return 0
+		p=$(dirname "$p")
+	done
+}
+
+# pcs_bin_dir: PCS_BIN, a fresh directory (mode 755, removed at exit) the module accepts
+# programs from: under the build tree, else under /run or / (as root).
+pcs_bin_dir() {
+	local base
+	for base in "$CSTOKEN_BUILD" /run /; do
+		if [ -d "$base" ] && [ -w "$base" ] && pcs_trusted "$base"; then
+			PCS_BIN=$(mktemp -d "${base%/}/cstoken-pam-bin.XXXXXX") || fail "mktemp in $base"
+			chmod 755 "$PCS_BIN"
+			cst_on_exit "rm -rf '$PCS_BIN'"
+			return 0
+		fi
+	done
+	fail "no directory that only root (or this user) can change for the test's programs"
+}
+
 # pcs_setup: cst_setup plus passwd/group files (the fake user's home is $HOME), a services
 # directory and the stand-in program.
 pcs_setup() {
 	cst_setup
 	[ -n "$PCS_PERMIT" ] || fail "pam_permit.so not found"
 	PCS_DIR=$CST_TMP/pam
-	mkdir -p "$PCS_DIR/services" "$PCS_DIR/bin"
+	mkdir -p "$PCS_DIR/services"
+	pcs_bin_dir
 	cat >"$PCS_DIR/passwd" <<PW
 root:x:0:0:root:/root:/bin/sh
 $PCS_USER:x:$PCS_UID:$PCS_GID:Alice:$HOME:/bin/sh
@@ -28,9 +62,8 @@ root:x:0:
 $PCS_USER:x:$PCS_GID:
 cstgrp:x:$PCS_XGID:$PCS_USER
 GR
-	cp "$CSTOKEN_SRC/tests/pam/standin.sh" "$PCS_DIR/bin/standin"
-	chmod 755 "$PCS_DIR/bin/standin"
-	PCS_STANDIN=$PCS_DIR/bin/standin
+	install -m 755 "$CSTOKEN_SRC/tests/pam/standin.sh" "$PCS_BIN/standin"
+	PCS_STANDIN=$PCS_BIN/standin
 }
 
 # pcs_service NAME LINE...: writes a service file, one PAM line per argument.
@@ -47,9 +80,9 @@ pcs_service() {
 pcs_stack() {
 	local name=$1
 	shift
-	pcs_service "$name" "session optional $PCS_TEST_MODULE $*" \
+	pcs_service "$name" "session optional $PCS_TEST_MODULE $PCS_OWNER $*" \
 		"session required $PCS_PERMIT"
-	pcs_service "$name-alone" "session required $PCS_TEST_MODULE $*"
+	pcs_service "$name-alone" "session required $PCS_TEST_MODULE $PCS_OWNER $*"
 }
 
 # pcs_pam SERVICE [USER] [--no-close]: runs the driver under the cwrap libraries; its

@@ -34,8 +34,8 @@ static void test_token_ok(void **state)
 	assert_string_equal(t.expiry, "1700000000");
 	assert_true(t.minted);
 
-	/* order is free, unknown keys are ignored, uid may be empty */
-	assert_int_equal(parse("minted=0\nnew=x\nuid=\nexpiry=0\ntoken=cs2\napi_key=blt1\n", &t,
+	/* order is free but for minted= last, unknown keys are ignored, uid may be empty */
+	assert_int_equal(parse("new=x\nuid=\nexpiry=0\ntoken=cs2\napi_key=blt1\nminted=0\n", &t,
 			       buf, sizeof(buf), &why),
 			 0);
 	assert_string_equal(t.uid, "");
@@ -55,6 +55,8 @@ static void test_token_bad(void **state)
 	    "api_key=k\ntoken=t\nuid=u\nexpiry=-1\nminted=0\n",
 	    "api_key=k\ntoken=t\nuid=u\nexpiry=0\nminted=2\n",
 	    "api_key=k\ntoken=t\nuid=u\nexpiry=0\nminted=0\ngarbage\n",
+	    "minted=0\napi_key=k\ntoken=t\nuid=u\nexpiry=0\n",		/* minted= not last */
+	    "api_key=k\ntoken=t\nuid=u\nexpiry=0\nminted=0\nlater=x\n", /* a line after it */
 	};
 	char buf[256];
 	struct pcs_token t;
