@@ -40,7 +40,6 @@
 #define DEFAULT_DESCRIPTION "minted by cstoken"
 
 #define MAX_NAME 64 /* profile, branch and alias names */
-#define MAX_API_KEY 128
 #define MAX_EMAIL 254
 #define MAX_FILE_SIZE (1 << 20)
 
@@ -563,12 +562,7 @@ static int set_ca_file(struct parser *ps, struct cst_profile *p, const char *v)
 
 static int set_api_key(struct parser *ps, struct cst_profile *p, const char *v)
 {
-	const char *s;
-
-	for (s = v; *s; s++)
-		if (!is_name_char(*s))
-			break;
-	if (*s || s - v > MAX_API_KEY)
+	if (*v && !cst_plain_api_key(v))
 		return bad(ps, "'%s' is not a stack API key (letters, digits, '_' or '-')", v);
 	set_str(&p->api_key, *v ? v : NULL);
 	return 0;
