@@ -275,6 +275,7 @@ static int stack_full(const struct cst_profile *p, const char *name, const struc
 {
 	struct strbuf sb = STRBUF_INIT, first = STRBUF_INIT;
 	size_t i, named = 0;
+	bool plain;
 	int pass, ret;
 
 	for (pass = 0; pass < 3; pass++) {
@@ -286,23 +287,30 @@ static int stack_full(const struct cst_profile *p, const char *name, const struc
 			if (rank != pass || !toks[i].uid ||
 			    !token_is_ours(&toks[i], name, mine, nmine))
 				continue;
+			plain = cst_plain_uid(toks[i].uid);
 			strbuf_addstr(&sb, named ? ", " : "");
 			strbuf_addch(&sb, '\'');
 			add_shown(&sb, toks[i].name);
-			strbuf_addstr(&sb, "' (uid ");
-			add_shown(&sb, toks[i].uid);
+			strbuf_addf(&sb, "' (%s%s", plain ? "uid " : "unprintable uid",
+				    plain ? toks[i].uid : "");
 			if (expired)
 				strbuf_addstr(&sb, ", expired");
 			else if (in_use)
 				strbuf_addstr(&sb, ", still stored");
 			strbuf_addch(&sb, ')');
-			/* the server's uid goes into a command line: shown, never raw */
-			if (!first.len)
-				add_shown(&first, toks[i].uid);
+			/* the server's uid goes into a shell command: only a plain one */
+			if (!first.len && plain)
+				strbuf_addstr(&first, toks[i].uid);
 			named++;
 		}
 	}
-	if (first.len)
+	if (!first.len && named)
+		ret = cst_error_set(e, CST_ERR_STACK_FULL,
+				    "stack '%s' has no free management token slot (%zu in use) and "
+				    "cstoken will not evict another token; delete one in the "
+				    "Contentstack web UI; cstoken's own: %s",
+				    p->api_key, n, sb.buf);
+	else if (first.len)
 		ret = cst_error_set(e, CST_ERR_STACK_FULL,
 				    "stack '%s' has no free management token slot (%zu in use) and "
 				    "cstoken will not evict another token; free one with 'cstoken "
@@ -396,16 +404,18 @@ static int create_and_store(struct cma_client *client, const struct cst_profile 
 	ret = cma_token_create(client, p->api_key, authtoken, &spec, &created, e);
 	if (ret)
 		goto out;
-	if (!cst_plain_uid(created.uid) || !created.secret || !*created.secret ||
-	    strpbrk(created.secret, "\r\n")) {
+	/* the value goes to terminals, headers and curl configs: one opaque word or nothing */
+	if (!cst_plain_uid(created.uid) || !cst_plain_token(created.secret)) {
+		/* whatever the server made of it, cstoken does not leave it behind */
+		r = created.uid && *created.uid
+			? cma_token_delete(client, p->api_key, authtoken, created.uid, &err)
+			: CST_ERR_NOT_FOUND;
 		ret =
 		    cst_error_set(e, CST_ERR_HTTP,
 				  "the server's answer to creating a token for profile '%s' lacks "
-				  "a usable uid or value; check the stack's tokens with 'cstoken "
+				  "a usable uid or value%s; check the stack's tokens with 'cstoken "
 				  "list --remote -p %s'",
-				  p->name, p->name);
-		if (created.uid && *created.uid)
-			cma_token_delete(client, p->api_key, authtoken, created.uid, &err);
+				  p->name, r ? "" : " (cstoken deleted that token again)", p->name);
 		goto out;
 	}
 	cst_item_init(fresh);
