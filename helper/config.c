@@ -287,6 +287,16 @@ int cst_region_lookup(const char *region, const char **id, const char **host)
 	return CST_ERR_INVALID;
 }
 
+const char *cst_profile_region(const struct cst_profile *p)
+{
+	size_t i;
+
+	for (i = 0; p->host_set && p->host && i < sizeof(regions) / sizeof(regions[0]); i++)
+		if (!strcasecmp(p->host, regions[i].host))
+			return regions[i].id;
+	return p->region_set || !p->host_set ? p->region : NULL;
+}
+
 static int parse_bool(const char *s, bool *out)
 {
 	static const char *const yes[] = {"yes", "true", "on", "1"};
@@ -510,6 +520,7 @@ static int set_region(struct parser *ps, struct cst_profile *p, const char *v)
 	if (cst_region_lookup(v, &id, &host))
 		return bad(ps, "unknown region '%s'; use " REGION_LIST, v);
 	set_str(&p->region, id);
+	p->region_set = true;
 	if (!p->host_set)
 		set_str(&p->host, host);
 	return 0;

@@ -167,11 +167,39 @@ static int plan_expiry(const struct cst_profile *p, int64_t now, char expires_on
 	return 0;
 }
 
+/*
+ * Does the token fit the profile's scope and live more than margin seconds past now?
+ * expiry is 00:00 UTC of the token's expires_on, when the server stops taking it.
+ */
 static bool token_usable(const struct cst_item *it, const char *fp, int64_t now, int64_t margin)
 {
 	if (!it->secret || !*it->secret || !fp || !*fp || !str_equal(it->scope_fp, fp))
 		return false;
 	return it->expiry == 0 || it->expiry - now > margin;
+}
+
+/*
+ * The life a stored token must have left to be handed out: what the caller's job needs
+ * (min_ttl) and, when cstoken may mint a replacement, the profile's renew_before.
+ */
+static int64_t needed_life(const struct cst_profile *p, bool may_mint, int64_t min_ttl)
+{
+	int64_t margin = may_mint ? p->renew_before : 0;
+
+	return margin > min_ttl ? margin : min_ttl;
+}
+
+/* The refusal of a token that is valid but would die before min_ttl is over. */
+static int too_short(const struct cst_profile *p, const char *which, const struct cst_item *it,
+		     const char *why, struct cst_error *e)
+{
+	char day[11];
+
+	format_date(it->expiry, day);
+	return cst_error_set(e, CST_ERR_NOT_FOUND,
+			     "the %s token of profile '%s' expires at %s 00:00 UTC, sooner than "
+			     "the time asked for (--min-ttl), and %s",
+			     which, p->name, day, why);
 }
 
 static int stored_token(struct cst_store *st, const struct cst_profile *p, struct cst_item *out,
@@ -459,6 +487,13 @@ int cst_token_obtain(const struct cst_config *cfg, const struct cst_profile *p,
 		     struct cst_store *st, unsigned flags, struct cst_item *out, bool *minted,
 		     struct cst_error *e)
 {
+	return cst_token_obtain_for(cfg, p, st, flags, 0, out, minted, e);
+}
+
+int cst_token_obtain_for(const struct cst_config *cfg, const struct cst_profile *p,
+			 struct cst_store *st, unsigned flags, int64_t min_ttl,
+			 struct cst_item *out, bool *minted, struct cst_error *e)
+{
 	struct cst_item cur = CST_ITEM_INIT, fresh = CST_ITEM_INIT, pattern = CST_ITEM_INIT;
 	struct cst_item *mine = NULL;
 	struct cma_token *toks = NULL;
@@ -481,9 +516,17 @@ int cst_token_obtain(const struct cst_config *cfg, const struct cst_profile *p,
 	if (ret && ret != CST_ERR_NOT_FOUND)
 		goto out;
 	have_cur = !ret;
-	if (have_cur && !force && token_usable(&cur, fp, now, may_mint ? p->renew_before : 0)) {
+	if (have_cur && !force && token_usable(&cur, fp, now, needed_life(p, may_mint, min_ttl))) {
 		cst_debug("using the stored token of profile '%s'", p->name);
 		goto use_cur;
+	}
+	if (!may_mint && have_cur && min_ttl > 0 && token_usable(&cur, fp, now, 0)) {
+		ret = too_short(p, "stored", &cur,
+				p->mint
+				    ? "this call may not mint; drop --no-mint or ask for less"
+				    : "minting is off (mint = no); set mint = yes or ask for less",
+				e);
+		goto out;
 	}
 	if (!may_mint) {
 		ret =
@@ -505,6 +548,15 @@ int cst_token_obtain(const struct cst_config *cfg, const struct cst_profile *p,
 	ret = plan_expiry(p, now, expires_on, &expiry, e);
 	if (ret)
 		goto out;
+	if (expiry && expiry - now <= min_ttl) {
+		format_date(expiry, expires_on);
+		ret = cst_error_set(e, CST_ERR_INVALID,
+				    "a token minted now for profile '%s' would expire at %s 00:00 "
+				    "UTC, sooner than the time asked for (--min-ttl); ask for less "
+				    "or raise the profile's lifetime",
+				    p->name, expires_on);
+		goto out;
+	}
 	ret = cst_authtoken_get(p, st, &authtoken, &email, e);
 	if (ret == CST_ERR_NOT_LOGGED_IN || (!ret && (!authtoken || !*authtoken))) {
 		ret = cst_error_set(e, CST_ERR_NOT_LOGGED_IN,
@@ -528,7 +580,7 @@ int cst_token_obtain(const struct cst_config *cfg, const struct cst_profile *p,
 		if (ret && ret != CST_ERR_NOT_FOUND)
 			goto out;
 		have_cur = !ret;
-		if (have_cur && token_usable(&cur, fp, now, p->renew_before)) {
+		if (have_cur && token_usable(&cur, fp, now, needed_life(p, true, min_ttl))) {
 			cst_debug("another process minted the token of profile '%s'", p->name);
 			goto use_cur;
 		}
@@ -557,6 +609,11 @@ int cst_token_obtain(const struct cst_config *cfg, const struct cst_profile *p,
 	/* only a token cstoken minted (it has a fingerprint) is cstoken's to revoke */
 	if (have_cur && cur.scope_fp && *cur.scope_fp && !str_equal(cur.scope_fp, fp))
 		revoke_replaced(&client, p, authtoken, &cur);
+	/* the server may have set an earlier expiry than asked for */
+	if (!token_usable(&fresh, fp, now, min_ttl)) {
+		ret = too_short(p, "new", &fresh, "the server chose that date; ask for less", e);
+		goto out;
+	}
 	*out = fresh;
 	cst_item_init(&fresh);
 	ret = 0;
@@ -568,7 +625,7 @@ use_cur:
 	ret = 0;
 out:
 	/* a failed renewal must not take away a token that still works */
-	if (ret && !force && have_cur && token_usable(&cur, fp, (int64_t)time(NULL), 0)) {
+	if (ret && !force && have_cur && token_usable(&cur, fp, (int64_t)time(NULL), min_ttl)) {
 		char day[11];
 
 		format_date(cur.expiry, day);
