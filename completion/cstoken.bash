@@ -68,7 +68,22 @@ _cstoken()
 	# options that take a free-form value
 	case $prev in
 	--email | --tfa-token | --uid) return 0 ;;
+	--min-ttl)
+		mapfile -t COMPREPLY < <(compgen -W '30m 1h 2h 1d' -- "$cur")
+		return 0
+		;;
 	esac
+	# exec --env NAME=FIELD: the field after '=' (a word of its own when '=' breaks words)
+	local fields='token api_key host url region branch'
+	if [[ $prev == --env && $cur == *=* ]]; then
+		mapfile -t COMPREPLY < <(compgen -P "${cur%%=*}=" -W "$fields" -- "${cur#*=}")
+		return 0
+	fi
+	if [[ $prev == = ]] && ((COMP_CWORD > 2)) && [[ ${COMP_WORDS[COMP_CWORD - 3]} == --env ]]; then
+		mapfile -t COMPREPLY < <(compgen -W "$fields" -- "$cur")
+		return 0
+	fi
+	[[ $prev == --env ]] && return 0
 
 	if [[ -z $cmd ]]; then
 		if [[ $cur == -* ]]; then
@@ -81,8 +96,9 @@ _cstoken()
 
 	case $cmd in
 	login) opts='--email --password-stdin --tfa-token --sms' ;;
-	token) opts='--no-mint --porcelain' ;;
-	exec) opts='--' ;;
+	token) opts='--min-ttl --no-mint --porcelain' ;;
+	exec) opts='--min-ttl --env --' ;;
+	curl) opts='--min-ttl' ;;
 	list) opts='--remote --json' ;;
 	revoke) opts='--uid' ;;
 	*) opts= ;;

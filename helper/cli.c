@@ -40,18 +40,27 @@ static const struct command commands[] = {
      "usage: cstoken logout [-p PROFILE]\n"
      "Ends the Contentstack session and forgets its authtoken.\n"},
     {"token", cmd_token,
-     "usage: cstoken token [-p PROFILE] [--no-mint] [--porcelain]\n"
+     "usage: cstoken token [-p PROFILE] [--min-ttl D] [--no-mint] [--porcelain]\n"
      "Prints the profile's management token, minting one if needed.\n"
+     "  --min-ttl D        the token must stay valid for D (30m, 2h, 1d): renew a\n"
+     "                     stored one that would not, or fail\n"
      "  --no-mint          never mint; fail when nothing usable is stored\n"
      "  --porcelain        print api_key=, token=, uid=, expiry=, minted= lines\n"},
     {"exec", cmd_exec,
-     "usage: cstoken exec [-p PROFILE] -- COMMAND [ARG...]\n"
+     "usage: cstoken exec [-p PROFILE] [--min-ttl D] [--env NAME=FIELD]...\n"
+     "                    -- COMMAND [ARG...]\n"
      "Runs COMMAND with CONTENTSTACK_MANAGEMENT_TOKEN, CONTENTSTACK_API_KEY,\n"
-     "CONTENTSTACK_API_HOST, CONTENTSTACK_REGION (and CONTENTSTACK_BRANCH) set.\n"},
+     "CONTENTSTACK_API_HOST, CONTENTSTACK_REGION (when known) and CONTENTSTACK_BRANCH\n"
+     "(for a one-branch or one-alias scope) set.\n"
+     "  --min-ttl D        the token must stay valid for D (30m, 2h, 1d)\n"
+     "  --env NAME=FIELD   also set NAME to FIELD: token, api_key, host, url\n"
+     "                     (https://HOST), region or branch; e.g. TOKEN=token\n"},
     {"curl", cmd_curl,
-     "usage: cstoken curl [-p PROFILE]\n"
-     "Prints a curl config with the api_key and authorization headers:\n"
-     "  curl -K <(cstoken curl) https://HOST/v3/content_types\n"},
+     "usage: cstoken curl [-p PROFILE] [--min-ttl D]\n"
+     "Prints a curl config with the api_key, authorization and (for a one-branch or\n"
+     "one-alias scope) branch headers:\n"
+     "  curl -K <(cstoken curl) https://HOST/v3/content_types\n"
+     "  --min-ttl D        the token must stay valid for D (30m, 2h, 1d)\n"},
     {"list", cmd_list,
      "usage: cstoken list [-p PROFILE] [--remote] [--json]\n"
      "Lists stored items (tokens, sessions, git credentials) without secrets.\n"
@@ -117,6 +126,12 @@ const char *cli_help_text(const char *cmd)
 	return c ? c->help : main_help;
 }
 
+/* Options whose value is the next argument and may look like exec's COMMAND. */
+static bool takes_value(const char *a)
+{
+	return !strcmp(a, "--env") || !strcmp(a, "--min-ttl");
+}
+
 /*
  * Where a command's own options end: at "--", and for exec also at its COMMAND, whose
  * --help and --version are not ours.
@@ -125,9 +140,12 @@ static int options_end(const char *cmd, int argc, char **argv)
 {
 	int i;
 
-	for (i = 1; i < argc; i++)
+	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--") || (!strcmp(cmd, "exec") && argv[i][0] != '-'))
 			break;
+		if (takes_value(argv[i]) && i + 1 < argc)
+			i++;
+	}
 	return i;
 }
 
@@ -253,6 +271,9 @@ static int take_global_options(struct cli *cli, int *argcp, char **argv)
 			cli->profile = a + 10;
 		} else if (!strncmp(a, "-p", 2) && a[2]) {
 			cli->profile = a + 2;
+		} else if (cmd && takes_value(a) && i + 1 < argc) {
+			argv[out++] = a;
+			argv[out++] = argv[++i];
 		} else {
 			argv[out++] = a;
 			if (a[0] != '-' && !cmd)

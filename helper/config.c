@@ -40,7 +40,6 @@
 #define DEFAULT_DESCRIPTION "minted by cstoken"
 
 #define MAX_NAME 64 /* profile, branch and alias names */
-#define MAX_API_KEY 128
 #define MAX_EMAIL 254
 #define MAX_FILE_SIZE (1 << 20)
 
@@ -288,6 +287,16 @@ int cst_region_lookup(const char *region, const char **id, const char **host)
 	return CST_ERR_INVALID;
 }
 
+const char *cst_profile_region(const struct cst_profile *p)
+{
+	size_t i;
+
+	for (i = 0; p->host_set && p->host && i < sizeof(regions) / sizeof(regions[0]); i++)
+		if (!strcasecmp(p->host, regions[i].host))
+			return regions[i].id;
+	return p->region_set || !p->host_set ? p->region : NULL;
+}
+
 static int parse_bool(const char *s, bool *out)
 {
 	static const char *const yes[] = {"yes", "true", "on", "1"};
@@ -511,6 +520,7 @@ static int set_region(struct parser *ps, struct cst_profile *p, const char *v)
 	if (cst_region_lookup(v, &id, &host))
 		return bad(ps, "unknown region '%s'; use " REGION_LIST, v);
 	set_str(&p->region, id);
+	p->region_set = true;
 	if (!p->host_set)
 		set_str(&p->host, host);
 	return 0;
@@ -563,12 +573,7 @@ static int set_ca_file(struct parser *ps, struct cst_profile *p, const char *v)
 
 static int set_api_key(struct parser *ps, struct cst_profile *p, const char *v)
 {
-	const char *s;
-
-	for (s = v; *s; s++)
-		if (!is_name_char(*s))
-			break;
-	if (*s || s - v > MAX_API_KEY)
+	if (*v && !cst_plain_api_key(v))
 		return bad(ps, "'%s' is not a stack API key (letters, digits, '_' or '-')", v);
 	set_str(&p->api_key, *v ? v : NULL);
 	return 0;

@@ -167,11 +167,39 @@ static int plan_expiry(const struct cst_profile *p, int64_t now, char expires_on
 	return 0;
 }
 
+/*
+ * Does the token fit the profile's scope and live more than margin seconds past now?
+ * expiry is 00:00 UTC of the token's expires_on, when the server stops taking it.
+ */
 static bool token_usable(const struct cst_item *it, const char *fp, int64_t now, int64_t margin)
 {
 	if (!it->secret || !*it->secret || !fp || !*fp || !str_equal(it->scope_fp, fp))
 		return false;
 	return it->expiry == 0 || it->expiry - now > margin;
+}
+
+/*
+ * The life a stored token must have left to be handed out: what the caller's job needs
+ * (min_ttl) and, when cstoken may mint a replacement, the profile's renew_before.
+ */
+static int64_t needed_life(const struct cst_profile *p, bool may_mint, int64_t min_ttl)
+{
+	int64_t margin = may_mint ? p->renew_before : 0;
+
+	return margin > min_ttl ? margin : min_ttl;
+}
+
+/* The refusal of a token that is valid but would die before min_ttl is over. */
+static int too_short(const struct cst_profile *p, const char *which, const struct cst_item *it,
+		     const char *why, struct cst_error *e)
+{
+	char day[11];
+
+	format_date(it->expiry, day);
+	return cst_error_set(e, CST_ERR_NOT_FOUND,
+			     "the %s token of profile '%s' expires at %s 00:00 UTC, sooner than "
+			     "the time asked for (--min-ttl), and %s",
+			     which, p->name, day, why);
 }
 
 static int stored_token(struct cst_store *st, const struct cst_profile *p, struct cst_item *out,
@@ -275,6 +303,7 @@ static int stack_full(const struct cst_profile *p, const char *name, const struc
 {
 	struct strbuf sb = STRBUF_INIT, first = STRBUF_INIT;
 	size_t i, named = 0;
+	bool plain;
 	int pass, ret;
 
 	for (pass = 0; pass < 3; pass++) {
@@ -286,23 +315,30 @@ static int stack_full(const struct cst_profile *p, const char *name, const struc
 			if (rank != pass || !toks[i].uid ||
 			    !token_is_ours(&toks[i], name, mine, nmine))
 				continue;
+			plain = cst_plain_uid(toks[i].uid);
 			strbuf_addstr(&sb, named ? ", " : "");
 			strbuf_addch(&sb, '\'');
 			add_shown(&sb, toks[i].name);
-			strbuf_addstr(&sb, "' (uid ");
-			add_shown(&sb, toks[i].uid);
+			strbuf_addf(&sb, "' (%s%s", plain ? "uid " : "unprintable uid",
+				    plain ? toks[i].uid : "");
 			if (expired)
 				strbuf_addstr(&sb, ", expired");
 			else if (in_use)
 				strbuf_addstr(&sb, ", still stored");
 			strbuf_addch(&sb, ')');
-			/* the server's uid goes into a command line: shown, never raw */
-			if (!first.len)
-				add_shown(&first, toks[i].uid);
+			/* the server's uid goes into a shell command: only a plain one */
+			if (!first.len && plain)
+				strbuf_addstr(&first, toks[i].uid);
 			named++;
 		}
 	}
-	if (first.len)
+	if (!first.len && named)
+		ret = cst_error_set(e, CST_ERR_STACK_FULL,
+				    "stack '%s' has no free management token slot (%zu in use) and "
+				    "cstoken will not evict another token; delete one in the "
+				    "Contentstack web UI; cstoken's own: %s",
+				    p->api_key, n, sb.buf);
+	else if (first.len)
 		ret = cst_error_set(e, CST_ERR_STACK_FULL,
 				    "stack '%s' has no free management token slot (%zu in use) and "
 				    "cstoken will not evict another token; free one with 'cstoken "
@@ -396,16 +432,18 @@ static int create_and_store(struct cma_client *client, const struct cst_profile 
 	ret = cma_token_create(client, p->api_key, authtoken, &spec, &created, e);
 	if (ret)
 		goto out;
-	if (!cst_plain_uid(created.uid) || !created.secret || !*created.secret ||
-	    strpbrk(created.secret, "\r\n")) {
+	/* the value goes to terminals, headers and curl configs: one opaque word or nothing */
+	if (!cst_plain_uid(created.uid) || !cst_plain_token(created.secret)) {
+		/* whatever the server made of it, cstoken does not leave it behind */
+		r = created.uid && *created.uid
+			? cma_token_delete(client, p->api_key, authtoken, created.uid, &err)
+			: CST_ERR_NOT_FOUND;
 		ret =
 		    cst_error_set(e, CST_ERR_HTTP,
 				  "the server's answer to creating a token for profile '%s' lacks "
-				  "a usable uid or value; check the stack's tokens with 'cstoken "
+				  "a usable uid or value%s; check the stack's tokens with 'cstoken "
 				  "list --remote -p %s'",
-				  p->name, p->name);
-		if (created.uid && *created.uid)
-			cma_token_delete(client, p->api_key, authtoken, created.uid, &err);
+				  p->name, r ? "" : " (cstoken deleted that token again)", p->name);
 		goto out;
 	}
 	cst_item_init(fresh);
@@ -449,6 +487,13 @@ int cst_token_obtain(const struct cst_config *cfg, const struct cst_profile *p,
 		     struct cst_store *st, unsigned flags, struct cst_item *out, bool *minted,
 		     struct cst_error *e)
 {
+	return cst_token_obtain_for(cfg, p, st, flags, 0, out, minted, e);
+}
+
+int cst_token_obtain_for(const struct cst_config *cfg, const struct cst_profile *p,
+			 struct cst_store *st, unsigned flags, int64_t min_ttl,
+			 struct cst_item *out, bool *minted, struct cst_error *e)
+{
 	struct cst_item cur = CST_ITEM_INIT, fresh = CST_ITEM_INIT, pattern = CST_ITEM_INIT;
 	struct cst_item *mine = NULL;
 	struct cma_token *toks = NULL;
@@ -471,9 +516,17 @@ int cst_token_obtain(const struct cst_config *cfg, const struct cst_profile *p,
 	if (ret && ret != CST_ERR_NOT_FOUND)
 		goto out;
 	have_cur = !ret;
-	if (have_cur && !force && token_usable(&cur, fp, now, may_mint ? p->renew_before : 0)) {
+	if (have_cur && !force && token_usable(&cur, fp, now, needed_life(p, may_mint, min_ttl))) {
 		cst_debug("using the stored token of profile '%s'", p->name);
 		goto use_cur;
+	}
+	if (!may_mint && have_cur && min_ttl > 0 && token_usable(&cur, fp, now, 0)) {
+		ret = too_short(p, "stored", &cur,
+				p->mint
+				    ? "this call may not mint; drop --no-mint or ask for less"
+				    : "minting is off (mint = no); set mint = yes or ask for less",
+				e);
+		goto out;
 	}
 	if (!may_mint) {
 		ret =
@@ -495,6 +548,15 @@ int cst_token_obtain(const struct cst_config *cfg, const struct cst_profile *p,
 	ret = plan_expiry(p, now, expires_on, &expiry, e);
 	if (ret)
 		goto out;
+	if (expiry && expiry - now <= min_ttl) {
+		format_date(expiry, expires_on);
+		ret = cst_error_set(e, CST_ERR_INVALID,
+				    "a token minted now for profile '%s' would expire at %s 00:00 "
+				    "UTC, sooner than the time asked for (--min-ttl); ask for less "
+				    "or raise the profile's lifetime",
+				    p->name, expires_on);
+		goto out;
+	}
 	ret = cst_authtoken_get(p, st, &authtoken, &email, e);
 	if (ret == CST_ERR_NOT_LOGGED_IN || (!ret && (!authtoken || !*authtoken))) {
 		ret = cst_error_set(e, CST_ERR_NOT_LOGGED_IN,
@@ -518,7 +580,7 @@ int cst_token_obtain(const struct cst_config *cfg, const struct cst_profile *p,
 		if (ret && ret != CST_ERR_NOT_FOUND)
 			goto out;
 		have_cur = !ret;
-		if (have_cur && token_usable(&cur, fp, now, p->renew_before)) {
+		if (have_cur && token_usable(&cur, fp, now, needed_life(p, true, min_ttl))) {
 			cst_debug("another process minted the token of profile '%s'", p->name);
 			goto use_cur;
 		}
@@ -547,6 +609,11 @@ int cst_token_obtain(const struct cst_config *cfg, const struct cst_profile *p,
 	/* only a token cstoken minted (it has a fingerprint) is cstoken's to revoke */
 	if (have_cur && cur.scope_fp && *cur.scope_fp && !str_equal(cur.scope_fp, fp))
 		revoke_replaced(&client, p, authtoken, &cur);
+	/* the server may have set an earlier expiry than asked for */
+	if (!token_usable(&fresh, fp, now, min_ttl)) {
+		ret = too_short(p, "new", &fresh, "the server chose that date; ask for less", e);
+		goto out;
+	}
 	*out = fresh;
 	cst_item_init(&fresh);
 	ret = 0;
@@ -558,7 +625,7 @@ use_cur:
 	ret = 0;
 out:
 	/* a failed renewal must not take away a token that still works */
-	if (ret && !force && have_cur && token_usable(&cur, fp, (int64_t)time(NULL), 0)) {
+	if (ret && !force && have_cur && token_usable(&cur, fp, (int64_t)time(NULL), min_ttl)) {
 		char day[11];
 
 		format_date(cur.expiry, day);

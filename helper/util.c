@@ -311,6 +311,18 @@ bool cst_plain_token(const char *s)
 	return true;
 }
 
+bool cst_plain_api_key(const char *s)
+{
+	size_t i;
+
+	if (!s || !*s)
+		return false;
+	for (i = 0; s[i]; i++)
+		if (i >= 128 || !uid_char(s[i]) || s[i] == '.')
+			return false;
+	return true;
+}
+
 bool cst_has_control(const char *s)
 {
 	for (; s && *s; s++)

@@ -5,26 +5,14 @@
 
 #include "cfg.h"
 #include "cstoken/error.h"
+#include "cstoken/util.h"
 #include "debug.h"
 
 #define MAX_NAME 128
 
 bool pcs_valid_env_name(const char *s)
 {
-	size_t i;
-
-	if (!s || !*s || strlen(s) > MAX_NAME)
-		return false;
-	for (i = 0; s[i]; i++) {
-		char c = s[i];
-
-		if (c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))
-			continue;
-		if (i > 0 && c >= '0' && c <= '9')
-			continue;
-		return false;
-	}
-	return true;
+	return cst_plain_env_name(s);
 }
 
 bool pcs_valid_word(const char *s)

@@ -3,3 +3,4 @@
 cst_shell_test(hostile.input integration/hostile_input.sh)
 cst_shell_test(hygiene.secrets integration/hygiene.sh)
 cst_shell_test(hostile.server integration/hostile_server.sh)
+cst_shell_test(hostile.store integration/hostile_store.sh)

@@ -35,6 +35,7 @@ struct cst_profile {
 	bool notify;
 	char *name_template; /* {user} {hostname} {profile} expanded by mint */
 	char *description;
+	bool region_set; /* region came from the region key */
 	bool mint;
 	int line; /* line of the [profile] header, 0 for a built-in default */
 };
@@ -88,6 +89,11 @@ const struct cst_profile *cst_config_profile_for(const struct cst_config *cfg, c
 
 /* Region id (aliases, case and '_' accepted) to canonical id and CMA host. */
 int cst_region_lookup(const char *region, const char **id, const char **host);
+/*
+ * The region p's host belongs to: the host of a known region gives that region, else
+ * the region key when set, else (host set, no region) NULL. Owned by p or static.
+ */
+const char *cst_profile_region(const struct cst_profile *p);
 
 /* "30d", "2w", "12h", "45m", "90s" or a bare number of seconds; CST_ERR_INVALID else. */
 int cst_parse_duration(const char *s, int64_t *seconds);

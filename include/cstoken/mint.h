@@ -3,6 +3,7 @@
 #define CSTOKEN_MINT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "cstoken/config.h"
 #include "cstoken/error.h"
@@ -24,6 +25,16 @@ enum cst_token_flags {
 int cst_token_obtain(const struct cst_config *cfg, const struct cst_profile *p,
 		     struct cst_store *st, unsigned flags, struct cst_item *out, bool *minted,
 		     struct cst_error *e);
+/*
+ * The same, for a job that needs the token for min_ttl seconds (0: any time left): a
+ * stored token that expires sooner is renewed first, and the answer never expires
+ * within min_ttl. When that cannot be (minting not allowed or not logged in, or the
+ * profile's lifetime shorter than min_ttl) it fails (CST_ERR_NOT_FOUND,
+ * CST_ERR_NOT_LOGGED_IN, CST_ERR_INVALID) instead of handing out a shorter-lived one.
+ */
+int cst_token_obtain_for(const struct cst_config *cfg, const struct cst_profile *p,
+			 struct cst_store *st, unsigned flags, int64_t min_ttl,
+			 struct cst_item *out, bool *minted, struct cst_error *e);
 
 /* Fingerprint of the scope/permissions/lifetime policy of p (caller frees). */
 char *cst_scope_fingerprint(const struct cst_profile *p);

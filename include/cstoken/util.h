@@ -94,6 +94,27 @@ bool cst_plain_uid(const char *s);
 bool cst_plain_token(const char *s);
 /* True when s holds a C0 control byte or DEL (NULL and "" hold none). */
 bool cst_has_control(const char *s);
+/* A stack API key: 1-128 of [A-Za-z0-9_-]. */
+bool cst_plain_api_key(const char *s);
+/*
+ * An environment variable name: 1-128 of [A-Za-z0-9_], not starting with a digit.
+ * Inline because the PAM module checks its env= with it and does not link the core.
+ */
+static inline bool cst_plain_env_name(const char *s)
+{
+	size_t i;
+
+	if (!s || !*s)
+		return false;
+	for (i = 0; s[i]; i++) {
+		char c = s[i];
+
+		if (i >= 128 || !(c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+				  (i > 0 && c >= '0' && c <= '9')))
+			return false;
+	}
+	return true;
+}
 
 /* The value of env var name if set and non-empty, else NULL. */
 const char *getenv_nonempty(const char *name);

@@ -91,9 +91,11 @@ CONTROL API (no auth, same server, under /_emu/; errors: 400 {"error":"..."})
   POST   /_emu/stacks  {"api_key","owner","limit"?,"branches"?,"aliases"? (list, each -> "main",
          or {"alias":"branch"}),"members"? [emails],"name"?} -> {"stack":{...}}
          posting an existing api_key updates the settings given and keeps its tokens
-  POST   /_emu/tokens  {"api_key","name","expires_on"?,"description"?,"scope"?}
+         "next_token"? (string): the value of the next token the API creates on the stack, once
+  POST   /_emu/tokens  {"api_key","name","expires_on"?,"description"?,"scope"?,"uid"?}
          creates a "foreign" token directly (no validation beyond the date format; default
-         scope: branch main, read); the stack's limit and eviction apply as for the API.
+         scope: branch main, read; "uid" any string, default a fresh one); the stack's limit
+         and eviction apply as for the API.
          Returns the bare token object including its value: {"uid",...,"token":"cs..."}
   DELETE /_emu/tokens/{uid}       revokes a token behind the client's back -> {"deleted":uid}
   POST   /_emu/revoke_authtokens  {"email"} -> all of the user's authtokens stop working
@@ -542,6 +544,8 @@ class Api:
         s, u = self.member_stack()
         fields = validate_token_fields(s, self.token_payload())
         t = STATE.add_token(s, fields, u["uid"])
+        if "next_token" in s:
+            t["token"] = s.pop("next_token")
         return 200, {"notice": "Management Token created successfully.",
                      "token": STATE.token_view(t, True)}
 
@@ -687,6 +691,8 @@ def ctl(method, path, query, body):
             if not isinstance(b["members"], list) or not all(isinstance(x, str) for x in b["members"]):
                 raise CtlError("'members' must be a list of emails")
             s["members"] = [x.lower() for x in b["members"]]
+        if "next_token" in b:
+            s["next_token"] = need_str(b, "next_token")
         STATE.stacks[k] = s
         return 200, {"stack": STATE.stack_view(s)}
     if (method, p) == ("POST", "/_emu/tokens"):
@@ -700,6 +706,8 @@ def ctl(method, path, query, body):
                   "scope": b.get("scope", [{"module": "branch", "branches": ["main"],
                                             "acl": {"read": True}}]),
                   "expires_on": exp, "is_email_notification_enabled": False}
+        if "uid" in b:
+            fields["uid"] = need_str(b, "uid")
         t = STATE.add_token(STATE.stacks[k], fields, "foreign")
         return 200, STATE.token_view(t, True)
     m = re.fullmatch(r"/_emu/tokens/([^/]+)", p)

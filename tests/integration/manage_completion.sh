@@ -72,3 +72,13 @@ pass "CSTOKEN_CONFIG and a missing file"
 
 check "cstoken exec -- printf" "printf"
 pass "exec completes the command after --"
+
+check "cstoken exec --" "-- --env --help --min-ttl --profile --verbose"
+check "cstoken curl --" "--help --min-ttl --profile --verbose"
+check "cstoken token --m" "--min-ttl"
+check "cstoken token --min-ttl " "1d 1h 2h 30m"
+check "cstoken exec --env " ""
+check "cstoken exec --env TOKEN=t" "TOKEN=token"
+check "cstoken exec --env TF_VAR_x = " "api_key branch host region token url"
+check "cstoken exec --env X=token --min-ttl 1h -- printf" "printf"
+pass "--min-ttl and exec --env"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # exec's environment follows the profile, never the caller: CONTENTSTACK_BRANCH only for a
-# one-branch scope (an inherited one is removed), the token only in the environment.
+# one-branch or one-alias scope (an inherited one is replaced or removed), the token only in
+# the environment.
 . "$CSTOKEN_SRC/tests/lib/common.sh"
 cst_setup
 . "$CSTOKEN_SRC/tests/integration/mint_lib.sh"
@@ -12,8 +13,15 @@ out=$(cstoken exec -- env) || fail "exec env"
 tok=$(cstoken token) || fail "token"
 assert_contains "$out" "CONTENTSTACK_MANAGEMENT_TOKEN=$tok" "token in the environment"
 assert_contains "$out" "CONTENTSTACK_API_KEY=$MINT_KEY" "api key in the environment"
-assert_not_contains "$out" "CONTENTSTACK_BRANCH=" "no branch for an alias scope"
-pass "an inherited CONTENTSTACK_BRANCH does not pass for an alias scope"
+assert_contains "$out" "CONTENTSTACK_BRANCH=deploy" "the scope's one alias"
+assert_not_contains "$out" "stale-from-the-caller" "the caller's branch replaced"
+pass "a one-alias scope sets CONTENTSTACK_BRANCH, replacing an inherited one"
+
+emulator_config default "$MINT_KEY" "$MINT_EMAIL" 'aliases = deploy, staging'
+emu_ctl POST /_emu/stacks "{\"api_key\": \"$MINT_KEY\", \"aliases\": {\"deploy\": \"main\", \"staging\": \"development\"}}" >/dev/null
+out=$(cstoken exec -- env) || fail "exec env with two aliases"
+assert_not_contains "$out" "CONTENTSTACK_BRANCH=" "no branch for a two-alias scope"
+pass "an inherited CONTENTSTACK_BRANCH does not pass for a two-alias scope"
 
 emulator_config default "$MINT_KEY" "$MINT_EMAIL" 'branches = development'
 out=$(cstoken exec -- env) || fail "exec env with one branch"

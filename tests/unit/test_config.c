@@ -347,6 +347,39 @@ static void test_regions(void **state)
 	assert_int_equal(cst_region_lookup("eu-api.contentstack.com", &id, &host), CST_ERR_INVALID);
 }
 
+/* The region exec exports: known from the region key or a region's own host, else none. */
+static void test_profile_region(void **state)
+{
+	static const struct {
+		const char *text, *region;
+	} cases[] = {
+	    {"", "na"},
+	    {"region = gcp-eu\n", "gcp-eu"},
+	    {"host = eu-api.contentstack.com\n", "eu"},
+	    {"host = AU-API.contentstack.com\n", "au"},
+	    {"host =\n", "na"},
+	    {"host = proxy.example:8443\n", NULL},
+	    {"host = proxy.example:8443\nregion = azure-na\n", "azure-na"},
+	    {"region = eu\nhost = proxy.example\n", "eu"},
+	};
+	struct cst_config cfg = CST_CONFIG_INIT;
+	const char *r;
+	char *text;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		text = xasprintf("[profile p]\n%s", cases[i].text);
+		load_ok(&cfg, text);
+		r = cst_profile_region(&cfg.profiles[0]);
+		if (!str_equal(r, cases[i].region))
+			fail_msg("%s: region %s, wanted %s", text, r ? r : "NULL",
+				 cases[i].region ? cases[i].region : "NULL");
+		cst_config_release(&cfg);
+		free(text);
+	}
+}
+
 static void test_hosts(void **state)
 {
 	static const char *const good[] = {
@@ -915,6 +948,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_product_example, test_setup),
 	    cmocka_unit_test_setup(test_empty_profile_defaults, test_setup),
 	    cmocka_unit_test_setup(test_regions, test_setup),
+	    cmocka_unit_test_setup(test_profile_region, test_setup),
 	    cmocka_unit_test_setup(test_hosts, test_setup),
 	    cmocka_unit_test_setup(test_good_values, test_setup),
 	    cmocka_unit_test_setup(test_syntax_tolerance, test_setup),
