@@ -400,6 +400,40 @@ static const char *host_problem(const char *h)
 	return NULL;
 }
 
+#define CST_UNTRUSTED_MAX 400
+
+/*
+ * Whether a file that decides where secrets go (the config file, a ca_file) could be
+ * changed by somebody else, as OpenSSH judges ~/.ssh/config: it must belong to the user
+ * or root and be writable by nobody else. Only the file is checked, not the directories
+ * above it: a file put in its place through a writable directory belongs to whoever put
+ * it there, which the owner check refuses. When it could be changed, why holds the
+ * one-line reason with the fixing command.
+ */
+static bool untrusted_file(const struct stat *st, const char *path, char *why, size_t n)
+{
+	unsigned mode = (unsigned)st->st_mode & 07777;
+	/* the path goes into a suggested command only where single quotes keep it one word */
+	const char *word = strchr(path, '\'') || cst_has_control(path) ? "FILE" : path;
+
+	if (st->st_uid != geteuid() && st->st_uid != 0) {
+		snprintf(why, n,
+			 "'%s' belongs to uid %u, not to you or root, so that user decides where "
+			 "cstoken sends secrets; make it yours ('chown %u '%s'' as root) and run "
+			 "'chmod go-w '%s''",
+			 path, (unsigned)st->st_uid, (unsigned)geteuid(), word, word);
+		return true;
+	}
+	if (mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(why, n,
+			 "'%s' is writable by %s (mode %04o), who could then decide where cstoken "
+			 "sends secrets; run 'chmod go-w '%s''",
+			 path, mode & S_IWOTH ? "anyone" : "its group", mode, word);
+		return true;
+	}
+	return false;
+}
+
 /* An absolute path, or ~/... expanded; NULL when s is relative. */
 static char *config_path_value(const char *s)
 {
@@ -537,6 +571,7 @@ static int set_host(struct parser *ps, struct cst_profile *p, const char *v)
 static int set_ca_file(struct parser *ps, struct cst_profile *p, const char *v)
 {
 	struct stat st;
+	char why[CST_UNTRUSTED_MAX];
 	char *path;
 
 	if (!*v) {
@@ -553,6 +588,12 @@ static int set_ca_file(struct parser *ps, struct cst_profile *p, const char *v)
 	}
 	if (!S_ISREG(st.st_mode)) {
 		bad(ps, "'%s' is not a file of PEM certificates", path);
+		free(path);
+		return CST_ERR_CONFIG;
+	}
+	/* whoever can write the CA file can read the password of the next login */
+	if (untrusted_file(&st, path, why, sizeof(why))) {
+		bad(ps, "%s", why);
 		free(path);
 		return CST_ERR_CONFIG;
 	}
@@ -948,6 +989,7 @@ static int parse_file(struct parser *ps)
 
 static int open_config(struct cst_config *cfg, FILE **fpp, struct cst_error *e)
 {
+	char why[CST_UNTRUSTED_MAX];
 	struct stat st;
 	int fd, ret = CST_ERR_CONFIG;
 
@@ -966,15 +1008,8 @@ static int open_config(struct cst_config *cfg, FILE **fpp, struct cst_error *e)
 		goto out;
 	}
 	/* the file picks the hosts that passwords and tokens are sent to */
-	if (st.st_uid != geteuid() && st.st_uid != 0) {
-		ret = cst_error_set(e, CST_ERR_CONFIG,
-				    "'%s' belongs to another user; refusing to use it", cfg->path);
-		goto out;
-	}
-	if (st.st_mode & S_IWOTH) {
-		ret = cst_error_set(e, CST_ERR_CONFIG,
-				    "'%s' is writable by anyone; run 'chmod o-w %s'", cfg->path,
-				    cfg->path);
+	if (untrusted_file(&st, cfg->path, why, sizeof(why))) {
+		ret = cst_error_set(e, CST_ERR_CONFIG, "%s", why);
 		goto out;
 	}
 	if (st.st_size > MAX_FILE_SIZE) {

@@ -685,7 +685,7 @@ static void test_file_checks(void **state)
 	assert_int_equal(chmod(path, 0666), 0);
 	assert_int_equal(cst_config_load(&cfg, path, &e), CST_ERR_CONFIG);
 	assert_non_null(strstr(e.msg, path));
-	assert_non_null(strstr(e.msg, "chmod o-w"));
+	assert_non_null(strstr(e.msg, "chmod go-w"));
 
 	/* unreadable: only meaningful when permissions bind us */
 	assert_int_equal(chmod(path, 0), 0);
