@@ -1193,10 +1193,14 @@ static size_t host_len(const char *h)
 	return n;
 }
 
-static bool host_equal(const char *a, const char *b)
+bool cst_host_equal(const char *a, const char *b)
 {
-	size_t na = host_len(a), nb = host_len(b);
+	size_t na, nb;
 
+	if (!a || !b)
+		return false;
+	na = host_len(a);
+	nb = host_len(b);
 	return na == nb && !strncasecmp(a, b, na);
 }
 
@@ -1212,7 +1216,7 @@ const struct cst_profile *cst_config_profile_for(const struct cst_config *cfg, c
 	def = cst_config_profile_name(cfg, NULL);
 	for (i = 0; i < cfg->nprofiles; i++) {
 		p = &cfg->profiles[i];
-		if (!p->api_key || !p->host || !host_equal(p->host, host))
+		if (!p->api_key || !p->host || !cst_host_equal(p->host, host))
 			continue;
 		if (username && strcmp(username, p->api_key))
 			continue;

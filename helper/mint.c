@@ -328,11 +328,6 @@ static int lock_wait_seconds(const struct cst_config *cfg)
 	return 2 * CMA_MAX_ATTEMPTS * timeout + 30;
 }
 
-static bool host_equal(const char *a, const char *b)
-{
-	return a && b && !strcasecmp(a, b);
-}
-
 /* Revokes the token a changed scope replaced; a failure only leaves it to expire. */
 static void revoke_replaced(struct cma_client *client, const struct cst_profile *p,
 			    const char *authtoken, const struct cst_item *old)
@@ -348,7 +343,7 @@ static void revoke_replaced(struct cma_client *client, const struct cst_profile 
 		      stderr);
 		return;
 	}
-	if (!host_equal(old->host, p->host)) {
+	if (!cst_host_equal(old->host, p->host)) {
 		fprintf(stderr,
 			"cstoken: warning: the replaced token (uid %s) lives on '%s'; "
 			"revoke it "
