@@ -666,9 +666,9 @@ int cmd_revoke(struct cli *cli, int argc, char **argv)
 		goto out;
 	suid = shown(uid);
 	name = shown(it.name);
-	fprintf(stderr, "cstoken: %s token %s%s%s(uid %s) on %s; %s\n",
-		gone ? "the server had already forgotten" : "revoked", it.name ? "'" : "",
-		it.name ? name : "", it.name ? "' " : "", suid, p->host,
+	fprintf(stderr, "cstoken: %stoken %s%s%s(uid %s) %s %s; %s\n", gone ? "" : "revoked ",
+		it.name ? "'" : "", it.name ? name : "", it.name ? "' " : "", suid,
+		gone ? "was already gone on" : "on", p->host,
 		removed ? "removed it from the store" : "it was not in the store");
 out:
 	cst_item_release(&it);
