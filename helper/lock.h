@@ -6,9 +6,9 @@
 #include "cstoken/error.h"
 
 /*
- * The directory minting locks live in: $XDG_RUNTIME_DIR/cstoken when the
- * runtime dir is set, else the directory of the configured store file, else
- * $XDG_DATA_HOME/cstoken. Caller frees.
+ * The directory minting locks live in, one per user whatever the session's
+ * environment: the directory of the configured store file, else
+ * $XDG_DATA_HOME/cstoken (where the file store lives). Caller frees.
  */
 char *cst_lock_dir(const struct cst_config *cfg);
 
