@@ -976,6 +976,29 @@ out:
 	free(host);
 }
 
+/* Tokens Contentstack evicted from the stack when cstoken minted for the profile. */
+static void status_evictions(struct cli *cli, const struct cst_profile *p)
+{
+	struct cst_eviction *v = NULL;
+	char when[32], *name, *uid;
+	size_t n = 0, i;
+
+	cst_evictions_read(&cli->cfg, p->name, &v, &n);
+	for (i = 0; i < n; i++) {
+		/* recorded already made safe; shown again, since the file is read back */
+		name = shown(v[i].name);
+		uid = shown(v[i].uid);
+		format_time(v[i].when, when);
+		row("evicted",
+		    "'%s' (uid %s): Contentstack expired it to make room when cstoken minted at "
+		    "%s (stack_token_limit %d)",
+		    name, uid, when, p->stack_token_limit);
+		free(name);
+		free(uid);
+	}
+	cst_evictions_free(v, n);
+}
+
 int cmd_status(struct cli *cli, int argc, char **argv)
 {
 	struct findings f = {STRBUF_INIT, 0};
@@ -1039,6 +1062,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	minting = p->mint && p->api_key && *p->api_key;
 	status_login(cli, p, minting, &f);
 	status_token(cli, p, minting, &f);
+	status_evictions(cli, p);
 out:
 	fflush(stdout);
 	fputs(f.problems.buf ? f.problems.buf : "", stderr);

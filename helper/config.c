@@ -38,6 +38,9 @@
 #define DEFAULT_RENEW_BEFORE (2 * DAY)
 #define DEFAULT_NAME_TEMPLATE "cstoken {user}@{hostname} {profile}"
 #define DEFAULT_DESCRIPTION "minted by cstoken"
+/* The API reference's limit per stack; newer docs say 30. */
+#define DEFAULT_STACK_TOKEN_LIMIT 10
+#define MAX_STACK_TOKEN_LIMIT 30
 
 #define MAX_NAME 64 /* profile, branch and alias names */
 #define MAX_API_KEY 128
@@ -85,6 +88,7 @@ enum {
 	PK_NAME,
 	PK_DESCRIPTION,
 	PK_MINT,
+	PK_STACK_TOKEN_LIMIT,
 	PK_COUNT
 };
 
@@ -711,6 +715,17 @@ static int set_mint(struct parser *ps, struct cst_profile *p, const char *v)
 	return 0;
 }
 
+static int set_stack_token_limit(struct parser *ps, struct cst_profile *p, const char *v)
+{
+	int64_t n;
+
+	if (!isdigit((unsigned char)*v) || parse_int64(v, 1, MAX_STACK_TOKEN_LIMIT, &n))
+		return bad(ps, "'%s' is not a number of tokens from 1 to %d", v,
+			   MAX_STACK_TOKEN_LIMIT);
+	p->stack_token_limit = (int)n;
+	return 0;
+}
+
 static int set_name(struct parser *ps, struct cst_profile *p, const char *v)
 {
 	static const char *const known[] = {"{user}", "{hostname}", "{profile}"};
@@ -766,6 +781,7 @@ static const struct key profile_keys[PK_COUNT] = {
     [PK_NAME] = {"name", set_name},
     [PK_DESCRIPTION] = {"description", set_description},
     [PK_MINT] = {"mint", set_mint},
+    [PK_STACK_TOKEN_LIMIT] = {"stack_token_limit", set_stack_token_limit},
 };
 
 static int find_key(const struct key *keys, size_t n, const char *name)
@@ -1113,6 +1129,7 @@ void cst_profile_defaults(struct cst_profile *p, const char *name)
 	p->name_template = xstrdup(DEFAULT_NAME_TEMPLATE);
 	p->description = xstrdup(DEFAULT_DESCRIPTION);
 	p->mint = true;
+	p->stack_token_limit = DEFAULT_STACK_TOKEN_LIMIT;
 }
 
 void cst_profile_release(struct cst_profile *p)

@@ -78,7 +78,7 @@ out:
 }
 
 /* Profile names become file names: anything unusual turns into '_'. */
-static char *lock_file_name(const char *name)
+static char *profile_file_name(const char *prefix, const char *name, const char *suffix)
 {
 	char *safe = xstrdup(name), *fn, *s;
 
@@ -86,9 +86,24 @@ static char *lock_file_name(const char *name)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
 		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
 			*s = '_';
-	fn = xasprintf("mint-%s.lock", safe);
+	fn = xasprintf("%s-%s%s", prefix, safe, suffix);
 	free(safe);
 	return fn;
+}
+
+static char *lock_file_name(const char *name)
+{
+	return profile_file_name("mint", name, ".lock");
+}
+
+char *cst_lock_dir_file(const struct cst_config *cfg, const char *prefix, const char *name)
+{
+	char *dir = cst_lock_dir(cfg), *fn = profile_file_name(prefix, name, ""), *path;
+
+	path = xasprintf("%s/%s", dir, fn);
+	free(dir);
+	free(fn);
+	return path;
 }
 
 static int64_t monotonic_ms(void)

@@ -13,6 +13,12 @@
 char *cst_lock_dir(const struct cst_config *cfg);
 
 /*
+ * The path of a small per-profile file kept beside the locks, PREFIX-NAME with the
+ * profile name made safe as a file name. Caller frees.
+ */
+char *cst_lock_dir_file(const struct cst_config *cfg, const char *prefix, const char *name);
+
+/*
  * Takes an exclusive flock on DIR/mint-NAME.lock, creating DIR (0700) and the
  * file (0600, never through a symlink) as needed, waiting at most wait_seconds.
  * On success *fd holds the lock (release with cst_lock_release); on failure *fd

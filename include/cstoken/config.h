@@ -36,7 +36,8 @@ struct cst_profile {
 	char *name_template; /* {user} {hostname} {profile} expanded by mint */
 	char *description;
 	bool mint;
-	int line; /* line of the [profile] header, 0 for a built-in default */
+	int stack_token_limit; /* refuse to mint when the stack holds this many (1-30) */
+	int line;	       /* line of the [profile] header, 0 for a built-in default */
 };
 
 struct cst_config {
