@@ -677,6 +677,28 @@ static void error_detail(const cJSON *j, char *out, size_t outsz)
 		out[0] = '\0';
 }
 
+/* A request about one token: .../management_tokens/UID. */
+static bool names_token(const struct cma_request *rq)
+{
+	static const char prefix[] = "/v3/stacks/management_tokens/";
+
+	return rq->path && !strncmp(rq->path, prefix, sizeof(prefix) - 1) &&
+	       rq->path[sizeof(prefix) - 1];
+}
+
+/*
+ * The documented ways of saying that a token is not there (deleted, evicted, never
+ * existed): error 141, or for a request naming a token HTTP 404 or a 422 whose message
+ * says it was not found or does not exist. The one rule for "already gone".
+ */
+static bool token_not_found(const struct cma_request *rq, long status, long code, const char *msg)
+{
+	if (code == 141 || (status == 404 && names_token(rq)))
+		return true;
+	return status == 422 && names_token(rq) && msg &&
+	       (strcasestr(msg, "not found") || strcasestr(msg, "does not exist"));
+}
+
 static int api_error(const struct cma_client *c, const struct cma_request *rq, long status,
 		     const char *body, size_t len, int attempts, struct cst_error *e)
 {
@@ -688,6 +710,7 @@ static int api_error(const struct cma_client *c, const struct cma_request *rq, l
 			? (long)code_item->valuedouble
 			: -1;
 	char detail[2 * CMA_MAX_QUOTE + 96], tries[40] = "";
+	bool gone = token_not_found(rq, status, code, json_str(j, "error_message"));
 	int ret;
 
 	error_detail(j, detail, sizeof(detail));
@@ -714,7 +737,7 @@ static int api_error(const struct cma_client *c, const struct cma_request *rq, l
 				    "'%s' is rate limiting requests (HTTP 429%s)%s; try again in a "
 				    "minute",
 				    c->host, tries, detail);
-	else if (code == 141)
+	else if (gone)
 		ret = cst_error_set(e, CST_ERR_NOT_FOUND, "'%s' has no such token%s", c->host,
 				    detail);
 	else if (code == 105 || code == 104 || status == 401) {

@@ -641,7 +641,7 @@ int cmd_revoke(struct cli *cli, int argc, char **argv)
 					  p->name);
 			goto out;
 		}
-		if (it.host && p->host && strcasecmp(it.host, p->host)) {
+		if (it.host && p->host && !cst_host_equal(it.host, p->host)) {
 			suid = shown(it.uid);
 			ret =
 			    cst_error_set(&cli->err, CST_ERR_INVALID,
@@ -666,9 +666,9 @@ int cmd_revoke(struct cli *cli, int argc, char **argv)
 		goto out;
 	suid = shown(uid);
 	name = shown(it.name);
-	fprintf(stderr, "cstoken: %s token %s%s%s(uid %s) on %s; %s\n",
-		gone ? "the server had already forgotten" : "revoked", it.name ? "'" : "",
-		it.name ? name : "", it.name ? "' " : "", suid, p->host,
+	fprintf(stderr, "cstoken: %stoken %s%s%s(uid %s) %s %s; %s\n", gone ? "" : "revoked ",
+		it.name ? "'" : "", it.name ? name : "", it.name ? "' " : "", suid,
+		gone ? "was already gone on" : "on", p->host,
 		removed ? "removed it from the store" : "it was not in the store");
 out:
 	cst_item_release(&it);
@@ -729,7 +729,7 @@ int cmd_rotate(struct cli *cli, int argc, char **argv)
 	}
 	oname = shown(old.name);
 	ouid = shown(old.uid);
-	if (old.host && p->host && strcasecmp(old.host, p->host)) {
+	if (old.host && p->host && !cst_host_equal(old.host, p->host)) {
 		ret =
 		    cst_error_set(&cli->err, CST_ERR_INVALID,
 				  "new token '%s' (uid %s) is stored, but the old token '%s' (uid "
@@ -896,7 +896,7 @@ static void status_token(struct cli *cli, const struct cst_profile *p, bool mint
 	struct cst_item it = CST_ITEM_INIT;
 	struct cst_error e = CST_ERROR_INIT;
 	struct cma_client c;
-	char *fp = NULL, *name = NULL, *uid = NULL;
+	char *fp = NULL, *name = NULL, *uid = NULL, *host = NULL;
 	char when[32], left[64] = "";
 	int64_t now = (int64_t)time(NULL);
 	bool expired, renew, matches;
@@ -947,6 +947,13 @@ static void status_token(struct cli *cli, const struct cst_profile *p, bool mint
 	}
 	if (!it.secret || !it.api_key)
 		goto out;
+	/* a token goes only to the host it was minted for */
+	if (it.host && !cst_host_equal(it.host, p->host)) {
+		host = shown(it.host);
+		row("server", "not asked: the token is for %s, the profile now names %s", host,
+		    p->host);
+		goto out;
+	}
 	client_for(cli, p, &c);
 	ret = cma_check_token(&c, it.api_key, it.secret, &e);
 	cma_client_release(&c);
@@ -966,6 +973,30 @@ out:
 	free(fp);
 	free(name);
 	free(uid);
+	free(host);
+}
+
+/* Tokens Contentstack evicted from the stack when cstoken minted for the profile. */
+static void status_evictions(struct cli *cli, const struct cst_profile *p)
+{
+	struct cst_eviction *v = NULL;
+	char when[32], *name, *uid;
+	size_t n = 0, i;
+
+	cst_evictions_read(&cli->cfg, p->name, &v, &n);
+	for (i = 0; i < n; i++) {
+		/* recorded already made safe; shown again, since the file is read back */
+		name = shown(v[i].name);
+		uid = shown(v[i].uid);
+		format_time(v[i].when, when);
+		row("evicted",
+		    "'%s' (uid %s): Contentstack expired it to make room when cstoken minted at "
+		    "%s (stack_token_limit %d)",
+		    name, uid, when, p->stack_token_limit);
+		free(name);
+		free(uid);
+	}
+	cst_evictions_free(v, n);
 }
 
 int cmd_status(struct cli *cli, int argc, char **argv)
@@ -1031,6 +1062,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	minting = p->mint && p->api_key && *p->api_key;
 	status_login(cli, p, minting, &f);
 	status_token(cli, p, minting, &f);
+	status_evictions(cli, p);
 out:
 	fflush(stdout);
 	fputs(f.problems.buf ? f.problems.buf : "", stderr);

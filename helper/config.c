@@ -38,6 +38,9 @@
 #define DEFAULT_RENEW_BEFORE (2 * DAY)
 #define DEFAULT_NAME_TEMPLATE "cstoken {user}@{hostname} {profile}"
 #define DEFAULT_DESCRIPTION "minted by cstoken"
+/* The API reference's limit per stack; newer docs say 30. */
+#define DEFAULT_STACK_TOKEN_LIMIT 10
+#define MAX_STACK_TOKEN_LIMIT 30
 
 #define MAX_NAME 64 /* profile, branch and alias names */
 #define MAX_EMAIL 254
@@ -84,6 +87,7 @@ enum {
 	PK_NAME,
 	PK_DESCRIPTION,
 	PK_MINT,
+	PK_STACK_TOKEN_LIMIT,
 	PK_COUNT
 };
 
@@ -409,6 +413,40 @@ static const char *host_problem(const char *h)
 	return NULL;
 }
 
+#define CST_UNTRUSTED_MAX 400
+
+/*
+ * Whether a file that decides where secrets go (the config file, a ca_file) could be
+ * changed by somebody else, as OpenSSH judges ~/.ssh/config: it must belong to the user
+ * or root and be writable by nobody else. Only the file is checked, not the directories
+ * above it: a file put in its place through a writable directory belongs to whoever put
+ * it there, which the owner check refuses. When it could be changed, why holds the
+ * one-line reason with the fixing command.
+ */
+static bool untrusted_file(const struct stat *st, const char *path, char *why, size_t n)
+{
+	unsigned mode = (unsigned)st->st_mode & 07777;
+	/* the path goes into a suggested command only where single quotes keep it one word */
+	const char *word = strchr(path, '\'') || cst_has_control(path) ? "FILE" : path;
+
+	if (st->st_uid != geteuid() && st->st_uid != 0) {
+		snprintf(why, n,
+			 "'%s' belongs to uid %u, not to you or root, so that user decides where "
+			 "cstoken sends secrets; make it yours ('chown %u '%s'' as root) and run "
+			 "'chmod go-w '%s''",
+			 path, (unsigned)st->st_uid, (unsigned)geteuid(), word, word);
+		return true;
+	}
+	if (mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(why, n,
+			 "'%s' is writable by %s (mode %04o), who could then decide where cstoken "
+			 "sends secrets; run 'chmod go-w '%s''",
+			 path, mode & S_IWOTH ? "anyone" : "its group", mode, word);
+		return true;
+	}
+	return false;
+}
+
 /* An absolute path, or ~/... expanded; NULL when s is relative. */
 static char *config_path_value(const char *s)
 {
@@ -547,6 +585,7 @@ static int set_host(struct parser *ps, struct cst_profile *p, const char *v)
 static int set_ca_file(struct parser *ps, struct cst_profile *p, const char *v)
 {
 	struct stat st;
+	char why[CST_UNTRUSTED_MAX];
 	char *path;
 
 	if (!*v) {
@@ -563,6 +602,12 @@ static int set_ca_file(struct parser *ps, struct cst_profile *p, const char *v)
 	}
 	if (!S_ISREG(st.st_mode)) {
 		bad(ps, "'%s' is not a file of PEM certificates", path);
+		free(path);
+		return CST_ERR_CONFIG;
+	}
+	/* whoever can write the CA file can read the password of the next login */
+	if (untrusted_file(&st, path, why, sizeof(why))) {
+		bad(ps, "%s", why);
 		free(path);
 		return CST_ERR_CONFIG;
 	}
@@ -675,6 +720,17 @@ static int set_mint(struct parser *ps, struct cst_profile *p, const char *v)
 	return 0;
 }
 
+static int set_stack_token_limit(struct parser *ps, struct cst_profile *p, const char *v)
+{
+	int64_t n;
+
+	if (!isdigit((unsigned char)*v) || parse_int64(v, 1, MAX_STACK_TOKEN_LIMIT, &n))
+		return bad(ps, "'%s' is not a number of tokens from 1 to %d", v,
+			   MAX_STACK_TOKEN_LIMIT);
+	p->stack_token_limit = (int)n;
+	return 0;
+}
+
 static int set_name(struct parser *ps, struct cst_profile *p, const char *v)
 {
 	static const char *const known[] = {"{user}", "{hostname}", "{profile}"};
@@ -730,6 +786,7 @@ static const struct key profile_keys[PK_COUNT] = {
     [PK_NAME] = {"name", set_name},
     [PK_DESCRIPTION] = {"description", set_description},
     [PK_MINT] = {"mint", set_mint},
+    [PK_STACK_TOKEN_LIMIT] = {"stack_token_limit", set_stack_token_limit},
 };
 
 static int find_key(const struct key *keys, size_t n, const char *name)
@@ -953,6 +1010,7 @@ static int parse_file(struct parser *ps)
 
 static int open_config(struct cst_config *cfg, FILE **fpp, struct cst_error *e)
 {
+	char why[CST_UNTRUSTED_MAX];
 	struct stat st;
 	int fd, ret = CST_ERR_CONFIG;
 
@@ -971,15 +1029,8 @@ static int open_config(struct cst_config *cfg, FILE **fpp, struct cst_error *e)
 		goto out;
 	}
 	/* the file picks the hosts that passwords and tokens are sent to */
-	if (st.st_uid != geteuid() && st.st_uid != 0) {
-		ret = cst_error_set(e, CST_ERR_CONFIG,
-				    "'%s' belongs to another user; refusing to use it", cfg->path);
-		goto out;
-	}
-	if (st.st_mode & S_IWOTH) {
-		ret = cst_error_set(e, CST_ERR_CONFIG,
-				    "'%s' is writable by anyone; run 'chmod o-w %s'", cfg->path,
-				    cfg->path);
+	if (untrusted_file(&st, cfg->path, why, sizeof(why))) {
+		ret = cst_error_set(e, CST_ERR_CONFIG, "%s", why);
 		goto out;
 	}
 	if (st.st_size > MAX_FILE_SIZE) {
@@ -1083,6 +1134,7 @@ void cst_profile_defaults(struct cst_profile *p, const char *name)
 	p->name_template = xstrdup(DEFAULT_NAME_TEMPLATE);
 	p->description = xstrdup(DEFAULT_DESCRIPTION);
 	p->mint = true;
+	p->stack_token_limit = DEFAULT_STACK_TOKEN_LIMIT;
 }
 
 void cst_profile_release(struct cst_profile *p)
@@ -1163,10 +1215,14 @@ static size_t host_len(const char *h)
 	return n;
 }
 
-static bool host_equal(const char *a, const char *b)
+bool cst_host_equal(const char *a, const char *b)
 {
-	size_t na = host_len(a), nb = host_len(b);
+	size_t na, nb;
 
+	if (!a || !b)
+		return false;
+	na = host_len(a);
+	nb = host_len(b);
 	return na == nb && !strncasecmp(a, b, na);
 }
 
@@ -1182,7 +1238,7 @@ const struct cst_profile *cst_config_profile_for(const struct cst_config *cfg, c
 	def = cst_config_profile_name(cfg, NULL);
 	for (i = 0; i < cfg->nprofiles; i++) {
 		p = &cfg->profiles[i];
-		if (!p->api_key || !p->host || !host_equal(p->host, host))
+		if (!p->api_key || !p->host || !cst_host_equal(p->host, host))
 			continue;
 		if (username && strcmp(username, p->api_key))
 			continue;

@@ -1,5 +1,6 @@
 /* Per-profile minting lock: flock on a private file, waited for with a deadline. */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,20 +15,31 @@
 #define LOCK_POLL_MIN_MS 10
 #define LOCK_POLL_MAX_MS 50
 
+/*
+ * Next to the store, whatever the session's environment: a lock that moved with
+ * $XDG_RUNTIME_DIR (set in a desktop session, unset under cron or sudo) let two processes
+ * of one user mint one token each.
+ */
 char *cst_lock_dir(const struct cst_config *cfg)
 {
-	const char *run = getenv_nonempty("XDG_RUNTIME_DIR");
 	const char *slash;
 
-	if (run && run[0] == '/')
-		return xasprintf("%s/cstoken", run);
 	if (cfg && cfg->store_file && (slash = strrchr(cfg->store_file, '/')) &&
 	    slash != cfg->store_file)
 		return xstrndup(cfg->store_file, (size_t)(slash - cfg->store_file));
 	return xdg_data_path("cstoken");
 }
 
-/* mkdir -p, new components 0700; the last one must end up a private directory of ours. */
+/*
+ * A directory that only its owner can change. It may be readable (the store's directory
+ * may be 0755): the lock file in it holds nothing.
+ */
+static bool dir_ours(const struct stat *sb)
+{
+	return S_ISDIR(sb->st_mode) && sb->st_uid == geteuid() && !(sb->st_mode & 022);
+}
+
+/* mkdir -p, new components 0700; the last one must end up a directory only we can change. */
 static int make_private_dir(const char *dir, struct cst_error *e)
 {
 	char *p = xstrdup(dir), *s;
@@ -52,10 +64,10 @@ static int make_private_dir(const char *dir, struct cst_error *e)
 		ret = cst_error_errno(e, CST_ERR_SYSTEM, "cannot inspect '%s'", p);
 		goto out;
 	}
-	if (!S_ISDIR(sb.st_mode) || sb.st_uid != geteuid() || (sb.st_mode & 077)) {
+	if (!dir_ours(&sb)) {
 		ret = cst_error_set(e, CST_ERR_INSECURE,
-				    "lock directory '%s' must be a directory owned by you with "
-				    "mode 0700; fix it with 'chmod 700 %s'",
+				    "lock directory '%s' must be a directory owned by you that "
+				    "nobody else may write; fix it with 'chmod 700 %s'",
 				    p, p);
 		goto out;
 	}
@@ -66,7 +78,7 @@ out:
 }
 
 /* Profile names become file names: anything unusual turns into '_'. */
-static char *lock_file_name(const char *name)
+static char *profile_file_name(const char *prefix, const char *name, const char *suffix)
 {
 	char *safe = xstrdup(name), *fn, *s;
 
@@ -74,9 +86,24 @@ static char *lock_file_name(const char *name)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
 		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
 			*s = '_';
-	fn = xasprintf("mint-%s.lock", safe);
+	fn = xasprintf("%s-%s%s", prefix, safe, suffix);
 	free(safe);
 	return fn;
+}
+
+static char *lock_file_name(const char *name)
+{
+	return profile_file_name("mint", name, ".lock");
+}
+
+char *cst_lock_dir_file(const struct cst_config *cfg, const char *prefix, const char *name)
+{
+	char *dir = cst_lock_dir(cfg), *fn = profile_file_name(prefix, name, ""), *path;
+
+	path = xasprintf("%s/%s", dir, fn);
+	free(dir);
+	free(fn);
+	return path;
 }
 
 static int64_t monotonic_ms(void)
@@ -120,10 +147,10 @@ int cst_lock_acquire(const char *dir, const char *name, int wait_seconds, int *f
 		ret = cst_error_errno(e, CST_ERR_SYSTEM, "cannot inspect '%s'", dir);
 		goto out;
 	}
-	if (sb.st_uid != geteuid() || (sb.st_mode & 077)) {
+	if (!dir_ours(&sb)) {
 		ret = cst_error_set(e, CST_ERR_INSECURE,
-				    "lock directory '%s' must be owned by you with mode 0700; fix "
-				    "it with 'chmod 700 %s'",
+				    "lock directory '%s' must be owned by you and nobody else may "
+				    "write it; fix it with 'chmod 700 %s'",
 				    dir, dir);
 		goto out;
 	}

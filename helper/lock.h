@@ -6,11 +6,17 @@
 #include "cstoken/error.h"
 
 /*
- * The directory minting locks live in: $XDG_RUNTIME_DIR/cstoken when the
- * runtime dir is set, else the directory of the configured store file, else
- * $XDG_DATA_HOME/cstoken. Caller frees.
+ * The directory minting locks live in, one per user whatever the session's
+ * environment: the directory of the configured store file, else
+ * $XDG_DATA_HOME/cstoken (where the file store lives). Caller frees.
  */
 char *cst_lock_dir(const struct cst_config *cfg);
+
+/*
+ * The path of a small per-profile file kept beside the locks, PREFIX-NAME with the
+ * profile name made safe as a file name. Caller frees.
+ */
+char *cst_lock_dir_file(const struct cst_config *cfg, const char *prefix, const char *name);
 
 /*
  * Takes an exclusive flock on DIR/mint-NAME.lock, creating DIR (0700) and the

@@ -1,8 +1,12 @@
 /* Minting policy: when the stored token will do, and how a new one is made safely. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,10 +18,15 @@
 
 /*
  * The API reference says 10 tokens per stack (newer docs say 30) and that one
- * more silently expires the oldest: count against the conservative figure.
+ * more silently expires the oldest: count against the profile's stack_token_limit,
+ * 10 unless set.
  */
-#define STACK_TOKEN_LIMIT 10
+#define DEFAULT_STACK_TOKEN_LIMIT 10
 #define DAY_SECONDS 86400
+/* Evictions remembered per profile for `status`, and the longest line of that record. */
+#define MAX_EVICTIONS 5
+#define MAX_EVICTION_LINE 512
+#define MAX_EVICTION_FILE (16 * 1024)
 /* How many of cstoken's own tokens a stack-full message names. */
 #define MAX_NAMED_TOKENS 3
 #define MAX_NAME_SHOWN 60
@@ -356,17 +365,187 @@ static int stack_full(const struct cst_profile *p, const char *name, const struc
 	return ret;
 }
 
+static size_t stack_token_limit(const struct cst_profile *p)
+{
+	return p->stack_token_limit > 0 ? (size_t)p->stack_token_limit : DEFAULT_STACK_TOKEN_LIMIT;
+}
+
+void cst_evictions_free(struct cst_eviction *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++) {
+		free(v[i].uid);
+		free(v[i].name);
+	}
+	free(v);
+}
+
+/* The record, when it is a regular file of ours of sane size; NULL otherwise. */
+static FILE *open_evictions(const char *path)
+{
+	struct stat sb;
+	FILE *fp;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() ||
+	    sb.st_size > MAX_EVICTION_FILE || !(fp = fdopen(fd, "r"))) {
+		close(fd);
+		return NULL;
+	}
+	return fp;
+}
+
+/* One "SECONDS<TAB>UID<TAB>NAME" line into v[*n]; false for anything else. */
+static bool parse_eviction(char *line, struct cst_eviction *v)
+{
+	char *uid = strchr(line, '\t'), *name = uid ? strchr(uid + 1, '\t') : NULL;
+	int64_t when;
+
+	if (!name)
+		return false;
+	*uid++ = '\0';
+	*name++ = '\0';
+	if (parse_int64(line, 0, INT64_MAX, &when))
+		return false;
+	v->when = when;
+	v->uid = xstrdup(uid);
+	v->name = xstrdup(name);
+	return true;
+}
+
+int cst_evictions_read(const struct cst_config *cfg, const char *profile, struct cst_eviction **out,
+		       size_t *n)
+{
+	struct strbuf line = STRBUF_INIT;
+	struct cst_eviction *v = xcalloc(MAX_EVICTIONS + 1, sizeof(*v));
+	char *path = cst_lock_dir_file(cfg, "evicted", profile);
+	FILE *fp = open_evictions(path);
+	size_t count = 0;
+	int r;
+
+	while (fp && (r = strbuf_getline(&line, fp, MAX_EVICTION_LINE)) != 0) {
+		if (r < 0 || strlen(line.buf) != line.len || !parse_eviction(line.buf, &v[count]))
+			continue;
+		if (++count > MAX_EVICTIONS) {
+			free(v[0].uid);
+			free(v[0].name);
+			memmove(v, v + 1, MAX_EVICTIONS * sizeof(*v));
+			memset(&v[MAX_EVICTIONS], 0, sizeof(*v));
+			count = MAX_EVICTIONS;
+		}
+	}
+	if (fp)
+		fclose(fp);
+	strbuf_release(&line);
+	free(path);
+	*out = v;
+	*n = count;
+	return 0;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t w;
+
+	while (len) {
+		w = write(fd, buf, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		buf += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * Adds an eviction to the profile's record beside the minting lock (held by the caller),
+ * keeping the last MAX_EVICTIONS. uid and name are already safe for a terminal.
+ */
+static void record_eviction(const struct cst_config *cfg, const struct cst_profile *p,
+			    const char *uid, const char *name, int64_t now)
+{
+	struct cst_eviction *v = NULL;
+	struct strbuf sb = STRBUF_INIT;
+	char *path = cst_lock_dir_file(cfg, "evicted", p->name);
+	char *tmp = xasprintf("%s.tmp", path);
+	size_t n = 0, i;
+	int fd, ok;
+
+	cst_evictions_read(cfg, p->name, &v, &n);
+	for (i = n >= MAX_EVICTIONS ? n - MAX_EVICTIONS + 1 : 0; i < n; i++)
+		strbuf_addf(&sb, "%" PRId64 "\t%s\t%s\n", v[i].when, v[i].uid, v[i].name);
+	strbuf_addf(&sb, "%" PRId64 "\t%s\t%s\n", now, uid, name);
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+	ok = fd >= 0 && !write_all(fd, sb.buf, sb.len);
+	if (fd >= 0 && close(fd))
+		ok = 0;
+	if (!ok || rename(tmp, path)) {
+		cst_debug("cannot record the eviction in '%s': %s", path, strerror(errno));
+		unlink(tmp);
+	}
+	cst_evictions_free(v, n);
+	strbuf_release(&sb);
+	free(tmp);
+	free(path);
+}
+
+/*
+ * The reference says that creating a token past the limit silently expires the oldest:
+ * list again and name every token of the first list that is gone (cstoken deleted none in
+ * between), on stderr and in the record `status` shows.
+ */
+static void report_evicted(const struct cst_config *cfg, struct cma_client *client,
+			   const struct cst_profile *p, const char *authtoken,
+			   const struct cma_token *before, size_t nbefore, int64_t now)
+{
+	struct cst_error err = CST_ERROR_INIT;
+	struct cma_token *after = NULL;
+	struct strbuf name = STRBUF_INIT, uid = STRBUF_INIT;
+	size_t nafter = 0, i, j, suggest = nbefore < 1 ? 1 : nbefore > 30 ? 30 : nbefore;
+	int r;
+
+	r = cma_tokens_list(client, p->api_key, authtoken, &after, &nafter, &err);
+	if (r) {
+		cst_debug("cannot list the stack's tokens again to look for evictions: %s",
+			  cst_error_msg(&err, r));
+		return;
+	}
+	for (i = 0; i < nbefore; i++) {
+		for (j = 0; j < nafter && !str_equal(before[i].uid, after[j].uid); j++)
+			;
+		if (j < nafter || !before[i].uid)
+			continue;
+		strbuf_reset(&name);
+		strbuf_reset(&uid);
+		add_shown(&name, before[i].name ? before[i].name : "");
+		if (cst_plain_uid(before[i].uid))
+			strbuf_addstr(&uid, before[i].uid);
+		else
+			add_shown(&uid, before[i].uid);
+		fprintf(stderr,
+			"cstoken: warning: stack '%s' was full, so Contentstack silently expired "
+			"token '%s' (uid %s) to make room for the new one; set stack_token_limit "
+			"= %zu in [profile %s] so that cstoken refuses instead\n",
+			p->api_key, name.buf, uid.buf, suggest, p->name);
+		record_eviction(cfg, p, uid.buf, name.buf, now);
+	}
+	strbuf_release(&name);
+	strbuf_release(&uid);
+	cma_token_array_free(after, nafter);
+}
+
 /* Long enough for another process to list and create with all its retries. */
 static int lock_wait_seconds(const struct cst_config *cfg)
 {
 	int timeout = cfg && cfg->timeout > 0 ? cfg->timeout : 10;
 
 	return 2 * CMA_MAX_ATTEMPTS * timeout + 30;
-}
-
-static bool host_equal(const char *a, const char *b)
-{
-	return a && b && !strcasecmp(a, b);
 }
 
 /* Revokes the token a changed scope replaced; a failure only leaves it to expire. */
@@ -384,7 +563,7 @@ static void revoke_replaced(struct cma_client *client, const struct cst_profile 
 		      stderr);
 		return;
 	}
-	if (!host_equal(old->host, p->host)) {
+	if (!cst_host_equal(old->host, p->host)) {
 		fprintf(stderr,
 			"cstoken: warning: the replaced token (uid %s) lives on '%s'; "
 			"revoke it "
@@ -592,7 +771,7 @@ int cst_token_obtain_for(const struct cst_config *cfg, const struct cst_profile 
 	if (ret)
 		goto out;
 	name = cst_token_name(p);
-	if (ntoks >= STACK_TOKEN_LIMIT) {
+	if (ntoks >= stack_token_limit(p)) {
 		pattern.kind = CST_ITEM_TOKEN;
 		if (cst_store_list(st, &pattern, &mine, &nmine, &ignored)) {
 			mine = NULL;
@@ -606,6 +785,7 @@ int cst_token_obtain_for(const struct cst_config *cfg, const struct cst_profile 
 		goto out;
 	if (minted)
 		*minted = true;
+	report_evicted(cfg, &client, p, authtoken, toks, ntoks, now);
 	/* only a token cstoken minted (it has a fingerprint) is cstoken's to revoke */
 	if (have_cur && cur.scope_fp && *cur.scope_fp && !str_equal(cur.scope_fp, fp))
 		revoke_replaced(&client, p, authtoken, &cur);

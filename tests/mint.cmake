@@ -1,7 +1,9 @@
 # Minting policy and the token, exec and curl commands (end to end, against the emulator).
 cst_shell_test(mint.get integration/mint.sh)
 cst_shell_test(mint.concurrent integration/mint_concurrent.sh)
+cst_shell_test(mint.lock_env integration/mint_lock_env.sh)
 cst_shell_test(mint.refusals integration/mint_refusals.sh)
+cst_shell_test(mint.evicted integration/mint_evicted.sh)
 cst_shell_test(mint.keyring integration/mint_keyring.sh)
 cst_shell_test(mint.token_cmds integration/token_cmds.sh)
 cst_unit_test(test_mint unit/test_mint.c cst_mint)

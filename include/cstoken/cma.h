@@ -79,7 +79,11 @@ int cma_tokens_list(struct cma_client *c, const char *api_key, const char *autht
 int cma_token_create(struct cma_client *c, const char *api_key, const char *authtoken,
 		     const struct cma_token_spec *spec, struct cma_token *out, struct cst_error *e);
 
-/* DELETE /v3/stacks/management_tokens/{uid}. CST_ERR_NOT_FOUND when already gone. */
+/*
+ * DELETE /v3/stacks/management_tokens/{uid}. CST_ERR_NOT_FOUND when already gone: the
+ * server answered error 141, HTTP 404, or a 422 saying the token was not found or does
+ * not exist; any other error means the token may still be live.
+ */
 int cma_token_delete(struct cma_client *c, const char *api_key, const char *authtoken,
 		     const char *uid, struct cst_error *e);
 

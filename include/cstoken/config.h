@@ -37,7 +37,8 @@ struct cst_profile {
 	char *description;
 	bool region_set; /* region came from the region key */
 	bool mint;
-	int line; /* line of the [profile] header, 0 for a built-in default */
+	int stack_token_limit; /* refuse to mint when the stack holds this many (1-30) */
+	int line;	       /* line of the [profile] header, 0 for a built-in default */
 };
 
 struct cst_config {
@@ -86,6 +87,13 @@ const char *cst_config_profile_name(const struct cst_config *cfg, const char *na
  */
 const struct cst_profile *cst_config_profile_for(const struct cst_config *cfg, const char *protocol,
 						 const char *host, const char *username);
+
+/*
+ * Whether two CMA hosts (host[:port]) are the same one: case-insensitive, ":443" (which
+ * git leaves out for https) the same as none. False when either is NULL. The one test
+ * of host equality: profiles, stored items and git requests are all compared with it.
+ */
+bool cst_host_equal(const char *a, const char *b);
 
 /* Region id (aliases, case and '_' accepted) to canonical id and CMA host. */
 int cst_region_lookup(const char *region, const char **id, const char **host);

@@ -3,6 +3,7 @@
 #define CSTOKEN_MINT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cstoken/config.h"
@@ -45,6 +46,22 @@ int cst_authtoken_get(const struct cst_profile *p, struct cst_store *st, char **
 
 /* Expands the name template ({user}, {hostname}, {profile}); caller frees. */
 char *cst_token_name(const struct cst_profile *p);
+
+/* A token Contentstack evicted from a full stack when cstoken minted. */
+struct cst_eviction {
+	int64_t when; /* Unix seconds of the mint */
+	char *uid;    /* as shown on a terminal */
+	char *name;   /* as shown on a terminal */
+};
+
+/*
+ * The evictions recorded for the profile (oldest first, the last few), kept beside the
+ * minting lock. Always 0; *n is 0 when none are recorded. Caller frees with
+ * cst_evictions_free.
+ */
+int cst_evictions_read(const struct cst_config *cfg, const char *profile, struct cst_eviction **out,
+		       size_t *n);
+void cst_evictions_free(struct cst_eviction *v, size_t n);
 
 struct strbuf;
 /*

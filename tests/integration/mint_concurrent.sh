@@ -25,11 +25,12 @@ for i in $(seq 1 16); do
 done
 pass "16 concurrent gets mint one token"
 
-# the lock lives in the private runtime directory, never readable by others
-lock=$XDG_RUNTIME_DIR/cstoken/mint-default.lock
+# the lock lives next to the store (not in the runtime directory), never readable by others
+lock=$XDG_DATA_HOME/cstoken/mint-default.lock
 [ -f "$lock" ] && [ ! -L "$lock" ] || fail "no lock file at $lock"
+[ ! -e "$XDG_RUNTIME_DIR/cstoken" ] || fail "a lock in the runtime directory"
 assert_eq 600 "$(stat -c %a "$lock")" "lock file mode"
-assert_eq 700 "$(stat -c %a "$XDG_RUNTIME_DIR/cstoken")" "lock directory mode"
+assert_eq 700 "$(stat -c %a "$XDG_DATA_HOME/cstoken")" "lock directory mode"
 
 # a lock file planted as a symlink is refused, not followed
 rm -f "$lock"

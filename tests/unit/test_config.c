@@ -146,6 +146,7 @@ static void assert_default_profile(const struct cst_profile *p, const char *name
 	assert_string_equal(p->name_template, "cstoken {user}@{hostname} {profile}");
 	assert_string_equal(p->description, "minted by cstoken");
 	assert_true(p->mint);
+	assert_int_equal(p->stack_token_limit, 10);
 }
 
 static void test_no_file_defaults(void **state)
@@ -259,7 +260,8 @@ static void test_product_example(void **state)
 	    "notify = no                  ; e-mail 7 days before expiry\n"
 	    "name = cstoken {user}@{hostname} {profile}   ; token name template\n"
 	    "description = minted by cstoken\n"
-	    "mint = yes                   ; may `get` mint when nothing usable is stored\n",
+	    "mint = yes                   ; may `get` mint when nothing usable is stored\n"
+	    "stack_token_limit = 10       ; refuse to mint when the stack holds this many (1-30)\n",
 	    home);
 	load_ok(&cfg, text);
 	creds = xasprintf("%s/.local/share/cstoken/credentials", home);
@@ -457,7 +459,8 @@ static void test_good_values(void **state)
 		      "lifetime = 1d\n"
 		      "renew_before = 90s\n"
 		      "notify = off\n"
-		      "mint = no\n");
+		      "mint = no\n"
+		      "stack_token_limit = 30\n");
 	assert_int_equal(cfg.store, CST_STORE_SECRET_SERVICE);
 	assert_int_equal(cfg.timeout, 300);
 	assert_string_equal(cfg.default_profile, "my.work_1");
@@ -508,6 +511,8 @@ static void test_good_values(void **state)
 	assert_int_equal(p->renew_before, 90);
 	assert_false(p->notify);
 	assert_false(p->mint);
+	assert_int_equal(p->stack_token_limit, 30);
+	assert_int_equal(cfg.profiles[0].stack_token_limit, 10);
 	cst_config_release(&cfg);
 
 	/* ~ expands to $HOME in store_file and ca_file */
@@ -640,6 +645,14 @@ static void test_bad_values(void **state)
 	    {"[profile p]\nnotify = maybe\n", 2, "key 'notify': 'maybe' is not yes or no"},
 	    {"[profile p]\nnotify =\n", 2, "key 'notify'"},
 	    {"[profile p]\nmint = 2\n", 2, "key 'mint': '2'"},
+	    {"[profile p]\nstack_token_limit = 0\n", 2,
+	     "key 'stack_token_limit': '0' is not a number of tokens from 1 to 30"},
+	    {"[profile p]\nstack_token_limit = 31\n", 2, "key 'stack_token_limit': '31'"},
+	    {"[profile p]\nstack_token_limit = -5\n", 2, "key 'stack_token_limit': '-5'"},
+	    {"[profile p]\nstack_token_limit = ten\n", 2, "key 'stack_token_limit': 'ten'"},
+	    {"[profile p]\nstack_token_limit =\n", 2, "key 'stack_token_limit'"},
+	    {"[cstoken]\nstack_token_limit = 30\n", 2,
+	     "key 'stack_token_limit': belongs in a [profile NAME] section"},
 	    {"[profile p]\nname =\n", 2, "key 'name': the token name must not be empty"},
 	    {"[profile p]\nname = cstoken {usr}\n", 2, "key 'name': unknown placeholder '{usr}'"},
 	    {"[profile p]\nname = cstoken {user\n", 2, "key 'name': '{' without '}'"},
@@ -718,7 +731,7 @@ static void test_file_checks(void **state)
 	assert_int_equal(chmod(path, 0666), 0);
 	assert_int_equal(cst_config_load(&cfg, path, &e), CST_ERR_CONFIG);
 	assert_non_null(strstr(e.msg, path));
-	assert_non_null(strstr(e.msg, "chmod o-w"));
+	assert_non_null(strstr(e.msg, "chmod go-w"));
 
 	/* unreadable: only meaningful when permissions bind us */
 	assert_int_equal(chmod(path, 0), 0);
