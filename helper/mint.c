@@ -564,11 +564,19 @@ static void revoke_replaced(struct cma_client *client, const struct cst_profile 
 		return;
 	}
 	if (!cst_host_equal(old->host, p->host)) {
+		struct strbuf host = STRBUF_INIT;
+
+		/* the stored host is the store's text: shown, never raw */
+		if (old->host && *old->host)
+			add_shown(&host, old->host);
+		else
+			strbuf_addstr(&host, "another host");
 		fprintf(stderr,
 			"cstoken: warning: the replaced token (uid %s) lives on '%s'; "
 			"revoke it "
 			"there, e.g. in the Contentstack web UI\n",
-			old->uid, old->host ? old->host : "another host");
+			old->uid, host.buf);
+		strbuf_release(&host);
 		return;
 	}
 	r = cma_token_delete(client, old->api_key ? old->api_key : p->api_key, authtoken, old->uid,

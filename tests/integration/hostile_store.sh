@@ -86,6 +86,20 @@ plant_file "$MINT_KEY" "$tok"
 assert_eq "$tok" "$(cstoken token)" "the item restored is handed out again"
 pass "file store: a restored item works"
 
+# a token replaced for its scope, whose stored host carries an escape: the warning shows it, never raw
+"$PYTHON" - "$MINT_STORE_FILE" <<'PY'
+import json, sys
+store = json.load(open(sys.argv[1]))
+for it in store["items"]:
+    if it["kind"] == "token":
+        it["host"], it["scope_fp"] = "evil\u001b]0;owned\u0007.example", "v1:changed"
+json.dump(store, open(sys.argv[1], "w"))
+PY
+err=$(cstoken token 2>&1 >/dev/null) || fail "a re-mint past a planted host: $err"
+assert_contains "$err" "lives on 'evil?]0;owned?.example'" "the planted host, shown"
+assert_not_contains "$err" $'\e' "no escape byte on the terminal"
+pass "file store: a replaced token's planted host is shown, not sent raw"
+
 unset CSTOKEN_STORE
 export CST_TMP
 in_keyring bash "$CSTOKEN_SRC/tests/integration/hostile_store.sh" inner
