@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # Builds the Debian packages cstoken and libpam-cstoken (debian/, debhelper) in a copy of
 # the tree, since dpkg-buildpackage writes into the parent directory, and puts the .deb,
-# .changes and .buildinfo files into OUTDIR (default: the current directory). Installs the
+# .changes and .buildinfo files into OUTDIR (default: build/debs). Installs the
 # missing build dependencies first (as root; list: scripts/deps.sh).
 #
 #   scripts/package.sh [OUTDIR]
-#   sudo apt install ./cstoken_*.deb ./libpam-cstoken_*.deb
+#   sudo apt install ./build/debs/cstoken_*.deb ./build/debs/libpam-cstoken_*.deb
 #
 # DEB_BUILD_OPTIONS passes through (e.g. "nocheck parallel=2"); without nocheck the whole
 # test suite runs inside the build.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-out=$(mkdir -p "${1:-.}" && cd "${1:-.}" && pwd)
+out=${1:-$top/build/debs}
+out=$(mkdir -p "$out" && cd "$out" && pwd)
 
+git -C "$top" rev-parse --git-dir >/dev/null 2>&1 ||
+	{ echo "package.sh: $top is not a git checkout; it packages the files git tracks" >&2; exit 1; }
 . "$top/scripts/deps.sh"
 install_missing
 

@@ -9,7 +9,12 @@
 : "${CST_LIBDIR:?run through ctest}" "${CST_FULL_LIBDIR:?run through ctest}"
 cst_setup
 
-# as_user CMD...: CMD as the installing user with a clean environment of its own
+# as_user CMD...: CMD as the installing user with a clean environment of its own (and the
+# sanitizer settings of an instrumented build)
+san=()
+for v in ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS; do
+	[ -z "${!v:-}" ] || san+=("$v=${!v}")
+done
 if [ "$(id -u)" -eq 0 ]; then
 	for f in "$CSTOKEN_BUILD/cmake_install.cmake" "$CSTOKEN_BIN_DIR/cstoken" \
 		"$CSTOKEN_SRC/man/cstoken.1"; do
@@ -20,12 +25,12 @@ if [ "$(id -u)" -eq 0 ]; then
 	done
 	as_user() {
 		setpriv --reuid=nobody --regid=nogroup --clear-groups \
-			env -i HOME="$U/home" PATH=/usr/bin:/bin LC_ALL=C.UTF-8 "$@"
+			env -i HOME="$U/home" PATH=/usr/bin:/bin LC_ALL=C.UTF-8 "${san[@]}" "$@"
 	}
 	owner=nobody:nogroup
 else
 	as_user() {
-		env -i HOME="$U/home" PATH=/usr/bin:/bin LC_ALL=C.UTF-8 "$@"
+		env -i HOME="$U/home" PATH=/usr/bin:/bin LC_ALL=C.UTF-8 "${san[@]}" "$@"
 	}
 	owner=$(id -u):$(id -g)
 fi
