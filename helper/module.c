@@ -1,11 +1,13 @@
 /*
  * Loads cstoken's optional parts from the directory the build put them in, relative to
- * the program itself (like $ORIGIN), falling back to the installed location.
+ * the program's real path (like $ORIGIN: the build tree, a relocated installation), else
+ * from the installed location (a copy of the program on its own).
  */
 #include <dlfcn.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cstoken/util.h"
 #include "module.h"
@@ -39,17 +41,28 @@ bool cst_module_loaded(const char *module)
 	return find(module) != NULL;
 }
 
-/* DIR/NAME.so next to the running program, else in the installed module directory. */
-static char *module_path(const char *name)
+/* NAME.so in the module directory next to the program's real path, if it is there. */
+static char *module_next_to_program(const char *name)
 {
 	char *exe = realpath("/proc/self/exe", NULL);
 	char *path;
 
 	if (!exe)
-		return xasprintf("%s/%s.so", CSTOKEN_MODULE_DIR, name);
+		return NULL;
 	path = xasprintf("%s/%s/%s.so", dirname(exe), CSTOKEN_MODULE_RELDIR, name);
 	free(exe);
-	return path;
+	if (!access(path, F_OK))
+		return path;
+	free(path);
+	return NULL;
+}
+
+/* Next to the running program, else in the installed module directory. */
+static char *module_path(const char *name)
+{
+	char *path = module_next_to_program(name);
+
+	return path ? path : xasprintf("%s/%s.so", CSTOKEN_MODULE_DIR, name);
 }
 
 static void *load(const char *name, struct cst_error *e)

@@ -11,6 +11,7 @@ packages=(
 	pamtester libpam-wrapper libnss-wrapper libuid-wrapper libpamtest0-dev
 	mandoc clang-format clang libclang-rt-14-dev
 	dpkg-dev xz-utils ca-certificates
+	debhelper devscripts lintian fakeroot
 )
 
 install_missing() {

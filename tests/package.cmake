@@ -1,0 +1,20 @@
+# Installing: `cmake --install --prefix` as a user, DESTDIR, a moved installation (the
+# whole installation: with the PAM module).
+if(TARGET pam_cstoken)
+  cst_shell_test(install.prefix integration/install_prefix.sh)
+  set_property(TEST install.prefix APPEND PROPERTY ENVIRONMENT
+    "CST_LIBDIR=${CMAKE_INSTALL_LIBDIR}" "CST_FULL_LIBDIR=${CMAKE_INSTALL_FULL_LIBDIR}")
+  set_tests_properties(install.prefix PROPERTIES SKIP_RETURN_CODE 77)
+endif()
+
+# The Debian packages (debian/): built, checked with lintian, installed, used and purged on
+# this machine (as root). Not in a package build, which it would start again (debian/rules
+# turns it off), nor in the sanitizer or fuzz builds: it builds the packages' own binaries.
+option(CSTOKEN_PACKAGE_TEST "Register package.deb (builds and installs the Debian packages)" ON)
+if(CSTOKEN_PACKAGE_TEST AND NOT CSTOKEN_SANITIZE AND NOT CSTOKEN_FUZZ AND TARGET pam_cstoken)
+  cst_shell_test(package.deb integration/package_deb.sh)
+  set_property(TEST package.deb APPEND PROPERTY ENVIRONMENT
+    "PCS_DRIVER=$<TARGET_FILE:pam_driver>" "PCS_TEST_MODULE=$<TARGET_FILE:pam_cstoken_test>")
+  set_tests_properties(package.deb PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900
+                       LABELS "integration;package")
+endif()
