@@ -1031,7 +1031,11 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		ret = cst_store_list(cli->store, &pattern, &items, &n, &cli->err);
 		cst_item_array_free(items, n);
 	}
-	if (ret) {
+	if (ret == CST_ERR_STORE_LOCKED) {
+		row("store", "%s: %s (locked)", cst_store_kind_name(cst_store_kind(cli->store)),
+		    cst_store_describe(cli->store));
+		problem(&f, "%s", cst_error_msg(&cli->err, ret));
+	} else if (ret) {
 		row("store", "%s (does not answer)", cst_store_kind_name(cli->cfg.store));
 		if (cli->cfg.store == CST_STORE_FILE)
 			problem(&f, "the store does not answer: %s", cst_error_msg(&cli->err, ret));

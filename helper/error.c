@@ -49,6 +49,8 @@ const char *cst_strerror(int err)
 		return "rate limited by the Contentstack API";
 	case CST_ERR_USAGE:
 		return "usage error";
+	case CST_ERR_STORE_LOCKED:
+		return "the keyring is locked";
 	}
 	return "unknown error";
 }
