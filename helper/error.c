@@ -51,6 +51,8 @@ const char *cst_strerror(int err)
 		return "usage error";
 	case CST_ERR_STORE_LOCKED:
 		return "the keyring is locked";
+	case CST_ERR_FORBIDDEN:
+		return "not allowed by the Contentstack API";
 	}
 	return "unknown error";
 }
