@@ -76,8 +76,12 @@ static const struct command commands[] = {
      "Mints a new token, stores it, then deletes the old one on the server.\n"},
     {"status", cmd_status,
      "usage: cstoken status [-p PROFILE]\n"
-     "Shows the store, configuration, login state and token expiry; exits 1 when\n"
-     "something needs attention, naming the command that fixes it.\n"},
+     "Shows the store, configuration, login state and token expiry; asks the server\n"
+     "whether the api_key names a stack you belong to and whether you may create\n"
+     "tokens there (owner or admin); names cstoken's own expired or replaced tokens\n"
+     "on the stack, the profile's items in the store not in use, a locked keyring,\n"
+     "and whether git uses cstoken for the host. Exits 1 when something needs\n"
+     "attention, naming the command that fixes it.\n"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -699,16 +699,23 @@ static bool token_not_found(const struct cma_request *rq, long status, long code
 	       (strcasestr(msg, "not found") || strcasestr(msg, "does not exist"));
 }
 
+/* The error body's error_code, -1 when absent or not a sane number. */
+static long error_code_of(const cJSON *j)
+{
+	const cJSON *code_item = cJSON_GetObjectItemCaseSensitive(j, "error_code");
+
+	/* a double out of long's range (or NaN) must not be converted: that is undefined */
+	return cJSON_IsNumber(code_item) && code_item->valuedouble >= -1e9 &&
+		       code_item->valuedouble <= 1e9
+		   ? (long)code_item->valuedouble
+		   : -1;
+}
+
 static int api_error(const struct cma_client *c, const struct cma_request *rq, long status,
 		     const char *body, size_t len, int attempts, struct cst_error *e)
 {
 	cJSON *j = len ? cJSON_ParseWithLength(body, len) : NULL;
-	const cJSON *code_item = cJSON_GetObjectItemCaseSensitive(j, "error_code");
-	/* a double out of long's range (or NaN) must not be converted: that is undefined */
-	long code = cJSON_IsNumber(code_item) && code_item->valuedouble >= -1e9 &&
-			    code_item->valuedouble <= 1e9
-			? (long)code_item->valuedouble
-			: -1;
+	long code = error_code_of(j);
 	char detail[2 * CMA_MAX_QUOTE + 96], tries[40] = "";
 	bool gone = token_not_found(rq, status, code, json_str(j, "error_message"));
 	int ret;
@@ -757,7 +764,7 @@ static int api_error(const struct cma_client *c, const struct cma_request *rq, l
 					    "rotate' or 'cstoken revoke'",
 					    c->host, detail);
 	} else if (status == 403)
-		ret = cst_error_set(e, CST_ERR_API,
+		ret = cst_error_set(e, CST_ERR_FORBIDDEN,
 				    "'%s' refused %s %s (HTTP 403)%s; only a stack owner or admin "
 				    "can manage tokens",
 				    c->host, rq->method, rq->path, detail);
@@ -1035,6 +1042,36 @@ int cma_check_authtoken(struct cma_client *c, const char *authtoken, struct cst_
 	struct cma_request rq = {
 	    .method = "GET", .path = "/v3/user", .authtoken = authtoken, .cred = CRED_AUTHTOKEN};
 	return cma_call(c, &rq, e);
+}
+
+int cma_stack_check(struct cma_client *c, const char *api_key, const char *authtoken,
+		    struct cst_error *e)
+{
+	struct cma_request rq = {.method = "GET",
+				 .path = "/v3/stacks",
+				 .api_key = api_key,
+				 .authtoken = authtoken,
+				 .cred = CRED_AUTHTOKEN};
+	struct strbuf body = STRBUF_INIT;
+	cJSON *j = NULL;
+	long status;
+	int attempts, ret;
+
+	ret = cma_exchange(c, &rq, &status, &body, &attempts, e);
+	if (!ret)
+		ret = cma_parse_reply(c, &rq, status, body.buf, body.len, attempts, e);
+	if (ret && status >= 400 && body.len) {
+		j = cJSON_ParseWithLength(body.buf, body.len);
+		if (error_code_of(j) == 109)
+			ret =
+			    cst_error_set(e, CST_ERR_NOT_FOUND,
+					  "'%s' knows no stack with api_key '%s' that this session "
+					  "may see",
+					  c->host, api_key);
+		json_free(j);
+	}
+	strbuf_release(&body);
+	return ret;
 }
 
 int cma_logout(struct cma_client *c, const char *authtoken, struct cst_error *e)

@@ -1,11 +1,16 @@
 /* Commands that look after stored tokens: list, revoke, rotate, status. */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -17,6 +22,12 @@
 #define DAY_SECONDS 86400
 /* Longest server- or store-supplied value shown in a table cell or message. */
 #define MAX_SHOWN 80
+/* status asks the store it does not use only when that answers quickly */
+#define OTHER_STORE_TIMEOUT_MS 1000
+/* what status reads of git's answer */
+#define MAX_GIT_OUTPUT 65536
+
+extern char **environ;
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -843,15 +854,19 @@ static void profile_rows(const struct cst_profile *p)
 	strbuf_release(&sb);
 }
 
-/* Login state: a stored authtoken and whether GET /v3/user accepts it. */
+/*
+ * Login state: a stored authtoken and whether GET /v3/user accepts it. The session the
+ * server accepted goes to *session (free_secret) and its e-mail, as shown, to *who.
+ */
 static void status_login(struct cli *cli, const struct cst_profile *p, bool minting,
-			 struct findings *f)
+			 struct findings *f, char **session, char **who)
 {
 	struct cst_error e = CST_ERROR_INIT;
 	struct cma_client c;
 	char *authtoken = NULL, *email = NULL, *semail = NULL;
 	int ret;
 
+	*session = *who = NULL;
 	ret = cst_authtoken_get(p, cli->store, &authtoken, &email, &e);
 	if (ret == CST_ERR_NOT_LOGGED_IN) {
 		row("login", "not logged in to %s", p->host);
@@ -874,6 +889,9 @@ static void status_login(struct cli *cli, const struct cst_profile *p, bool mint
 	cma_client_release(&c);
 	if (!ret) {
 		row("login", "%s on %s (session accepted)", semail, p->host);
+		*session = authtoken;
+		*who = semail;
+		authtoken = semail = NULL;
 	} else if (ret == CST_ERR_AUTH) {
 		row("login", "%s on %s (session refused by the server)", semail, p->host);
 		problem(f,
@@ -976,6 +994,167 @@ out:
 	free(host);
 }
 
+/* cstoken's own tokens on the stack that are expired or that no profile stores any more. */
+static void status_stale(struct cli *cli, const struct cst_profile *p, const struct cma_token *toks,
+			 size_t n)
+{
+	struct cst_item pattern = CST_ITEM_INIT, *mine = NULL;
+	char *ours = cst_token_name(p), *name, *uid, when[32];
+	int64_t now = (int64_t)time(NULL);
+	size_t nmine = 0, i;
+	bool expired;
+
+	pattern.kind = CST_ITEM_TOKEN;
+	if (cst_store_list(cli->store, &pattern, &mine, &nmine, NULL)) {
+		mine = NULL;
+		nmine = 0;
+	}
+	for (i = 0; i < n; i++) {
+		expired = toks[i].expiry && toks[i].expiry <= now;
+		if (!toks[i].uid || !cst_token_is_ours(&toks[i], ours, mine, nmine) ||
+		    (!expired && find_uid(mine, nmine, toks[i].uid)))
+			continue;
+		name = shown(toks[i].name);
+		uid = shown(toks[i].uid);
+		format_time(toks[i].expiry, when);
+		/* the server's uid goes into a shell command: only a plain one */
+		if (cst_plain_uid(toks[i].uid))
+			row("stale",
+			    "'%s' (uid %s), %s%s: 'cstoken revoke -p %s --uid %s' deletes it", name,
+			    uid, expired ? "expired " : "no longer stored", expired ? when : "",
+			    p->name, toks[i].uid);
+		else
+			row("stale", "'%s' (uid %s), %s%s: delete it in the Contentstack web UI",
+			    name, uid, expired ? "expired " : "no longer stored",
+			    expired ? when : "");
+		free(name);
+		free(uid);
+	}
+	cst_item_array_free(mine, nmine);
+	free(ours);
+}
+
+/*
+ * What the server says of the profile's stack for the logged-in user: does the api_key name
+ * a stack the user belongs to, and may the user create tokens there (only owners and admins
+ * may list them, and listing creates nothing)?
+ */
+static void status_access(struct cli *cli, const struct cst_profile *p, bool minting,
+			  const char *session, const char *who, struct findings *f)
+{
+	struct cst_error e = CST_ERROR_INIT;
+	struct cma_token *toks = NULL;
+	struct cma_client c;
+	char *key = shown(p->api_key), *where;
+	size_t ntoks = 0;
+	int ret;
+
+	where = p->region && !p->host_set ? xasprintf("in region %s (%s)", p->region, p->host)
+					  : xasprintf("on %s", p->host);
+	client_for(cli, p, &c);
+	ret = cma_stack_check(&c, p->api_key, session, &e);
+	if (ret == CST_ERR_NOT_FOUND) {
+		row("access", "no stack with api_key %s %s for %s", key, where, who);
+		problem(f,
+			"api_key '%s' names no stack %s that %s belongs to; check api_key in "
+			"[profile %s] of '%s' (the stack's Settings > API Credentials in the web "
+			"UI), or the region",
+			key, where, who, p->name,
+			cli->cfg.path ? cli->cfg.path : "the configuration");
+		goto out;
+	}
+	if (ret) {
+		row("access", "cannot check: %s", cst_error_msg(&e, ret));
+		goto out;
+	}
+	ret = cma_tokens_list(&c, p->api_key, session, &toks, &ntoks, &e);
+	if (ret == CST_ERR_FORBIDDEN) {
+		row("access",
+		    "%s belongs to the stack but is not its owner or an admin, so may "
+		    "not create tokens",
+		    who);
+		if (minting)
+			problem(
+			    f,
+			    "%s is not owner or admin of stack '%s' %s, and only they may create "
+			    "management tokens; ask an admin of the stack to make you one, or set "
+			    "mint = no in [profile %s] and store a token an admin made",
+			    who, key, where, p->name);
+		goto out;
+	}
+	if (ret) {
+		row("access", "cannot check: %s", cst_error_msg(&e, ret));
+		goto out;
+	}
+	row("access", "%s may create tokens on the stack (owner or admin; %zu of %d slots used)",
+	    who, ntoks, p->stack_token_limit);
+	status_stale(cli, p, toks, ntoks);
+out:
+	cma_client_release(&c);
+	cma_token_array_free(toks, ntoks);
+	free(key);
+	free(where);
+}
+
+/* Is the item one of profile p's: its token, or a session for its host? */
+static bool profile_item(const struct cst_profile *p, const struct cst_item *it)
+{
+	if (it->kind == CST_ITEM_TOKEN)
+		return str_equal(it->profile, p->name);
+	return it->kind == CST_ITEM_AUTHTOKEN && it->host && p->host &&
+	       cst_host_equal(it->host, p->host);
+}
+
+/*
+ * Items of the profile in the store cstoken does not use now: the file when it uses the
+ * keyring, the keyring (only when a bus answers quickly) when it uses the file.
+ */
+static void status_other_store(struct cli *cli, const struct cst_profile *p, struct findings *f)
+{
+	enum cst_store_kind now = cli->store ? cst_store_kind(cli->store) : cli->cfg.store;
+	struct cst_store_options opt = {0};
+	struct cst_item pattern = CST_ITEM_INIT, *items = NULL;
+	struct cst_store *other = NULL;
+	struct strbuf fix = STRBUF_INIT;
+	const char *name, *what;
+	size_t n = 0, i, ntok = 0, nsession = 0;
+
+	if (now == CST_STORE_AUTO)
+		return;
+	opt.kind = now == CST_STORE_SECRET_SERVICE ? CST_STORE_FILE : CST_STORE_AUTO;
+	opt.file = cli->cfg.store_file;
+	opt.timeout_ms = OTHER_STORE_TIMEOUT_MS;
+	if (cst_store_open(&other, &opt, NULL) || cst_store_kind(other) == now)
+		goto out;
+	pattern.kind = CST_ITEM_ANY;
+	if (cst_store_list(other, &pattern, &items, &n, NULL))
+		goto out;
+	for (i = 0; i < n; i++)
+		if (profile_item(p, &items[i]))
+			*(items[i].kind == CST_ITEM_TOKEN ? &ntok : &nsession) += 1;
+	if (!ntok && !nsession)
+		goto out;
+	name = cst_store_kind_name(cst_store_kind(other));
+	what = ntok && nsession ? "a token and a session" : ntok ? "a token" : "a session";
+	if (ntok)
+		strbuf_addf(&fix, "'CSTOKEN_STORE=%s cstoken revoke -p %s'", name, p->name);
+	if (nsession)
+		strbuf_addf(&fix, "%s'CSTOKEN_STORE=%s cstoken logout -p %s'", ntok ? " and " : "",
+			    name, p->name);
+	row("elsewhere", "%s of this profile in the %s store (%s), which cstoken does not use now",
+	    what, name, cst_store_describe(other));
+	problem(f,
+		"profile '%s' also has %s in the %s store (%s), which cstoken does not read while "
+		"it uses the %s store; to use them set store = %s in the configuration, else "
+		"remove them with %s",
+		p->name, what, name, cst_store_describe(other), cst_store_kind_name(now), name,
+		fix.buf);
+out:
+	strbuf_release(&fix);
+	cst_item_array_free(items, n);
+	cst_store_close(other);
+}
+
 /* Tokens Contentstack evicted from the stack when cstoken minted for the profile. */
 static void status_evictions(struct cli *cli, const struct cst_profile *p)
 {
@@ -999,11 +1178,111 @@ static void status_evictions(struct cli *cli, const struct cst_profile *p)
 	cst_evictions_free(v, n);
 }
 
+/*
+ * Runs git with argv, never through a shell, and appends what it prints (capped) to out;
+ * its exit status, or -1 when it could not be run.
+ */
+static int git_output(char *const *argv, struct strbuf *out)
+{
+	posix_spawn_file_actions_t fa;
+	int fds[2], status = 0, ret = -1;
+	char buf[4096];
+	ssize_t r;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC))
+		return -1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	r = posix_spawnp(&pid, "git", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[1]);
+	if (r) {
+		close(fds[0]);
+		return -1;
+	}
+	while ((r = read(fds[0], buf, sizeof(buf))) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		if (out->len + (size_t)r <= MAX_GIT_OUTPUT)
+			strbuf_add(out, buf, (size_t)r);
+	}
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (WIFEXITED(status))
+		ret = WEXITSTATUS(status);
+	return ret;
+}
+
+/* Does a credential.helper value run cstoken: "cstoken" or a path to git-credential-cstoken? */
+static bool helper_is_cstoken(const char *v, size_t len)
+{
+	size_t word = 0, base = 0;
+
+	if (len && v[0] == '!')
+		v++, len--;
+	while (word < len && v[word] != ' ' && v[word] != '\t')
+		if (v[word++] == '/')
+			base = word;
+	return (word - base == 7 && !strncmp(v + base, "cstoken", 7)) ||
+	       (word - base == 22 && !strncmp(v + base, "git-credential-cstoken", 22));
+}
+
+/* Is cstoken among the helpers of sb's lines (an empty value resets the list, as in git)? */
+static bool helpers_have_cstoken(const struct strbuf *sb)
+{
+	const char *line = sb->buf, *nl;
+	bool found = false;
+
+	while (line && *line) {
+		nl = strchr(line, '\n');
+		if (nl == line)
+			found = false;
+		else if (helper_is_cstoken(line, nl ? (size_t)(nl - line) : strlen(line)))
+			found = true;
+		line = nl ? nl + 1 : NULL;
+	}
+	return found;
+}
+
+/*
+ * Whether git asks cstoken for the profile's host: the helpers for every URL, then the one
+ * most specific to https://HOST. Not a fault when it does not: token, exec and curl need no git.
+ */
+static void status_git(const struct cst_profile *p)
+{
+	char *url = xasprintf("https://%s", p->host);
+	char *all[] = {"git", "config", "--get-all", "credential.helper", NULL};
+	char *match[] = {"git", "config", "--get-urlmatch", "credential.helper", url, NULL};
+	struct strbuf sb = STRBUF_INIT;
+	int ret;
+
+	ret = git_output(all, &sb);
+	if (ret >= 0 && git_output(match, &sb) >= 0 && helpers_have_cstoken(&sb))
+		row("git", "%s uses cstoken as credential helper", url);
+	else if (ret < 0)
+		row("git", "not found, so not checked");
+	else
+		row("git",
+		    "%s does not use cstoken as credential helper; 'git config --global "
+		    "credential.%s.helper cstoken' makes it",
+		    url, url);
+	strbuf_release(&sb);
+	free(url);
+}
+
 int cmd_status(struct cli *cli, int argc, char **argv)
 {
 	struct findings f = {STRBUF_INIT, 0};
 	struct cst_item pattern = CST_ITEM_INIT, *items = NULL;
 	const struct cst_profile *p = NULL;
+	char *session = NULL, *who = NULL;
 	const char *pname;
 	size_t n = 0;
 	bool minting;
@@ -1031,7 +1310,11 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		ret = cst_store_list(cli->store, &pattern, &items, &n, &cli->err);
 		cst_item_array_free(items, n);
 	}
-	if (ret) {
+	if (ret == CST_ERR_STORE_LOCKED) {
+		row("store", "%s: %s (locked)", cst_store_kind_name(cst_store_kind(cli->store)),
+		    cst_store_describe(cli->store));
+		problem(&f, "%s", cst_error_msg(&cli->err, ret));
+	} else if (ret) {
 		row("store", "%s (does not answer)", cst_store_kind_name(cli->cfg.store));
 		if (cli->cfg.store == CST_STORE_FILE)
 			problem(&f, "the store does not answer: %s", cst_error_msg(&cli->err, ret));
@@ -1057,13 +1340,20 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	profile_rows(p);
-	if (ret)
-		goto out;
-	minting = p->mint && p->api_key && *p->api_key;
-	status_login(cli, p, minting, &f);
-	status_token(cli, p, minting, &f);
-	status_evictions(cli, p);
+	if (!ret) {
+		minting = p->mint && p->api_key && *p->api_key;
+		status_login(cli, p, minting, &f, &session, &who);
+		if (session && p->api_key && *p->api_key)
+			status_access(cli, p, minting, session, who, &f);
+		status_token(cli, p, minting, &f);
+		status_evictions(cli, p);
+	}
+	status_other_store(cli, p, &f);
+	if (p->api_key && *p->api_key)
+		status_git(p);
 out:
+	free_secret(session);
+	free(who);
 	fflush(stdout);
 	fputs(f.problems.buf ? f.problems.buf : "", stderr);
 	strbuf_release(&f.problems);

@@ -49,6 +49,10 @@ const char *cst_strerror(int err)
 		return "rate limited by the Contentstack API";
 	case CST_ERR_USAGE:
 		return "usage error";
+	case CST_ERR_STORE_LOCKED:
+		return "the keyring is locked";
+	case CST_ERR_FORBIDDEN:
+		return "not allowed by the Contentstack API";
 	}
 	return "unknown error";
 }

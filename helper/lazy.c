@@ -145,6 +145,13 @@ int cma_check_authtoken(struct cma_client *c, const char *authtoken, struct cst_
 	return fn(c, authtoken, e);
 }
 
+int cma_stack_check(struct cma_client *c, const char *api_key, const char *authtoken,
+		    struct cst_error *e)
+{
+	FORWARD(HTTP, cma_stack_check, e, CST_ERR_SYSTEM)
+	return fn(c, api_key, authtoken, e);
+}
+
 int cma_logout(struct cma_client *c, const char *authtoken, struct cst_error *e)
 {
 	FORWARD(HTTP, cma_logout, e, CST_ERR_SYSTEM)

@@ -289,6 +289,12 @@ static bool token_is_ours(const struct cma_token *t, const char *name, const str
 	return false;
 }
 
+bool cst_token_is_ours(const struct cma_token *t, const char *name, const struct cst_item *mine,
+		       size_t nmine)
+{
+	return token_is_ours(t, name, mine, nmine);
+}
+
 /* Is t the token the store holds as some profile's current one (still in use)? */
 static bool token_in_use(const struct cma_token *t, const struct cst_item *mine, size_t nmine)
 {

@@ -119,20 +119,16 @@ int ss_gerror(GError *err, const char *what, struct cst_error *e)
 {
 	int ret;
 
+	/* unlocking needs a prompt, which cstoken never shows */
 	if (err && err->domain == ss_prompt_refused_quark())
-		ret =
-		    cst_error_set(e, CST_ERR_STORE,
-				  "the keyring is locked and unlocking it needs a prompt, which "
-				  "cstoken never shows; unlock the keyring (log in to the desktop "
-				  "or run 'gnome-keyring-daemon --unlock') and retry");
+		ret = cst_store_locked_error(e, what);
 	else if (err && (g_error_matches(err, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
 			 g_error_matches(err, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER)))
 		ret = cst_error_set(e, CST_ERR_STORE_UNAVAILABLE,
 				    "no Secret Service on the session bus; start gnome-keyring (or "
 				    "another provider) or set 'store = file'");
 	else if (err && is_locked_error(err))
-		ret = cst_error_set(e, CST_ERR_STORE,
-				    "the keyring is locked; unlock it and retry (%s)", what);
+		ret = cst_store_locked_error(e, what);
 	else
 		ret = cst_error_set(e, CST_ERR_STORE, "secret service: %s failed: %s", what,
 				    err ? err->message : "unknown error");

@@ -20,6 +20,9 @@
 #define SS_SERVICE_PATH "/org/freedesktop/secrets"
 #define SS_SERVICE_IFACE "org.freedesktop.Secret.Service"
 #define SS_ITEM_IFACE "org.freedesktop.Secret.Item"
+#define SS_COLLECTION_IFACE "org.freedesktop.Secret.Collection"
+/* the collection new items go to, by its alias */
+#define SS_DEFAULT_PATH "/org/freedesktop/secrets/aliases/default"
 
 /*
  * The bus name of the Secret Service: $SECRET_SERVICE_BUS_NAME (which libsecret reads

@@ -195,6 +195,23 @@ int cst_item_attr_not_text(const char *name, struct cst_error *e)
 			     name);
 }
 
+/*
+ * gnome-keyring-daemon --unlock alone starts a second daemon beside the running one, and a
+ * trailing newline is taken as part of the password: --replace hands the bus name to a
+ * daemon that unlocks with exactly what was typed.
+ */
+#define UNLOCK_COMMAND                                                                             \
+	"read -rs P && printf %s \"$P\" | gnome-keyring-daemon --replace --unlock; unset P"
+
+int cst_store_locked_error(struct cst_error *e, const char *what)
+{
+	return cst_error_set(e, CST_ERR_STORE_LOCKED,
+			     "the keyring is locked (%s), so its items cannot be read; unlock it "
+			     "(log in to the desktop, or unlock 'login' in Passwords and Keys), or "
+			     "without a desktop run '%s' and type the keyring password",
+			     what, UNLOCK_COMMAND);
+}
+
 static const char *const item_kind_names[] = {
     [CST_ITEM_ANY] = "any",
     [CST_ITEM_CREDENTIAL] = "credential",

@@ -123,8 +123,7 @@ static int sd_error(const struct sd *sd, DBusError *err, const char *what, struc
 				    "no Secret Service on the session bus; start gnome-keyring (or "
 				    "another provider) or set 'store = file'");
 	else if (dbus_error_has_name(err, LOCKED_ERROR))
-		ret = cst_error_set(e, CST_ERR_STORE,
-				    "the keyring is locked; unlock it and retry (%s)", what);
+		ret = cst_store_locked_error(e, what);
 	else
 		ret = cst_error_set(e, CST_ERR_STORE, "secret service: %s failed: %s", what,
 				    err->message ? err->message : "unknown error");
@@ -320,6 +319,35 @@ static char *reply_variant(DBusMessage *reply, DBusMessageIter *args, DBusMessag
 	sig = dbus_message_iter_get_signature(v);
 	oom_check(sig);
 	return sig;
+}
+
+/*
+ * Is the default collection locked? A keyring locked since the daemon loaded it shows its
+ * items' attributes only hashed, so a search for ours finds nothing at all: a miss or an
+ * empty listing asks this to tell "locked" from "nothing stored". No answer (no alias,
+ * another provider, the deadline) counts as not locked.
+ */
+static bool default_locked(struct sd *sd)
+{
+	DBusMessage *m = method_call(ss_bus_name(), SS_DEFAULT_PATH, DBUS_INTERFACE_PROPERTIES,
+				     "Get"),
+		    *reply = NULL;
+	const char *iface = SS_COLLECTION_IFACE, *prop = "Locked";
+	DBusMessageIter args, v;
+	dbus_bool_t locked = FALSE;
+	char *sig;
+
+	oom_check(dbus_message_append_args(m, DBUS_TYPE_STRING, &iface, DBUS_TYPE_STRING, &prop,
+					   DBUS_TYPE_INVALID));
+	if (call(sd, m, "v", "asking whether the keyring is locked", &reply, NULL))
+		return false;
+	sig = reply_variant(reply, &args, &v);
+	if (!strcmp(sig, "b"))
+		dbus_message_iter_get_basic(&v, &locked);
+	dbus_free(sig);
+	dbus_message_unref(reply);
+	cst_debug("default collection: %s", locked ? "locked" : "unlocked");
+	return locked;
 }
 
 /* Asks for the attributes of the item at path; item_at_finish reads the answer. */
@@ -609,6 +637,9 @@ static int sd_get(struct cst_store *st, const struct cst_item *pattern, struct c
 		if (!ret)
 			ret = cst_secret_lib_get(sd->lib, pattern, out, e);
 	}
+	/* the miss path only: a hit pays nothing for this */
+	if (ret == CST_ERR_NOT_FOUND && default_locked(sd))
+		ret = cst_store_locked_error(e, "looking an item up");
 	return ret;
 }
 
@@ -642,7 +673,16 @@ static int sd_list(struct cst_store *st, const struct cst_item *pattern, struct 
 
 	sd_start(sd);
 	ret = sd_lib(sd, e);
-	return ret ? ret : cst_secret_lib_list(sd->lib, pattern, items, n, e);
+	if (!ret)
+		ret = cst_secret_lib_list(sd->lib, pattern, items, n, e);
+	/* what a locked collection holds cannot be told: never "nothing stored" */
+	if (!ret && default_locked(sd)) {
+		cst_item_array_free(*items, *n);
+		*items = NULL;
+		*n = 0;
+		ret = cst_store_locked_error(e, "listing items");
+	}
+	return ret;
 }
 
 static void bus_close(DBusConnection *bus)

@@ -37,6 +37,12 @@ int cst_store_secret_open(struct cst_store *st, int timeout_ms, struct cst_error
  */
 bool cst_secret_service_available(int timeout_ms);
 
+/*
+ * The one "the keyring is locked" error (CST_ERR_STORE_LOCKED), naming what failed and a
+ * command that unlocks the running daemon.
+ */
+int cst_store_locked_error(struct cst_error *e, const char *what);
+
 /* Same attributes and secrets (created excluded). */
 bool cst_item_identical(const struct cst_item *a, const struct cst_item *b);
 /*

@@ -356,9 +356,7 @@ static int ss_default_collection(struct ss *ss, SecretCollection **out, struct c
 			goto out;
 		if (secret_service_unlock_finish(service(ss), c.op->res, NULL, &err) < 1) {
 			ret = err ? ss_gerror(err, "unlocking the default collection", e)
-				  : cst_error_set(e, CST_ERR_STORE,
-						  "the default keyring collection stays locked; "
-						  "unlock it and retry");
+				  : cst_store_locked_error(e, "unlocking the default collection");
 			goto out;
 		}
 	}

@@ -43,6 +43,14 @@ int cma_request_sms(struct cma_client *c, const char *email, const char *passwor
 /* GET /v3/user: 0 when the authtoken works, CST_ERR_AUTH when refused. */
 int cma_check_authtoken(struct cma_client *c, const char *authtoken, struct cst_error *e);
 
+/*
+ * GET /v3/stacks for api_key: 0 when the stack exists and the session's user belongs to it,
+ * CST_ERR_NOT_FOUND when the server says neither (error 109: Contentstack does not tell
+ * the two apart). Sends nothing when api_key is not a plain uid.
+ */
+int cma_stack_check(struct cma_client *c, const char *api_key, const char *authtoken,
+		    struct cst_error *e);
+
 /* DELETE /v3/user-session. */
 int cma_logout(struct cma_client *c, const char *authtoken, struct cst_error *e);
 
@@ -71,7 +79,11 @@ struct cma_token_spec {
 	bool notify;
 };
 
-/* GET /v3/stacks/management_tokens: every token of the stack (no secrets). */
+/*
+ * GET /v3/stacks/management_tokens: every token of the stack (no secrets). Only a stack's
+ * owner and admins may view (and create) its management tokens: CST_ERR_FORBIDDEN (HTTP
+ * 403) says the session's user is neither.
+ */
 int cma_tokens_list(struct cma_client *c, const char *api_key, const char *authtoken,
 		    struct cma_token **tokens, size_t *n, struct cst_error *e);
 

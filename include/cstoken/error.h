@@ -26,6 +26,8 @@ enum cst_err {
 	CST_ERR_NOT_LOGGED_IN = -18,	/* no stored authtoken for the host */
 	CST_ERR_RATE_LIMITED = -19,	/* 429 after all retries */
 	CST_ERR_USAGE = -20,		/* wrong command-line use */
+	CST_ERR_STORE_LOCKED = -21,	/* the keyring is locked: its items cannot be read */
+	CST_ERR_FORBIDDEN = -22,	/* the server refused the user (HTTP 403): not allowed */
 };
 
 /* A static, lower-case description of err. */

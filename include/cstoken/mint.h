@@ -47,6 +47,14 @@ int cst_authtoken_get(const struct cst_profile *p, struct cst_store *st, char **
 /* Expands the name template ({user}, {hostname}, {profile}); caller frees. */
 char *cst_token_name(const struct cst_profile *p);
 
+struct cma_token;
+/*
+ * Did cstoken mint t, the one rule minting uses: its name starts with name (the profile's
+ * cst_token_name), or its uid is that of one of the nmine stored tokens in mine.
+ */
+bool cst_token_is_ours(const struct cma_token *t, const char *name, const struct cst_item *mine,
+		       size_t nmine);
+
 /* A token Contentstack evicted from a full stack when cstoken minted. */
 struct cst_eviction {
 	int64_t when; /* Unix seconds of the mint */

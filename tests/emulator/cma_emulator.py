@@ -18,7 +18,7 @@ RUNNING
 STATE (all behind one lock)
   users   email (case-insensitive) -> password, optional TOTP secret, optional SMS two-factor,
           the last SMS code sent, live authtokens (max 20)
-  stacks  api_key -> owner + members (emails), token limit (default 10), branches (default
+  stacks  api_key -> owner, admins and members (emails), token limit (default 10), branches (default
           ["main","development"]), aliases (default {"deploy":"main"}), management tokens
           (oldest first), uids of deleted and of evicted tokens
 
@@ -46,7 +46,11 @@ user; the emulator never rate-limits on its own: use a 429 fault for that)
          any "authorization" header (e.g. a management token) -> 401 / 105
          api_key missing or unknown -> 412 / 109
          authtoken missing or invalid -> 401 / 105
-         authtoken's user neither owner nor member of the stack -> 412 / 109
+         authtoken's user neither owner, admin nor member of the stack -> 412 / 109
+         a member who is neither owner nor admin -> 403 / 162 "You're not allowed to manage
+         management tokens of this stack." (only owners and admins may view or create
+         management tokens, as Contentstack documents; the status and error code of its
+         answer are not documented: the emulator's choice)
   POST   /v3/stacks/management_tokens   {"token":{name, description?, scope, expires_on?,
          is_email_notification_enabled?}}
          needs Content-Type: application/json on POST/PUT (else 415 / 415)
@@ -70,9 +74,9 @@ user; the emulator never rate-limits on its own: use a 429 fault for that)
   DELETE /v3/stacks/management_tokens/{uid}    -> {"notice":"Management Token deleted
          successfully."}; revocation immediate
          unknown (or already deleted/evicted) uid on GET/PUT/DELETE -> 422 / 141
-  GET    /v3/stacks   (api_key + authtoken) -> {"stack":{api_key,name,...}}
+  GET    /v3/stacks   (api_key + authtoken) -> {"stack":{api_key,name,...}}; any member
   Using a management token: headers api_key + authorization: <bare token> (also accepted:
-  authtoken of a stack member instead of authorization):
+  authtoken of any stack member instead of authorization):
   GET    /v3/environments[?limit=N]  -> {"environments":[...]}   (stack has 2 environments)
   GET    /v3/content_types           -> {"content_types":[]}
          api_key missing/unknown -> 412 / 109
@@ -89,7 +93,10 @@ CONTROL API (no auth, same server, under /_emu/; errors: 400 {"error":"..."})
   GET    /_emu/sms?email=E   the SMS the user was sent: {"email","code" (null when none is
                              pending),"sent" (how many SMS so far)}
   POST   /_emu/stacks  {"api_key","owner","limit"?,"branches"?,"aliases"? (list, each -> "main",
-         or {"alias":"branch"}),"members"? [emails],"name"?} -> {"stack":{...}}
+         or {"alias":"branch"}),"admins"? [emails],"members"? [emails],"name"?} -> {"stack":{...}}
+         "admins" may do what the owner does with management tokens; "members" who are
+         neither owner nor admin (Contentstack's developers and custom roles) may read the
+         stack, but not list, create, update or delete its management tokens
          posting an existing api_key updates the settings given and keeps its tokens
          "next_token"? (string): the value of the next token the API creates on the stack, once
   POST   /_emu/tokens  {"api_key","name","expires_on"?,"description"?,"scope"?,"uid"?}
@@ -158,6 +165,7 @@ MSG_105 = "You're not allowed in here unless you're logged in."
 MSG_104 = "Looks like your email or password is invalid. Please try again or reset your password."
 MSG_294 = "Please login using the Two-Factor verification Token."
 MSG_109 = "The stack you are trying to access does not exist or you do not have access to it."
+MSG_162 = "You're not allowed to manage management tokens of this stack."
 
 
 class ApiError(Exception):
@@ -277,7 +285,8 @@ class State:
         stacks = {}
         for k, s in self.stacks.items():
             stacks[k] = {"api_key": k, "name": s["name"], "owner": s["owner"],
-                         "members": list(s["members"]), "limit": s["limit"],
+                         "admins": list(s["admins"]), "members": list(s["members"]),
+                         "limit": s["limit"],
                          "branches": list(s["branches"]), "aliases": dict(s["aliases"]),
                          "tokens": [self.token_view(t, True) for t in s["tokens"]],
                          "deleted": list(s["deleted"]), "evicted": list(s["evicted"])}
@@ -433,13 +442,24 @@ class Api:
         self.rate_who = k
         return STATE.stacks[k]
 
+    @staticmethod
+    def is_admin(s, u):
+        return u["email"].lower() == s["owner"] or u["email"].lower() in s["admins"]
+
     def member_stack(self):
         self.no_authorization()
         s = self.stack()
         u, _ = self.authtoken_user()
         self.rate_who = s["api_key"]
-        if u["email"].lower() != s["owner"] and u["email"].lower() not in s["members"]:
+        if not self.is_admin(s, u) and u["email"].lower() not in s["members"]:
             raise ApiError(412, 109, MSG_109, {"api_key": ["is not valid."]})
+        return s, u
+
+    def admin_stack(self):
+        """The stack and user of a management token request: owner or admin only."""
+        s, u = self.member_stack()
+        if not self.is_admin(s, u):
+            raise ApiError(403, 162, MSG_162)
         return s, u
 
     def run(self):
@@ -541,7 +561,7 @@ class Api:
         return t
 
     def create_token(self):
-        s, u = self.member_stack()
+        s, u = self.admin_stack()
         fields = validate_token_fields(s, self.token_payload())
         t = STATE.add_token(s, fields, u["uid"])
         if "next_token" in s:
@@ -550,18 +570,18 @@ class Api:
                      "token": STATE.token_view(t, True)}
 
     def list_tokens(self):
-        s, _ = self.member_stack()
+        s, _ = self.admin_stack()
         out = {"tokens": [STATE.token_view(t) for t in s["tokens"]]}
         if urllib.parse.parse_qs(self.query).get("include_count") == ["true"]:
             out["count"] = len(s["tokens"])
         return 200, out
 
     def get_token(self, tuid):
-        s, _ = self.member_stack()
+        s, _ = self.admin_stack()
         return 200, {"token": STATE.token_view(self.find_token(s, tuid))}
 
     def update_token(self, tuid):
-        s, u = self.member_stack()
+        s, u = self.admin_stack()
         t = self.find_token(s, tuid)
         merged = {k: t[k] for k in ("name", "description", "scope", "expires_on",
                                     "is_email_notification_enabled")}
@@ -573,7 +593,7 @@ class Api:
                      "token": STATE.token_view(t)}
 
     def delete_token(self, tuid):
-        s, _ = self.member_stack()
+        s, _ = self.admin_stack()
         t = self.find_token(s, tuid)
         s["tokens"].remove(t)
         s["deleted"].append(t["uid"])
@@ -586,7 +606,7 @@ class Api:
         if auth is None and "authtoken" in self.h:
             u, _ = self.authtoken_user()
             self.rate_who = s["api_key"]
-            if u["email"].lower() != s["owner"] and u["email"].lower() not in s["members"]:
+            if not self.is_admin(s, u) and u["email"].lower() not in s["members"]:
                 raise ApiError(412, 109, MSG_109, {"api_key": ["is not valid."]})
             return s
         found = None
@@ -660,7 +680,7 @@ def ctl(method, path, query, body):
         s = STATE.stacks.get(k)
         if s is None:
             s = {"api_key": k, "uid": uid(), "name": "stack " + k, "created_at": STATE.stamp(),
-                 "owner": None, "members": [], "limit": DEFAULT_LIMIT,
+                 "owner": None, "admins": [], "members": [], "limit": DEFAULT_LIMIT,
                  "branches": ["main", "development"], "aliases": {"deploy": "main"},
                  "tokens": [], "deleted": [], "evicted": [],
                  "environments": [
@@ -687,10 +707,11 @@ def ctl(method, path, query, body):
                 s["aliases"] = dict(a)
             else:
                 raise CtlError("'aliases' must be a list of names or an object alias -> branch")
-        if "members" in b:
-            if not isinstance(b["members"], list) or not all(isinstance(x, str) for x in b["members"]):
-                raise CtlError("'members' must be a list of emails")
-            s["members"] = [x.lower() for x in b["members"]]
+        for role in ("admins", "members"):
+            if role in b:
+                if not isinstance(b[role], list) or not all(isinstance(x, str) for x in b[role]):
+                    raise CtlError("'%s' must be a list of emails" % role)
+                s[role] = [x.lower() for x in b[role]]
         if "next_token" in b:
             s["next_token"] = need_str(b, "next_token")
         STATE.stacks[k] = s

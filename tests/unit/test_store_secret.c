@@ -482,17 +482,18 @@ static void test_locked_never_prompts(void **state)
 
 	/* a hit needs the secret: unlocking needs a prompt, which is refused */
 	ret = get_host_user("locked.example.com", "gina", &out);
-	assert_int_equal(ret, CST_ERR_STORE);
+	assert_int_equal(ret, CST_ERR_STORE_LOCKED);
 	assert_null(out.secret);
 	ret = cst_store_get(st, &a, &out, &err);
-	assert_int_equal(ret, CST_ERR_STORE);
+	assert_int_equal(ret, CST_ERR_STORE_LOCKED);
 	assert_non_null(strstr(err.msg, "locked"));
 	assert_null(strstr(err.msg, SECRET1));
 	/* so does a write */
 	set_secret(&a.secret, SECRET2);
-	assert_int_equal(cst_store_put(st, &a, NULL, NULL), CST_ERR_STORE);
-	/* a miss is decided without unlocking */
-	assert_int_equal(get_host_user("nothing-here.example.com", NULL, &out), CST_ERR_NOT_FOUND);
+	assert_int_equal(cst_store_put(st, &a, NULL, NULL), CST_ERR_STORE_LOCKED);
+	/* a miss, decided without unlocking, is "locked" too: a locked keyring may hide it */
+	assert_int_equal(get_host_user("nothing-here.example.com", NULL, &out),
+			 CST_ERR_STORE_LOCKED);
 	cst_item_release(&a);
 }
 
