@@ -74,6 +74,14 @@ wait_for() {
 	fail "timed out waiting for: $*"
 }
 
+# pty PYTHON_CODE: runs the code with Job (tests/lib/ptyjob.py) imported; prints its output.
+pty() {
+	"$PYTHON" -c "import os, signal, sys
+sys.path.insert(0, os.path.join(os.environ['CSTOKEN_SRC'], 'tests', 'lib'))
+from ptyjob import Job
+$1"
+}
+
 # keyring_start: inside a private D-Bus session, starts gnome-keyring with an unlocked
 # login collection and waits until the collection exists.
 keyring_start() {
