@@ -1,2 +1,3 @@
 # The command line itself: help, suggestions for typos, shell completion.
 cst_shell_test(cli.help integration/cli_help.sh)
+cst_shell_test(cli.completion_shells integration/completion_shells.sh)
