@@ -448,7 +448,7 @@ int cmd_curl(struct cli *cli, int argc, char **argv)
 	/* the scope's one branch or alias, as Contentstack's SDK sends it */
 	if (!ret && h.v[F_BRANCH])
 		ret = add_curl_header(cli, &out, &h, "branch", F_BRANCH);
-	/* the CA cstoken itself trusts for this host (curl then trusts only that file) */
+	/* the extra CA cstoken trusts for this host (curl keeps its own CA directory too) */
 	if (!ret && h.p->ca_file)
 		ret = add_curl_option(cli, &out, &h, "cacert", "", h.p->ca_file, "ca_file");
 	if (!ret)
