@@ -104,11 +104,12 @@ static const char main_help[] =
     "  revoke             delete the token on the server and in the store\n"
     "  rotate             replace the token by a new one\n"
     "  status             show store, configuration, login and token state\n"
+    "  help [COMMAND]     this help, or the help of COMMAND\n"
     "\n"
     "options:\n"
     "  -p, --profile P    use profile P (default: $CSTOKEN_PROFILE, default_profile)\n"
     "  -v, --verbose      diagnostics on stderr, secrets redacted\n"
-    "  -h, --help         this help; 'cstoken COMMAND --help' for a command\n"
+    "  -h, --help         this help; 'cstoken help COMMAND' for a command\n"
     "  --version          print the version\n"
     "\n"
     "See cstoken(1) and cstoken.conf(5).\n";
@@ -121,6 +122,41 @@ static const struct command *find_command(const char *name)
 		if (!strcmp(commands[i].name, name))
 			return &commands[i];
 	return NULL;
+}
+
+/* "unknown command 'x'", with the command it most likely is a typo of. */
+static int unknown_command(struct cli *cli, const char *name)
+{
+	struct cst_nearest n;
+	size_t i;
+
+	cst_nearest_init(&n, name);
+	for (i = 0; i < NCOMMANDS; i++)
+		cst_nearest_add(&n, commands[i].name);
+	cst_nearest_add(&n, "help");
+	cst_nearest_add(&n, "version");
+	if (n.best)
+		return cli_usage_error(cli, NULL, "unknown command '%s' (did you mean '%s'?)", name,
+				       n.best);
+	return cli_usage_error(cli, NULL, "unknown command '%s'", name);
+}
+
+/* cstoken help [COMMAND] */
+static int help(struct cli *cli, int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc < 3 || !strcmp(argv[2], "-h") || !strcmp(argv[2], "--help")) {
+		fputs(main_help, stdout);
+		return 0;
+	}
+	if (argc > 3)
+		return cli_usage_error(cli, NULL, "help takes one command name");
+	c = find_command(argv[2]);
+	if (!c)
+		return unknown_command(cli, argv[2]);
+	fputs(c->help, stdout);
+	return 0;
 }
 
 const char *cli_help_text(const char *cmd)
@@ -322,7 +358,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	name = argv[1];
-	if (!strcmp(name, "-h") || !strcmp(name, "--help") || !strcmp(name, "help")) {
+	if (!strcmp(name, "help")) {
+		ret = help(&cli, argc, argv);
+		goto out;
+	}
+	if (!strcmp(name, "-h") || !strcmp(name, "--help")) {
 		fputs(main_help, stdout);
 		goto out;
 	}
@@ -332,7 +372,7 @@ int main(int argc, char **argv)
 	}
 	cmd = find_command(name);
 	if (!cmd) {
-		ret = cli_usage_error(&cli, NULL, "unknown command '%s'", name);
+		ret = unknown_command(&cli, name);
 		goto out;
 	}
 	if (cli_wants_help(cmd->name, argc - 1, argv + 1))

@@ -15,6 +15,7 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cma_impl.h"
 #include "cstoken/cma.h"
@@ -31,6 +32,8 @@
 #define CMA_MAX_RETRY_AFTER_MS 30000
 #define CMA_MAX_TOTAL_WAIT_MS 60000
 #define CMA_BACKOFF_MS 500
+/* A call quiet for longer than this says on a terminal what it is waiting for. */
+#define CMA_QUIET_MS 1000
 /* Bytes of a server-supplied text quoted in a message. */
 #define CMA_MAX_QUOTE 160
 #define CMA_MAX_LOCATION 2048
@@ -140,6 +143,14 @@ static int64_t random_below(int64_t n)
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
 		r = (uint64_t)time(NULL) ^ (uint64_t)clock();
 	return (int64_t)(r % (uint64_t)n);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void sleep_ms(int64_t ms)
@@ -431,8 +442,47 @@ out:
 	return ret;
 }
 
+/*
+ * What one call has waited for so far: on a terminal, a call that stays quiet for more
+ * than CMA_QUIET_MS says whom it is waiting for, once, and then before every retry.
+ */
+struct cma_wait {
+	const char *host;
+	int64_t start; /* now_ms() when the call began */
+	bool tty;      /* stderr is a terminal */
+	bool said;
+};
+
+static void wait_say(struct cma_wait *w, int attempt, int max, int64_t wait)
+{
+	char host[CMA_MAX_QUOTE + 8];
+
+	quote_text(host, sizeof(host), w->host);
+	if (wait >= 0)
+		fprintf(stderr, "cstoken: waiting for %s\u2026 (retry %d of %d in %lld s)\n", host,
+			attempt, max, (long long)((wait + 999) / 1000));
+	else
+		fprintf(stderr, "cstoken: waiting for %s\u2026\n", host);
+	w->said = true;
+}
+
+/* libcurl's progress callback: about once a second even while nothing arrives. */
+static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	struct cma_wait *w = userp;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	if (w->tty && !w->said && now_ms() - w->start >= CMA_QUIET_MS)
+		wait_say(w, 0, 0, -1);
+	return 0;
+}
+
 static CURLcode perform(struct cma_client *c, const struct cma_request *rq, const char *url,
-			struct curl_slist *headers, struct cma_response *rs)
+			struct curl_slist *headers, struct cma_response *rs, struct cma_wait *w)
 {
 	CURL *curl = c->curl;
 	long timeout = c->timeout > 0 ? c->timeout : CMA_DEFAULT_TIMEOUT;
@@ -464,6 +514,9 @@ static CURLcode perform(struct cma_client *c, const struct cma_request *rq, cons
 	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(curl, CURLOPT_HEADERDATA, rs);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, rs->errbuf);
+	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, w);
+	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
 	if (rq->body) {
 		/* not COPYPOSTFIELDS: that copy could not be wiped */
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, rq->body);
@@ -578,19 +631,20 @@ static int transport_error(const struct cma_client *c, const struct cma_request 
 			   const struct cma_response *rs, CURLcode cc, int attempts,
 			   struct cst_error *e)
 {
-	char why[CMA_MAX_QUOTE + 8], tries[40] = "";
+	char why[CMA_MAX_QUOTE + 8], tries[64] = "";
 	long timeout = c->timeout > 0 ? c->timeout : CMA_DEFAULT_TIMEOUT;
 
 	quote_text(why, sizeof(why), rs->errbuf[0] ? rs->errbuf : curl_easy_strerror(cc));
 	if (attempts > 1)
-		snprintf(tries, sizeof(tries), " (%d attempts)", attempts);
+		snprintf(tries, sizeof(tries), " (%d attempts in %.1f s)", attempts,
+			 (double)c->spent_ms / 1000.0);
 	switch (transport_kind(cc, rs)) {
 	case T_TIMEOUT:
 		return cst_error_set(e, CST_ERR_TIMEOUT,
-				     "'%s' did not answer %s %s within %ld s%s%s; try again later "
-				     "or raise timeout in the config",
-				     c->host, rq->method, rq->path, timeout, tries,
-				     maybe_created(rq));
+				     "'%s' did not answer %s %s in %.1f s (%d attempt%s of at most "
+				     "%ld s)%s; try again later or raise timeout in the config",
+				     c->host, rq->method, rq->path, (double)c->spent_ms / 1000.0,
+				     attempts, attempts > 1 ? "s" : "", timeout, maybe_created(rq));
 	case T_CONNECT:
 		return cst_error_set(e, CST_ERR_NETWORK,
 				     "cannot connect to '%s'%s: %s; check the network and the "
@@ -716,14 +770,15 @@ static int api_error(const struct cma_client *c, const struct cma_request *rq, l
 {
 	cJSON *j = len ? cJSON_ParseWithLength(body, len) : NULL;
 	long code = error_code_of(j);
-	char detail[2 * CMA_MAX_QUOTE + 96], tries[40] = "";
+	char detail[2 * CMA_MAX_QUOTE + 96], tries[64] = "";
 	bool gone = token_not_found(rq, status, code, json_str(j, "error_message"));
 	int ret;
 
 	error_detail(j, detail, sizeof(detail));
 	json_free(j);
 	if (attempts > 1)
-		snprintf(tries, sizeof(tries), " after %d attempts", attempts);
+		snprintf(tries, sizeof(tries), " after %d attempts in %.1f s", attempts,
+			 (double)c->spent_ms / 1000.0);
 
 	if (code == 294)
 		ret = cst_error_set(e, CST_ERR_TFA_REQUIRED,
@@ -829,12 +884,14 @@ static int cma_exchange(struct cma_client *c, const struct cma_request *rq, long
 			struct strbuf *body, int *attempts, struct cst_error *e)
 {
 	struct cma_response rs = {0};
+	struct cma_wait w = {.host = c->host, .start = now_ms(), .tty = isatty(STDERR_FILENO)};
 	struct curl_slist *headers = NULL;
 	char *url = NULL;
 	int64_t waited = 0, wait;
 	int ret, attempt, max;
 	CURLcode cc;
 
+	c->spent_ms = 0;
 	*status = 0;
 	*attempts = 0;
 	strbuf_init(body);
@@ -852,16 +909,19 @@ static int cma_exchange(struct cma_client *c, const struct cma_request *rq, long
 	max = c->max_attempts > 0 ? c->max_attempts : CMA_MAX_ATTEMPTS;
 	for (attempt = 1;; attempt++) {
 		response_reset(&rs);
-		cc = perform(c, rq, url, headers, &rs);
+		cc = perform(c, rq, url, headers, &rs, &w);
 		wait = retry_wait(rq, &rs, cc, attempt);
 		if (attempt >= max || waited + wait > CMA_MAX_TOTAL_WAIT_MS)
 			wait = -1;
 		debug_attempt(rq, &rs, cc, attempt, max, wait);
 		if (wait < 0)
 			break;
+		if (w.tty && now_ms() + wait - w.start >= CMA_QUIET_MS)
+			wait_say(&w, attempt + 1, max, wait);
 		sleep_ms(wait);
 		waited += wait;
 	}
+	c->spent_ms = now_ms() - w.start;
 	if (cc != CURLE_OK) {
 		ret = transport_error(c, rq, &rs, cc, attempt, e);
 		goto out;

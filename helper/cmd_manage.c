@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -167,18 +168,24 @@ static const char *item_user(const struct cst_item *it)
 	return it->kind == CST_ITEM_AUTHTOKEN ? it->email : it->username;
 }
 
-/* An aligned table: row 0 is the header, every cell already made safe by shown(). */
+/*
+ * An aligned table: row 0 is the header, every cell already made safe by shown(). It is
+ * printed to fit the output's width; cells cut short end in an ellipsis, except in column
+ * keep (the uid, which revoke --uid needs whole) and the header.
+ */
 struct table {
 	size_t ncols;
 	size_t nrows;
 	char **cells;
+	size_t keep;
 };
 
-static void table_init(struct table *t, size_t ncols)
+static void table_init(struct table *t, size_t ncols, size_t keep)
 {
 	t->ncols = ncols;
 	t->nrows = 0;
 	t->cells = NULL;
+	t->keep = keep;
 }
 
 /* Adds a row of ncols values (NULL shows as "-"). */
@@ -207,6 +214,62 @@ static size_t text_width(const char *s)
 	return w;
 }
 
+/* COLUMNS when set, else the width of the terminal on stdout, else 80. */
+static size_t output_width(void)
+{
+	const char *env = getenv_nonempty("COLUMNS");
+	struct winsize ws;
+	int64_t n;
+
+	if (env && !parse_int64(env, 20, 10000, &n))
+		return (size_t)n;
+	if (!ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_col >= 20)
+		return ws.ws_col;
+	return 80;
+}
+
+/* Narrows the widest cuttable column, one column at a time, until the rows fit limit. */
+static void fit_widths(const struct table *t, size_t *width, size_t limit)
+{
+	size_t total = 2 * (t->ncols - 1), c, widest, min;
+
+	for (c = 0; c < t->ncols; c++)
+		total += width[c];
+	while (total > limit) {
+		widest = t->ncols;
+		for (c = 0; c < t->ncols; c++) {
+			min = c == t->keep ? width[c] : text_width(t->cells[c]);
+			if (width[c] > min && (widest == t->ncols || width[c] > width[widest]))
+				widest = c;
+		}
+		if (widest == t->ncols)
+			return;
+		width[widest]--;
+		total--;
+	}
+}
+
+/* cell in at most w columns: cut short, it ends in an ellipsis. Returns the columns used. */
+static size_t put_cell(const char *cell, size_t w, FILE *fp)
+{
+	size_t n = text_width(cell), used = 0;
+
+	if (n <= w) {
+		fputs(cell, fp);
+		return n;
+	}
+	for (; *cell; cell++) {
+		bool starts = ((unsigned char)*cell & 0xc0) != 0x80;
+
+		if (starts && used + 1 >= w)
+			break;
+		used += starts;
+		fputc(*cell, fp);
+	}
+	fputs("\u2026", fp);
+	return used + 1;
+}
+
 static void table_print(const struct table *t, FILE *fp)
 {
 	size_t *width = xcalloc(t->ncols, sizeof(*width));
@@ -218,14 +281,13 @@ static void table_print(const struct table *t, FILE *fp)
 			if (w > width[c])
 				width[c] = w;
 		}
+	fit_widths(t, width, output_width());
 	for (r = 0; r < t->nrows; r++) {
 		for (c = 0; c < t->ncols; c++) {
-			const char *cell = t->cells[r * t->ncols + c];
-
-			fputs(cell, fp);
+			w = put_cell(t->cells[r * t->ncols + c], width[c], fp);
 			if (c + 1 == t->ncols)
 				break;
-			for (w = text_width(cell); w < width[c] + 2; w++)
+			for (; w < width[c] + 2; w++)
 				fputc(' ', fp);
 		}
 		fputc('\n', fp);
@@ -240,7 +302,7 @@ static void table_release(struct table *t)
 	for (i = 0; t->cells && i < t->nrows * t->ncols; i++)
 		free(t->cells[i]);
 	free(t->cells);
-	table_init(t, t->ncols);
+	table_init(t, t->ncols, t->keep);
 }
 
 /* The selected profile; an unknown name is a configuration error naming the fix. */
@@ -370,7 +432,7 @@ static void list_local_table(const struct cst_item *items, size_t n, int64_t now
 	char when[48];
 	size_t i;
 
-	table_init(&t, sizeof(header) / sizeof(header[0]));
+	table_init(&t, sizeof(header) / sizeof(header[0]), 6);
 	table_add(&t, header);
 	for (i = 0; i < n; i++) {
 		const struct cst_item *it = &items[i];
@@ -451,7 +513,7 @@ static int list_remote(struct cli *cli, bool json)
 	bool client = false;
 	int ret;
 
-	table_init(&t, 6);
+	table_init(&t, 6, 1);
 	ret = need_profile(cli, &p);
 	if (ret)
 		goto out;

@@ -398,19 +398,19 @@ out:
 	return ret;
 }
 
-/* header = "NAME: VALUE" in curl's config syntax, refusing what would end the line. */
-static int add_curl_header(struct cli *cli, struct strbuf *sb, const struct handout *h,
-			   const char *name, enum field f)
+/*
+ * KEY = "PREFIXVALUE" in curl's config syntax, refusing what would end the line; what
+ * names the value in the error.
+ */
+static int add_curl_option(struct cli *cli, struct strbuf *sb, const struct handout *h,
+			   const char *key, const char *prefix, const char *s, const char *what)
 {
-	const char *s = h->v[f];
-
 	if (cst_has_control(s))
-		return cst_error_set(
-		    &cli->err, CST_ERR_INVALID,
-		    "the %s of profile '%s' holds control characters; it cannot go "
-		    "into a curl config",
-		    field_names[f], h->p->name);
-	strbuf_addf(sb, "header = \"%s: ", name);
+		return cst_error_set(&cli->err, CST_ERR_INVALID,
+				     "the %s of profile '%s' holds control characters; it cannot "
+				     "go into a curl config",
+				     what, h->p->name);
+	strbuf_addf(sb, "%s = \"%s", key, prefix);
 	for (; *s; s++) {
 		if (*s == '\\' || *s == '"')
 			strbuf_addch(sb, '\\');
@@ -418,6 +418,16 @@ static int add_curl_header(struct cli *cli, struct strbuf *sb, const struct hand
 	}
 	strbuf_addstr(sb, "\"\n");
 	return 0;
+}
+
+/* header = "NAME: VALUE" */
+static int add_curl_header(struct cli *cli, struct strbuf *sb, const struct handout *h,
+			   const char *name, enum field f)
+{
+	char prefix[32];
+
+	snprintf(prefix, sizeof(prefix), "%s: ", name);
+	return add_curl_option(cli, sb, h, "header", prefix, h->v[f], field_names[f]);
 }
 
 int cmd_curl(struct cli *cli, int argc, char **argv)
@@ -438,6 +448,9 @@ int cmd_curl(struct cli *cli, int argc, char **argv)
 	/* the scope's one branch or alias, as Contentstack's SDK sends it */
 	if (!ret && h.v[F_BRANCH])
 		ret = add_curl_header(cli, &out, &h, "branch", F_BRANCH);
+	/* the extra CA cstoken trusts for this host (curl keeps its own CA directory too) */
+	if (!ret && h.p->ca_file)
+		ret = add_curl_option(cli, &out, &h, "cacert", "", h.p->ca_file, "ca_file");
 	if (!ret)
 		ret = emit(cli, &out);
 	strbuf_release(&out);

@@ -799,6 +799,23 @@ static int find_key(const struct key *keys, size_t n, const char *name)
 	return -1;
 }
 
+/* "unknown key", with the key of this section it most likely is a typo of. */
+static void unknown_key(struct parser *ps, const struct key *keys, size_t n, const char *name)
+{
+	struct cst_nearest near;
+	size_t i;
+
+	cst_nearest_init(&near, name);
+	for (i = 0; i < n; i++)
+		cst_nearest_add(&near, keys[i].name);
+	if (near.best)
+		fail(ps, ps->lineno,
+		     "key '%s': unknown key (did you mean '%s'?); see cstoken.conf(5)", name,
+		     near.best);
+	else
+		fail(ps, ps->lineno, "key '%s': unknown key; see cstoken.conf(5)", name);
+}
+
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parser *ps = user;
@@ -839,7 +856,7 @@ static int handler(void *user, const char *section, const char *name, const char
 			     "key '%s': belongs in a [profile NAME] section, not in [cstoken]",
 			     name);
 		else
-			fail(ps, ps->lineno, "key '%s': unknown key; see cstoken.conf(5)", name);
+			unknown_key(ps, keys, nkeys, name);
 		return 0;
 	}
 	if (seen->line[k]) {

@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <malloc.h>
@@ -394,4 +395,65 @@ void cst_json_wipe_on_free(void)
 	static cJSON_Hooks hooks = {malloc, json_free_wiped};
 
 	cJSON_InitHooks(&hooks);
+}
+
+/* Names compared for a suggestion: longer ones are never a typo of a known name. */
+#define NEAREST_MAX 64
+
+/*
+ * Optimal string alignment distance (Levenshtein with swaps of neighbours), case ignored;
+ * NEAREST_MAX + 1 for words longer than NEAREST_MAX.
+ */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	size_t d[3][NEAREST_MAX + 1], *prev2 = d[0], *prev = d[1], *cur = d[2], *t;
+
+	if (la > NEAREST_MAX || lb > NEAREST_MAX)
+		return NEAREST_MAX + 1;
+	for (j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (j = 1; j <= lb; j++) {
+			int ca = tolower((unsigned char)a[i - 1]),
+			    cb = tolower((unsigned char)b[j - 1]);
+			size_t best = prev[j - 1] + (ca != cb);
+
+			if (prev[j] + 1 < best)
+				best = prev[j] + 1;
+			if (cur[j - 1] + 1 < best)
+				best = cur[j - 1] + 1;
+			if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+			    tolower((unsigned char)a[i - 2]) == cb && prev2[j - 2] + 1 < best)
+				best = prev2[j - 2] + 1;
+			cur[j] = best;
+		}
+		t = prev2;
+		prev2 = prev;
+		prev = cur;
+		cur = t;
+	}
+	return prev[lb];
+}
+
+void cst_nearest_init(struct cst_nearest *n, const char *word)
+{
+	n->word = word;
+	n->best = NULL;
+	/* one edit in a short word, two in a longer one */
+	n->dist = (word && strlen(word) > 4 ? 2 : 1) + 1;
+}
+
+void cst_nearest_add(struct cst_nearest *n, const char *name)
+{
+	size_t d;
+
+	if (!n->word || !name)
+		return;
+	d = edit_distance(n->word, name);
+	if (d < n->dist) {
+		n->dist = d;
+		n->best = name;
+	}
 }

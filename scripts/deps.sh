@@ -9,7 +9,7 @@ packages=(
 	gnome-keyring dbus dbus-daemon libsecret-tools
 	git curl openssl python3 faketime procps util-linux
 	pamtester libpam-wrapper libnss-wrapper libuid-wrapper libpamtest0-dev
-	mandoc clang-format clang libclang-rt-14-dev
+	mandoc clang-format clang libclang-rt-14-dev zsh fish
 	dpkg-dev xz-utils ca-certificates
 	debhelper devscripts lintian fakeroot
 )

@@ -19,6 +19,7 @@ struct cma_client {
 	int timeout;	  /* seconds per attempt (total); connect timeout is min(timeout, 10) */
 	int max_attempts; /* 0: CMA_MAX_ATTEMPTS */
 	void *curl;	  /* CURL *, created lazily on the first request */
+	int64_t spent_ms; /* wall time of the last request, its retries included */
 };
 
 /* No allocation, no libcurl initialisation (a stored hit must not pay for TLS). */

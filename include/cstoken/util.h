@@ -116,6 +116,19 @@ static inline bool cst_plain_env_name(const char *s)
 	return true;
 }
 
+/*
+ * "Did you mean": feed every known name to cst_nearest_add; best is then the one the
+ * word is most likely a typo of (case ignored, a swap of two neighbours counts as one
+ * edit), or NULL when none is close enough. best points at the caller's name.
+ */
+struct cst_nearest {
+	const char *word;
+	const char *best;
+	size_t dist;
+};
+void cst_nearest_init(struct cst_nearest *n, const char *word);
+void cst_nearest_add(struct cst_nearest *n, const char *name);
+
 /* The value of env var name if set and non-empty, else NULL. */
 const char *getenv_nonempty(const char *name);
 

@@ -180,8 +180,12 @@ pass "a timeout, then success"
 fresh
 fault '[{"delay": 3}, {"delay": 3}, {"delay": 3}, {"delay": 3}]'
 login_fails
-assert_contains "$out" "did not answer POST /v3/user-session within 1 s (4 attempts)" "endless delay"
-pass "endless delays: CST_ERR_TIMEOUT after 4 attempts"
+assert_contains "$out" "did not answer POST /v3/user-session in " "endless delay"
+# the real time spent, not the timeout of one attempt
+[[ $out =~ in\ [0-9]+\.[0-9]\ s\ \(4\ attempts\ of\ at\ most\ 1\ s\) ]] ||
+	fail "the timeout error names no time spent: $out"
+assert_not_contains "$out" "waiting for" "stderr that is not a terminal"
+pass "endless delays: CST_ERR_TIMEOUT after 4 attempts, naming the time spent, no waiting line"
 
 # --- the token calls of the client, at the C level -------------------------------------------
 fresh

@@ -14,14 +14,6 @@ emu_user "$ALICE" "$PW"
 emu_stack blt0123456789abcdef "$ALICE"
 emulator_config blt0123456789abcdef "$ALICE"
 
-# pty PYTHON_CODE: runs the code with Job (tests/lib/ptyjob.py) imported; prints its output.
-pty() {
-	"$PYTHON" -c "import os, signal, sys
-sys.path.insert(0, os.path.join(os.environ['CSTOKEN_SRC'], 'tests', 'lib'))
-from ptyjob import Job
-$1"
-}
-
 # --- Ctrl-Z at the password prompt, then fg ---------------------------------------------------
 # Part of a password is typed before the stop: the prompt comes again and the answer starts
 # over, so only the whole password typed after fg logs in.
@@ -85,3 +77,28 @@ assert_eq '["POST /v3/user-session", "POST /v3/user/request_token_sms", "POST /v
 	"$(emu_ctl GET /_emu/requests | emu_json_get '[r["method"] + " " + r["path"] for r in j]')" \
 	"the order of the requests of login --sms"
 pass "login --sms on a terminal: the SMS requested, its code asked for"
+
+# --- a slow server: the terminal is told what is being waited for ----------------------------
+# stderr to a file hears nothing of it (tests/integration/http_faults.sh); the final error
+# names the time really spent.
+{
+	printf '[cstoken]\ntimeout = 1\n\n'
+	cat "$XDG_CONFIG_HOME/cstoken/config"
+} >"$CST_TMP/config" && mv "$CST_TMP/config" "$XDG_CONFIG_HOME/cstoken/config"
+rm -f "$XDG_DATA_HOME/cstoken/credentials" # no session to reuse
+emu_ctl POST /_emu/faults '{"method": "POST", "path": "/v3/user-session",
+	"responses": [{"delay": 3}, {"delay": 3}, {"delay": 3}, {"delay": 3}]}' >/dev/null
+out=$(PW="$PW" pty '
+job = Job(["cstoken", "login"])
+job.expect(b"Password for ")
+job.send(os.environ["PW"].encode() + b"\n")
+job.expect(b"(retry 2 of 4 in ")
+status = job.finish()
+print("status=%d" % status)
+sys.stdout.write(job.transcript())') || fail "login on a terminal against a slow server: $out"
+assert_contains "$out" "status=1" "exit status of a login that timed out"
+assert_contains "$out" "cstoken: waiting for $CST_EMU_HOST… (retry 2 of 4 in " "the waiting line"
+assert_contains "$out" "(retry 4 of 4 in " "the waiting line before the last attempt"
+[[ $out =~ did\ not\ answer\ POST\ /v3/user-session\ in\ [0-9]+\.[0-9]\ s\ \(4\ attempts ]] ||
+	fail "the timeout error names no time spent: $out"
+pass "a slow server on a terminal: what is waited for, then the time really spent"

@@ -7,6 +7,7 @@ cst_setup
 
 mint_setup 'branches = main'
 mint_login
+export COLUMNS=300 # list's tables show every value whole (list_width.sh tests the narrow ones)
 
 GIT_PW='hunter2-git-password'
 cstoken token >"$CST_TMP/tok" || fail "cstoken token failed"

@@ -28,7 +28,7 @@ json_name() { "$PYTHON" -c 'import json, sys; print(json.dumps({"api_key": sys.a
 emu_ctl POST /_emu/tokens "$(json_name "$MINT_KEY" $'esc \e[31mred\e]0;title\a')" >/dev/null
 emu_ctl POST /_emu/tokens "$(json_name "$MINT_KEY" $'c1 \u009b31m csi')" >/dev/null
 emu_ctl POST /_emu/tokens "$(json_name "$MINT_KEY" 'café déploiement')" >/dev/null
-cstoken list --remote >"$CST_TMP/remote.txt" 2>&1 || fail "list --remote: $(cat "$CST_TMP/remote.txt")"
+COLUMNS=300 cstoken list --remote >"$CST_TMP/remote.txt" 2>&1 || fail "list --remote: $(cat "$CST_TMP/remote.txt")"
 no_controls "list --remote" "$CST_TMP/remote.txt"
 out=$(cat "$CST_TMP/remote.txt")
 assert_contains "$out" "esc ?[31mred?]0;title?" "escape sequence shown inert"

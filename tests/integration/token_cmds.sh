@@ -79,14 +79,15 @@ pass "exec with a two-branch scope"
 
 # curl: a config real curl accepts, and the emulator accepts the headers
 cstoken curl >"$CST_TMP/curlrc" || fail "cstoken curl failed"
-printf 'header = "api_key: %s"\nheader = "authorization: %s"\nheader = "branch: development"\n' \
-	"$MINT_KEY" "$tok" | cmp - "$CST_TMP/curlrc" || fail "curl config: $(cat "$CST_TMP/curlrc")"
-out=$(curl -sS --fail-with-body --noproxy '*' -K <(cstoken curl) "$CST_EMU_URL/v3/content_types" \
-	--cacert "$CST_EMU_CA") || fail "curl -K <(cstoken curl) refused: $out"
+printf 'header = "api_key: %s"\nheader = "authorization: %s"\nheader = "branch: development"\ncacert = "%s"\n' \
+	"$MINT_KEY" "$tok" "$CST_EMU_CA" | cmp - "$CST_TMP/curlrc" || fail "curl config: $(cat "$CST_TMP/curlrc")"
+# the profile's ca_file comes with the config: no --cacert on the command line
+out=$(curl -sS --fail-with-body --noproxy '*' -K <(cstoken curl) "$CST_EMU_URL/v3/content_types") ||
+	fail "curl -K <(cstoken curl) refused: $out"
 assert_eq '[]' "$(emu_json_get 'j["content_types"]' <<<"$out")" "content_types answer"
 assert_eq "$tok" "$(emu_py '/_emu/requests?path=/v3/content_types' "j[-1]['headers']['authorization']")" \
 	"authorization header the emulator saw"
-pass "curl -K <(cstoken curl)"
+pass "curl -K <(cstoken curl), the profile's ca_file as cacert"
 
 # curl: the scope's one branch (or alias) goes as the branch header the emulator checks
 assert_eq development "$(emu_py '/_emu/requests?path=/v3/content_types' "j[-1]['headers']['branch']")" \
@@ -114,6 +115,23 @@ curl -sS --fail --noproxy '*' --cacert "$CST_EMU_CA" -o /dev/null -H "api_key: $
 	-H "authorization: $tok" -H "branch: main" "$CST_EMU_URL/v3/content_types" 2>/dev/null || rc=$?
 [ "$rc" != 0 ] || fail "the emulator took a development token for branch main"
 pass "curl sends the branch header for a one-branch or one-alias scope"
+
+# a ca_file whose path needs curl's quoting
+qca=$CST_TMP/'my "test" CA\.pem'
+cp "$CST_EMU_CA" "$qca"
+cat >>"$XDG_CONFIG_HOME/cstoken/config" <<EOC
+
+[profile quoted]
+host = $CST_EMU_HOST
+ca_file = $qca
+api_key = $MINT_KEY
+email = $MINT_EMAIL
+EOC
+assert_contains "$(cstoken -p quoted curl)" 'cacert = "'"${CST_TMP//\\/\\\\}"'/my \"test\" CA\\.pem"' \
+	"the quoted cacert line"
+out=$(curl -sS --fail-with-body --noproxy '*' -K <(cstoken -p quoted curl) \
+	"$CST_EMU_URL/v3/content_types") || fail "curl with a quoted cacert refused: $out"
+pass "a ca_file path with quotes and a backslash reaches curl intact"
 
 # exec: the region only when known, never CONTENTSTACK_HOST
 out=$(CONTENTSTACK_REGION=stale CONTENTSTACK_HOST=cdn.example cstoken exec -p two -- sh -c \

@@ -17,7 +17,7 @@ cst_setup() {
 	export PATH=$CSTOKEN_BIN_DIR:$PATH
 	unset CSTOKEN_CONFIG CSTOKEN_PROFILE CSTOKEN_STORE CSTOKEN_STORE_FILE
 	unset CONTENTSTACK_MFA_SECRET CONTENTSTACK_MANAGEMENT_TOKEN CONTENTSTACK_API_KEY
-	unset GIT_ASKPASS SSH_ASKPASS GIT_CONFIG_PARAMETERS
+	unset GIT_ASKPASS SSH_ASKPASS GIT_CONFIG_PARAMETERS COLUMNS
 	export GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0
 	trap cst_cleanup EXIT
 }
@@ -72,6 +72,15 @@ wait_for() {
 		sleep 0.05
 	done
 	fail "timed out waiting for: $*"
+}
+
+# pty PYTHON_CODE [ARG...]: runs the code with Job (tests/lib/ptyjob.py) imported and the
+# ARGs in sys.argv[1:]; prints its output.
+pty() {
+	"$PYTHON" -c "import os, signal, sys
+sys.path.insert(0, os.path.join(os.environ['CSTOKEN_SRC'], 'tests', 'lib'))
+from ptyjob import Job
+$1" "${@:2}"
 }
 
 # keyring_start: inside a private D-Bus session, starts gnome-keyring with an unlocked

@@ -21,6 +21,7 @@ import fcntl
 import os
 import select
 import signal
+import struct
 import sys
 import termios
 import time
@@ -29,8 +30,10 @@ LIMIT = 20.0
 
 
 class Job:
-    def __init__(self, argv, env=None):
+    def __init__(self, argv, env=None, cols=None):
         master, slave = os.openpty()
+        if cols is not None:  # the window size the job reads with TIOCGWINSZ
+            fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, cols, 0, 0))
         r, w = os.pipe()
         launcher = os.fork()
         if launcher == 0:
