@@ -1,0 +1,3 @@
+# cstoken init: first-run setup against the emulator (helper/cmd_init.c).
+cst_shell_test(init.flags integration/init.sh)
+cst_shell_test(init.tty integration/init_tty.sh)
