@@ -178,3 +178,24 @@ assert_contains "$out" "cstoken: '$CST_EMU_HOST' refused the login for '$ALICE' 
 	"login with a wrong password names the region"
 assert_contains "$out" "set region in [profile eu]" "login's fix for the region"
 pass "a refused login names the region it tried and says the account may live in another"
+
+# --- what the server says reaches the terminal only as shown text, the file only if plain ----
+uid=$(emu_ctl GET /_emu/state | emu_json_get "j['users']['$ALICE']['uid']")
+emu_ctl POST /_emu/faults "$("$PYTHON" -c 'import json, sys
+print(json.dumps({"method": "GET", "path": "/v3/stacks", "responses": [{"status": 200, "body": {"stacks": [
+    {"api_key": "bltbad\nhost = evil.example", "name": "injected", "owner_uid": sys.argv[1]},
+    {"api_key": sys.argv[2], "name": "\u001b]0;owned\u0007Site\r", "owner_uid": sys.argv[1]}]}}]}))' "$uid" "$SITE")" >/dev/null
+emu_ctl POST /_emu/faults '{"method": "GET", "path": "/v3/stacks/branch_aliases", "responses": [{"status": 200, "body": {"branch_aliases": [
+    {"uid": "main", "alias": "ok-alias"}, {"uid": "main", "alias": "bad\nalias"}, {"uid": "ma\u001bin", "alias": "x"}]}}]}' >/dev/null
+rc=0
+init -p hostile "${FLAGS[@]}" --stack "$SITE" --aliases ok-alias >/dev/null 2>"$CST_TMP/err" || rc=$?
+err=$(cat "$CST_TMP/err")
+assert_eq 0 "$rc" "exit status of init with odd server text ($err)"
+assert_not_contains "$err" $'\e' "no escape character from the server on the terminal"
+assert_not_contains "$err" "injected" "a stack whose API key is not plain is left out"
+assert_contains "$err" "1* $SITE  ?]0;owned?Site?  (owner)" "a stack name with control characters, shown"
+assert_contains "$err" "Aliases: ok-alias -> main" "the plain alias"
+assert_not_contains "$err" "bad" "an alias name that is not plain is left out"
+assert_not_contains "$(cat "$CONF")" "evil" "nothing of the odd server text in the config file"
+assert_contains "$(cat "$CONF")" "aliases = ok-alias" "the plain alias in the config file"
+pass "server text reaches the terminal shown and the config file only when plain"
