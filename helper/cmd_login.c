@@ -288,8 +288,9 @@ static int known_code(struct cli *cli, const char *given, struct strbuf *code)
 }
 
 /* The server wants a code nobody gave: sent by SMS first with --sms, then asked for. */
-static int ask_code(struct cli *cli, struct cma_client *c, bool sms, const char *profile,
-		    const char *email, const char *password, struct strbuf *code)
+static int ask_code(struct cli *cli, struct cma_client *c, const char *cmd, bool sms,
+		    const char *profile, const char *email, const char *password,
+		    struct strbuf *code)
 {
 	char *prompt = NULL;
 	int ret;
@@ -309,6 +310,11 @@ static int ask_code(struct cli *cli, struct cma_client *c, bool sms, const char 
 				     "no terminal to ask for the code sent by SMS; run 'cstoken "
 				     "login -p %s --tfa-token CODE' with it",
 				     profile);
+	if (ret == CST_ERR_NOT_FOUND && strcmp(cmd, "login"))
+		return cst_error_set(&cli->err, CST_ERR_TFA_REQUIRED,
+				     "'%s' has two-factor authentication: set "
+				     "CONTENTSTACK_MFA_SECRET or run 'cstoken %s' on a terminal",
+				     email, cmd);
 	if (ret == CST_ERR_NOT_FOUND)
 		return cst_error_set(&cli->err, CST_ERR_TFA_REQUIRED,
 				     "'%s' has two-factor authentication: give --tfa-token CODE, "
@@ -319,17 +325,18 @@ static int ask_code(struct cli *cli, struct cma_client *c, bool sms, const char 
 	chomp_cr(code);
 	if (!valid_code(code->buf))
 		return cst_error_set(&cli->err, CST_ERR_INVALID,
-				     "a two-factor code is 6 digits; run 'cstoken login' again");
+				     "a two-factor code is 6 digits; run 'cstoken %s' again", cmd);
 	return 0;
 }
 
 /* A code went with the login and the server still wants one. */
-static int code_refused(struct cli *cli, const struct cma_client *c, const char *email)
+static int code_refused(struct cli *cli, const struct cma_client *c, const char *cmd,
+			const char *email)
 {
 	return cst_error_set(&cli->err, CST_ERR_AUTH,
-			     "'%s' refused the two-factor code for '%s'; run 'cstoken login' "
+			     "'%s' refused the two-factor code for '%s'; run 'cstoken %s' "
 			     "again with a current code",
-			     c->host, email);
+			     c->host, email, cmd);
 }
 
 static const struct cst_profile *login_profile(struct cli *cli, const char *cmd)
@@ -483,16 +490,16 @@ int login_session(struct cli *cli, const struct cst_profile *p, const struct log
 	}
 	ret = cma_login(&c, email, pw.buf, code.len ? code.buf : NULL, &fresh, &cli->err);
 	if (ret == CST_ERR_TFA_REQUIRED && code.len) {
-		ret = code_refused(cli, &c, email);
+		ret = code_refused(cli, &c, rq->cmd, email);
 		goto out;
 	}
 	if (ret == CST_ERR_TFA_REQUIRED) {
-		ret = ask_code(cli, &c, rq->sms, p->name, email, pw.buf, &code);
+		ret = ask_code(cli, &c, rq->cmd, rq->sms, p->name, email, pw.buf, &code);
 		if (ret)
 			goto out;
 		ret = cma_login(&c, email, pw.buf, code.buf, &fresh, &cli->err);
 		if (ret == CST_ERR_TFA_REQUIRED)
-			ret = code_refused(cli, &c, email);
+			ret = code_refused(cli, &c, rq->cmd, email);
 	} else if (ret == CST_ERR_AUTH) {
 		ret = login_refused(cli, p, rq);
 	}

@@ -199,3 +199,19 @@ assert_not_contains "$err" "bad" "an alias name that is not plain is left out"
 assert_not_contains "$(cat "$CONF")" "evil" "nothing of the odd server text in the config file"
 assert_contains "$(cat "$CONF")" "aliases = ok-alias" "the plain alias in the config file"
 pass "server text reaches the terminal shown and the config file only when plain"
+
+# --- two-factor without a terminal: CONTENTSTACK_MFA_SECRET, else an error saying so ---------
+SECRET=JBSWY3DPEHPK3PXP
+emu_user totp@example.com 'totp pw' "$SECRET"
+emu_stack blt000000000000totp totp@example.com
+TOTP_FLAGS=(--host "$CST_EMU_HOST" --ca-file "$CST_EMU_CA" --email totp@example.com --password-stdin
+	--stack blt000000000000totp)
+rc=0
+INIT_PW='totp pw' init -p totp "${TOTP_FLAGS[@]}" >/dev/null 2>"$CST_TMP/err" || rc=$?
+assert_eq 1 "$rc" "exit status of init for a two-factor account without a terminal"
+assert_contains "$(cat "$CST_TMP/err")" "'totp@example.com' has two-factor authentication: set CONTENTSTACK_MFA_SECRET or run 'cstoken init' on a terminal" \
+	"init for a two-factor account without a terminal"
+CONTENTSTACK_MFA_SECRET=$SECRET INIT_PW='totp pw' init -p totp "${TOTP_FLAGS[@]}" >/dev/null \
+	2>"$CST_TMP/err" || fail "init with CONTENTSTACK_MFA_SECRET: $(cat "$CST_TMP/err")"
+cstoken token -p totp >/dev/null || fail "cstoken token after init with CONTENTSTACK_MFA_SECRET"
+pass "two-factor without a terminal: the code from CONTENTSTACK_MFA_SECRET, else a clear error"
