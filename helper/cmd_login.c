@@ -200,19 +200,19 @@ out:
 	return ret;
 }
 
-int login_tty_ask(const char *prompt, bool echo, struct strbuf *sb)
-{
-	int ret = tty_ask(prompt, echo, sb);
-
-	if (!ret && sb->len && sb->buf[sb->len - 1] == '\r')
-		sb->buf[--sb->len] = '\0';
-	return ret;
-}
-
 static void chomp_cr(struct strbuf *sb)
 {
 	if (sb->len && sb->buf[sb->len - 1] == '\r')
 		sb->buf[--sb->len] = '\0';
+}
+
+int login_tty_ask(const char *prompt, bool echo, struct strbuf *sb)
+{
+	int ret = tty_ask(prompt, echo, sb);
+
+	if (!ret)
+		chomp_cr(sb);
+	return ret;
 }
 
 static int read_password(struct cli *cli, bool from_stdin, const char *email, const char *host,
