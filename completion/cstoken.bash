@@ -14,7 +14,7 @@ _cstoken_profiles()
 _cstoken()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev= before= cmd= i w
-	local commands='get store erase login logout token exec curl list revoke rotate status'
+	local commands='get store erase init login logout token exec curl list revoke rotate status'
 	local global='-p --profile -v --verbose -h --help'
 	local opts
 
@@ -67,7 +67,19 @@ _cstoken()
 	fi
 	# options that take a free-form value
 	case $prev in
-	--email | --tfa-token | --uid) return 0 ;;
+	--email | --tfa-token | --uid | --host | --stack | --branches | --aliases) return 0 ;;
+	--region)
+		mapfile -t COMPREPLY < <(compgen -W 'na eu au azure-na azure-eu gcp-na gcp-eu' -- "$cur")
+		return 0
+		;;
+	--permissions)
+		mapfile -t COMPREPLY < <(compgen -W 'read read,write' -- "$cur")
+		return 0
+		;;
+	--ca-file)
+		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+		return 0
+		;;
 	--min-ttl)
 		mapfile -t COMPREPLY < <(compgen -W '30m 1h 2h 1d' -- "$cur")
 		return 0
@@ -95,6 +107,7 @@ _cstoken()
 	fi
 
 	case $cmd in
+	init) opts='--region --host --ca-file --email --stack --branches --aliases --permissions --password-stdin --force' ;;
 	login) opts='--email --password-stdin --tfa-token --sms' ;;
 	token) opts='--min-ttl --no-mint --porcelain' ;;
 	exec) opts='--min-ttl --env --' ;;

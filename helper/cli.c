@@ -27,6 +27,25 @@ static const struct command commands[] = {
     {"erase", cmd_erase,
      "usage: cstoken erase\n"
      "Removes stored credentials matching the request read from stdin.\n"},
+    {"init", cmd_init,
+     "usage: cstoken init [-p PROFILE] [--region R | --host H [--ca-file F]]\n"
+     "                    [--email E] [--stack NAME|API_KEY]\n"
+     "                    [--branches B,... | --aliases A,...]\n"
+     "                    [--permissions read|read,write] [--password-stdin] [--force]\n"
+     "First-run setup: logs in, lists your stacks (marking those where you may create\n"
+     "tokens) and the chosen stack's branches and aliases, writes the profile to the\n"
+     "config file and prints the git line to use. On a terminal it asks for what the\n"
+     "options do not give; without one, a missing region, e-mail or stack is an error.\n"
+     "  --region R         na, eu, au, azure-na, azure-eu, gcp-na or gcp-eu\n"
+     "  --host H           a CMA host[:port] instead of a region\n"
+     "  --ca-file F        extra trusted certificates for --host\n"
+     "  --email E          account e-mail\n"
+     "  --stack S          the stack, by name or API key\n"
+     "  --branches B,...   scope the token to these branches (default: main)\n"
+     "  --aliases A,...    or to these branch aliases\n"
+     "  --permissions P    read (default) or read,write\n"
+     "  --password-stdin   read the password from stdin instead of the terminal\n"
+     "  --force            replace the profile when it is already in the config file\n"},
     {"login", cmd_login,
      "usage: cstoken login [-p PROFILE] [--email EMAIL] [--password-stdin]\n"
      "                     [--tfa-token CODE | --sms]\n"
@@ -95,6 +114,7 @@ static const char main_help[] =
     "  get, store, erase  answer git's credential protocol on stdin\n"
     "\n"
     "commands:\n"
+    "  init               first-run setup: log in, pick a stack, write a profile\n"
     "  login              log in and store the session's authtoken\n"
     "  logout             end the session and forget the authtoken\n"
     "  token              print the profile's management token\n"

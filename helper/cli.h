@@ -7,6 +7,7 @@
 #include "cstoken/config.h"
 #include "cstoken/error.h"
 #include "cstoken/store.h"
+#include "cstoken/util.h"
 
 struct cli {
 	const char *profile; /* -p/--profile, NULL when not given */
@@ -43,6 +44,35 @@ int cmd_erase(struct cli *cli, int argc, char **argv);
 /* cmd_login.c */
 int cmd_login(struct cli *cli, int argc, char **argv);
 int cmd_logout(struct cli *cli, int argc, char **argv);
+
+/* What a login needs besides the profile; shared by login and init. */
+struct login_request {
+	const char *cmd; /* "login" or "init": the command a message tells to run again */
+	char *email;	 /* never NULL */
+	bool pw_stdin;	 /* the password comes on stdin, else from the terminal */
+	const char *tfa; /* a two-factor code given, or NULL */
+	bool sms;	 /* have the code sent by SMS */
+};
+/*
+ * A session for (p->host, rq->email), after cli_store: a stored authtoken that still
+ * works, else a login (password, two-factor code as needed) whose authtoken is stored.
+ * *authtoken is set on success (caller frees with free_secret). A refused password names
+ * the region (or host) it tried and says the account may live in another one.
+ */
+int login_session(struct cli *cli, const struct cst_profile *p, const struct login_request *rq,
+		  char **authtoken);
+/*
+ * Asks on the terminal for the e-mail of the account on host: 0 with *email (caller
+ * frees), CST_ERR_NOT_FOUND (cli->err untouched) when there is no terminal.
+ */
+int login_ask_email(struct cli *cli, const char *host, char **email);
+/*
+ * Asks prompt on the terminal (echo as given): 0 with the line in sb, CST_ERR_NOT_FOUND
+ * when there is no terminal, another error otherwise.
+ */
+int login_tty_ask(const char *prompt, bool echo, struct strbuf *sb);
+/* cmd_init.c */
+int cmd_init(struct cli *cli, int argc, char **argv);
 /* cmd_token.c */
 int cmd_token(struct cli *cli, int argc, char **argv);
 int cmd_exec(struct cli *cli, int argc, char **argv);

@@ -1484,3 +1484,212 @@ int cma_check_token(struct cma_client *c, const char *api_key, const char *token
 				 .cred = CRED_TOKEN};
 	return cma_call(c, &rq, e);
 }
+
+/* A GET whose JSON answer the caller reads: *resp (json_free) when 0 comes back. */
+static int cma_get_json(struct cma_client *c, const struct cma_request *rq, cJSON **resp,
+			struct cst_error *e)
+{
+	struct strbuf body = STRBUF_INIT;
+	long status;
+	int attempts, ret;
+
+	*resp = NULL;
+	ret = cma_exchange(c, rq, &status, &body, &attempts, e);
+	if (!ret)
+		ret = parse_answer(c, rq, status, body.buf, body.len, attempts, resp, e);
+	strbuf_release(&body);
+	return ret;
+}
+
+/* An array the answer must hold: NULL with e set when it is missing. */
+static const cJSON *answer_array(const struct cma_client *c, const cJSON *resp, const char *key,
+				 const char *what, struct cst_error *e)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(resp, key);
+
+	if (!cJSON_IsArray(arr)) {
+		cst_error_set(e, CST_ERR_HTTP,
+			      "'%s' listed %s without a '%s' array; check the profile's host",
+			      c->host, what, key);
+		return NULL;
+	}
+	return arr;
+}
+
+void cma_stack_array_free(struct cma_stack *s, size_t n)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < n; i++) {
+		free(s[i].api_key);
+		free(s[i].name);
+	}
+	free(s);
+}
+
+/* Whether the collaborator entry of user uid holds an admin role (include_collaborators). */
+static bool stack_admin(const cJSON *stack, const char *uid)
+{
+	const cJSON *collaborators = cJSON_GetObjectItemCaseSensitive(stack, "collaborators");
+	const cJSON *who, *roles, *role;
+	const char *name;
+
+	if (!cJSON_IsArray(collaborators))
+		return false;
+	cJSON_ArrayForEach(who, collaborators)
+	{
+		if (!str_equal(json_str(who, "uid"), uid))
+			continue;
+		roles = cJSON_GetObjectItemCaseSensitive(who, "roles");
+		if (!cJSON_IsArray(roles))
+			continue;
+		cJSON_ArrayForEach(role, roles)
+		{
+			name = json_str(role, "name");
+			if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(role, "admin")) ||
+			    (name && !strcasecmp(name, "admin")))
+				return true;
+		}
+	}
+	return false;
+}
+
+int cma_stacks_list(struct cma_client *c, const char *authtoken, struct cma_stack **stacks,
+		    size_t *n, struct cst_error *e)
+{
+	struct cma_request user = {
+	    .method = "GET", .path = "/v3/user", .authtoken = authtoken, .cred = CRED_AUTHTOKEN};
+	struct cma_request list = {.method = "GET",
+				   .path = "/v3/stacks?include_collaborators=true",
+				   .authtoken = authtoken,
+				   .cred = CRED_AUTHTOKEN};
+	cJSON *me = NULL, *resp = NULL;
+	const cJSON *arr, *it;
+	struct cma_stack *out = NULL;
+	const char *uid, *key;
+	size_t count = 0;
+	int ret;
+
+	*stacks = NULL;
+	*n = 0;
+	ret = cma_get_json(c, &user, &me, e);
+	if (ret)
+		goto out;
+	uid = json_str(cJSON_GetObjectItemCaseSensitive(me, "user"), "uid");
+	if (!uid || !*uid) {
+		ret = cst_error_set(
+		    e, CST_ERR_HTTP,
+		    "'%s' described the user without a uid; check the profile's host", c->host);
+		goto out;
+	}
+	ret = cma_get_json(c, &list, &resp, e);
+	if (ret)
+		goto out;
+	arr = answer_array(c, resp, "stacks", "stacks", e);
+	if (!arr) {
+		ret = CST_ERR_HTTP;
+		goto out;
+	}
+	out = xcalloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof(*out));
+	cJSON_ArrayForEach(it, arr)
+	{
+		key = json_str(it, "api_key");
+		if (!cst_plain_uid(key))
+			continue;
+		out[count].api_key = xstrdup(key);
+		set_opt_str(&out[count].name, it, "name");
+		out[count].owner = str_equal(json_str(it, "owner_uid"), uid);
+		out[count].admin = stack_admin(it, uid);
+		count++;
+	}
+	*stacks = out;
+	*n = count;
+	out = NULL;
+	ret = 0;
+out:
+	cma_stack_array_free(out, count);
+	json_free(me);
+	json_free(resp);
+	return ret;
+}
+
+void cma_branch_array_free(struct cma_branch *b, size_t n)
+{
+	size_t i;
+
+	if (!b)
+		return;
+	for (i = 0; i < n; i++) {
+		free(b[i].uid);
+		free(b[i].target);
+	}
+	free(b);
+}
+
+static void branch_add(struct cma_branch *out, size_t *count, const char *uid, const char *target)
+{
+	if (!cst_plain_uid(uid) || (target && !cst_plain_uid(target)))
+		return;
+	out[*count].uid = xstrdup(uid);
+	out[*count].target = target ? xstrdup(target) : NULL;
+	(*count)++;
+}
+
+int cma_branches_list(struct cma_client *c, const char *api_key, const char *authtoken,
+		      bool aliases, struct cma_branch **out, size_t *n, struct cst_error *e)
+{
+	struct cma_request rq = {.method = "GET",
+				 .path =
+				     aliases ? "/v3/stacks/branch_aliases" : "/v3/stacks/branches",
+				 .api_key = api_key,
+				 .authtoken = authtoken,
+				 .cred = CRED_AUTHTOKEN};
+	const char *key = aliases ? "branch_aliases" : "branches";
+	struct cma_branch *list = NULL;
+	const cJSON *arr, *it, *alias, *a;
+	cJSON *resp = NULL;
+	size_t count = 0, room;
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	ret = cma_get_json(c, &rq, &resp, e);
+	if (ret)
+		goto out;
+	arr = answer_array(c, resp, key, aliases ? "branch aliases" : "branches", e);
+	if (!arr) {
+		ret = CST_ERR_HTTP;
+		goto out;
+	}
+	room = 1;
+	cJSON_ArrayForEach(it, arr)
+	{
+		alias = cJSON_GetObjectItemCaseSensitive(it, "alias");
+		room += cJSON_IsArray(alias) ? (size_t)cJSON_GetArraySize(alias) : 1;
+	}
+	list = xcalloc(room, sizeof(*list));
+	cJSON_ArrayForEach(it, arr)
+	{
+		if (!aliases) {
+			branch_add(list, &count, json_str(it, "uid"), NULL);
+			continue;
+		}
+		/* an alias entry is its target branch ("uid") with the alias name ("alias") */
+		alias = cJSON_GetObjectItemCaseSensitive(it, "alias");
+		if (cJSON_IsString(alias))
+			branch_add(list, &count, alias->valuestring, json_str(it, "uid"));
+		else if (cJSON_IsArray(alias))
+			cJSON_ArrayForEach(a, alias)
+			    branch_add(list, &count, json_str(a, "uid"), json_str(it, "uid"));
+	}
+	*out = list;
+	*n = count;
+	list = NULL;
+	ret = 0;
+out:
+	cma_branch_array_free(list, count);
+	json_free(resp);
+	return ret;
+}

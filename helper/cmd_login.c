@@ -206,6 +206,15 @@ static void chomp_cr(struct strbuf *sb)
 		sb->buf[--sb->len] = '\0';
 }
 
+int login_tty_ask(const char *prompt, bool echo, struct strbuf *sb)
+{
+	int ret = tty_ask(prompt, echo, sb);
+
+	if (!ret)
+		chomp_cr(sb);
+	return ret;
+}
+
 static int read_password(struct cli *cli, bool from_stdin, const char *email, const char *host,
 			 struct strbuf *pw)
 {
@@ -279,8 +288,9 @@ static int known_code(struct cli *cli, const char *given, struct strbuf *code)
 }
 
 /* The server wants a code nobody gave: sent by SMS first with --sms, then asked for. */
-static int ask_code(struct cli *cli, struct cma_client *c, bool sms, const char *profile,
-		    const char *email, const char *password, struct strbuf *code)
+static int ask_code(struct cli *cli, struct cma_client *c, const char *cmd, bool sms,
+		    const char *profile, const char *email, const char *password,
+		    struct strbuf *code)
 {
 	char *prompt = NULL;
 	int ret;
@@ -300,6 +310,11 @@ static int ask_code(struct cli *cli, struct cma_client *c, bool sms, const char 
 				     "no terminal to ask for the code sent by SMS; run 'cstoken "
 				     "login -p %s --tfa-token CODE' with it",
 				     profile);
+	if (ret == CST_ERR_NOT_FOUND && strcmp(cmd, "login"))
+		return cst_error_set(&cli->err, CST_ERR_TFA_REQUIRED,
+				     "'%s' has two-factor authentication: set "
+				     "CONTENTSTACK_MFA_SECRET or run 'cstoken %s' on a terminal",
+				     email, cmd);
 	if (ret == CST_ERR_NOT_FOUND)
 		return cst_error_set(&cli->err, CST_ERR_TFA_REQUIRED,
 				     "'%s' has two-factor authentication: give --tfa-token CODE, "
@@ -310,17 +325,18 @@ static int ask_code(struct cli *cli, struct cma_client *c, bool sms, const char 
 	chomp_cr(code);
 	if (!valid_code(code->buf))
 		return cst_error_set(&cli->err, CST_ERR_INVALID,
-				     "a two-factor code is 6 digits; run 'cstoken login' again");
+				     "a two-factor code is 6 digits; run 'cstoken %s' again", cmd);
 	return 0;
 }
 
 /* A code went with the login and the server still wants one. */
-static int code_refused(struct cli *cli, const struct cma_client *c, const char *email)
+static int code_refused(struct cli *cli, const struct cma_client *c, const char *cmd,
+			const char *email)
 {
 	return cst_error_set(&cli->err, CST_ERR_AUTH,
-			     "'%s' refused the two-factor code for '%s'; run 'cstoken login' "
+			     "'%s' refused the two-factor code for '%s'; run 'cstoken %s' "
 			     "again with a current code",
-			     c->host, email);
+			     c->host, email, cmd);
 }
 
 static const struct cst_profile *login_profile(struct cli *cli, const char *cmd)
@@ -335,10 +351,12 @@ static const struct cst_profile *login_profile(struct cli *cli, const char *cmd)
 }
 
 /*
- * A stored authtoken for (host, email) that the server still accepts: 0 (reused),
- * CST_ERR_NOT_FOUND when there is none or it is dead, another error otherwise.
+ * A stored authtoken for (host, email) that the server still accepts: 0 (reused, and
+ * handed back in *authtoken), CST_ERR_NOT_FOUND when there is none or it is dead,
+ * another error otherwise.
  */
-static int reuse_session(struct cli *cli, struct cma_client *c, char *host, char *email)
+static int reuse_session(struct cli *cli, struct cma_client *c, char *host, char *email,
+			 char **authtoken)
 {
 	struct cst_item pattern = CST_ITEM_INIT, it = CST_ITEM_INIT;
 	struct cst_error ignored = CST_ERROR_INIT;
@@ -367,29 +385,160 @@ static int reuse_session(struct cli *cli, struct cma_client *c, char *host, char
 			  email);
 		ret = CST_ERR_NOT_FOUND;
 	}
+	if (!ret) {
+		*authtoken = it.secret;
+		it.secret = NULL;
+	}
 out:
 	cst_item_release(&it);
+	return ret;
+}
+
+int login_ask_email(struct cli *cli, const char *host, char **email)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *prompt = xasprintf("E-mail of your Contentstack account on %s: ", host);
+	int ret;
+
+	*email = NULL;
+	ret = tty_ask(prompt, true, &sb);
+	free(prompt);
+	if (ret == CST_ERR_NOT_FOUND)
+		goto out;
+	if (ret) {
+		ret = cst_error_set(&cli->err, ret, "cannot read the e-mail from the terminal");
+		goto out;
+	}
+	chomp_cr(&sb);
+	if (!cst_valid_email(sb.buf ? sb.buf : "")) {
+		ret = cst_error_set(&cli->err, CST_ERR_USAGE,
+				    "that is not an e-mail address; run the command again");
+		goto out;
+	}
+	*email = strbuf_detach(&sb, NULL);
+out:
+	strbuf_release(&sb);
+	return ret;
+}
+
+/*
+ * A refused password login: the account may be fine and live in another region, where
+ * Contentstack answers the same "email or password is invalid".
+ */
+static int login_refused(struct cli *cli, const struct cst_profile *p,
+			 const struct login_request *rq)
+{
+	const char *region = cst_profile_region(p), *id, *host;
+	struct strbuf where = STRBUF_INIT, list = STRBUF_INIT;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < cst_region_count(); i++) {
+		cst_region_at(i, &id, &host);
+		strbuf_addf(&list, "%s%s", i ? ", " : "", id);
+	}
+	if (region)
+		strbuf_addf(&where, "region '%s'", region);
+	else
+		strbuf_addstr(&where, "a host of its own");
+	if (!strcmp(rq->cmd, "init"))
+		ret = cst_error_set(&cli->err, CST_ERR_AUTH,
+				    "'%s' refused the login for '%s' (%s): the e-mail or password "
+				    "is wrong, or the account lives in another region (%s); run "
+				    "'cstoken init' again with --region",
+				    p->host, rq->email, where.buf, list.buf);
+	else
+		ret = cst_error_set(&cli->err, CST_ERR_AUTH,
+				    "'%s' refused the login for '%s' (%s): the e-mail or password "
+				    "is wrong, or the account lives in another region (%s); set "
+				    "region in [profile %s] or run 'cstoken init'",
+				    p->host, rq->email, where.buf, list.buf, p->name);
+	strbuf_release(&where);
+	strbuf_release(&list);
+	return ret;
+}
+
+int login_session(struct cli *cli, const struct cst_profile *p, const struct login_request *rq,
+		  char **authtoken)
+{
+	char *email = rq->email;
+	struct cma_client c;
+	struct cst_item item = CST_ITEM_INIT;
+	struct strbuf pw = STRBUF_INIT, code = STRBUF_INIT;
+	char *fresh = NULL;
+	int ret;
+
+	*authtoken = NULL;
+	cma_client_init(&c, p->host, p->ca_file, cli->cfg.timeout);
+	ret = reuse_session(cli, &c, p->host, email, authtoken);
+	if (!ret) {
+		fprintf(stderr, "cstoken: already logged in to %s as '%s'; reusing that session\n",
+			p->host, email);
+		goto out;
+	}
+	if (ret != CST_ERR_NOT_FOUND)
+		goto out;
+
+	ret = read_password(cli, rq->pw_stdin, email, p->host, &pw);
+	if (ret)
+		goto out;
+	/* a code at hand goes with the first attempt, as Contentstack's CLI sends it */
+	if (!rq->sms) {
+		ret = known_code(cli, rq->tfa, &code);
+		if (ret)
+			goto out;
+	}
+	ret = cma_login(&c, email, pw.buf, code.len ? code.buf : NULL, &fresh, &cli->err);
+	if (ret == CST_ERR_TFA_REQUIRED && code.len) {
+		ret = code_refused(cli, &c, rq->cmd, email);
+		goto out;
+	}
+	if (ret == CST_ERR_TFA_REQUIRED) {
+		ret = ask_code(cli, &c, rq->cmd, rq->sms, p->name, email, pw.buf, &code);
+		if (ret)
+			goto out;
+		ret = cma_login(&c, email, pw.buf, code.buf, &fresh, &cli->err);
+		if (ret == CST_ERR_TFA_REQUIRED)
+			ret = code_refused(cli, &c, rq->cmd, email);
+	} else if (ret == CST_ERR_AUTH) {
+		ret = login_refused(cli, p, rq);
+	}
+	if (ret)
+		goto out;
+
+	item.kind = CST_ITEM_AUTHTOKEN;
+	item.host = xstrdup(p->host);
+	item.email = xstrdup(email);
+	item.secret = xstrdup(fresh);
+	ret = cst_store_put(cli->store, &item, NULL, &cli->err);
+	if (ret)
+		goto out;
+	*authtoken = fresh;
+	fresh = NULL;
+	fprintf(stderr, "cstoken: logged in to %s as '%s'\n", p->host, email);
+out:
+	cma_client_release(&c);
+	cst_item_release(&item);
+	free_secret(fresh);
+	strbuf_release(&pw);
+	strbuf_release(&code);
 	return ret;
 }
 
 int cmd_login(struct cli *cli, int argc, char **argv)
 {
 	const struct cst_profile *p;
-	char *email = NULL, *tfa = NULL;
-	bool pw_stdin = false, sms = false, client = false;
-	struct cma_client c;
-	struct cst_item item = CST_ITEM_INIT;
-	struct strbuf pw = STRBUF_INIT, code = STRBUF_INIT;
-	char *authtoken = NULL;
+	struct login_request rq = {.cmd = "login"};
+	char *email = NULL, *tfa = NULL, *asked = NULL, *authtoken = NULL;
 	int ret = CST_ERR_USAGE, i;
 
 	for (i = 1; i < argc; i++) {
 		char *a = argv[i];
 
 		if (!strcmp(a, "--password-stdin")) {
-			pw_stdin = true;
+			rq.pw_stdin = true;
 		} else if (!strcmp(a, "--sms")) {
-			sms = true;
+			rq.sms = true;
 		} else if (!strcmp(a, "--email") || !strcmp(a, "--tfa-token")) {
 			if (i + 1 >= argc) {
 				ret = cli_usage_error(cli, "login", "option '%s' needs a value", a);
@@ -423,7 +572,7 @@ int cmd_login(struct cli *cli, int argc, char **argv)
 		ret = cli_usage_error(cli, "login", "--tfa-token takes the 6-digit code");
 		goto out;
 	}
-	if (tfa && sms) {
+	if (tfa && rq.sms) {
 		ret = cli_usage_error(cli, "login",
 				      "--sms has the code sent, --tfa-token gives it: use one");
 		goto out;
@@ -439,66 +588,24 @@ int cmd_login(struct cli *cli, int argc, char **argv)
 	if (!email)
 		email = p->email;
 	if (!email) {
-		ret = cli_usage_error(
-		    cli, "login", "no e-mail: give --email or set email in [profile %s]", p->name);
-		goto out;
+		ret = login_ask_email(cli, p->host, &asked);
+		if (ret == CST_ERR_NOT_FOUND)
+			ret = cli_usage_error(
+			    cli, "login", "no e-mail: give --email or set email in [profile %s]",
+			    p->name);
+		if (ret)
+			goto out;
+		email = asked;
 	}
 	ret = cli_store(cli);
 	if (ret)
 		goto out;
-	cma_client_init(&c, p->host, p->ca_file, cli->cfg.timeout);
-	client = true;
-
-	ret = reuse_session(cli, &c, p->host, email);
-	if (!ret) {
-		fprintf(stderr, "cstoken: already logged in to %s as '%s'; reusing that session\n",
-			p->host, email);
-		goto out;
-	}
-	if (ret != CST_ERR_NOT_FOUND)
-		goto out;
-
-	ret = read_password(cli, pw_stdin, email, p->host, &pw);
-	if (ret)
-		goto out;
-	/* a code at hand goes with the first attempt, as Contentstack's CLI sends it */
-	if (!sms) {
-		ret = known_code(cli, tfa, &code);
-		if (ret)
-			goto out;
-	}
-	ret = cma_login(&c, email, pw.buf, code.len ? code.buf : NULL, &authtoken, &cli->err);
-	if (ret == CST_ERR_TFA_REQUIRED && code.len) {
-		ret = code_refused(cli, &c, email);
-		goto out;
-	}
-	if (ret == CST_ERR_TFA_REQUIRED) {
-		ret = ask_code(cli, &c, sms, p->name, email, pw.buf, &code);
-		if (ret)
-			goto out;
-		ret = cma_login(&c, email, pw.buf, code.buf, &authtoken, &cli->err);
-		if (ret == CST_ERR_TFA_REQUIRED)
-			ret = code_refused(cli, &c, email);
-	}
-	if (ret)
-		goto out;
-
-	item.kind = CST_ITEM_AUTHTOKEN;
-	item.host = xstrdup(p->host);
-	item.email = xstrdup(email);
-	item.secret = authtoken;
-	authtoken = NULL;
-	ret = cst_store_put(cli->store, &item, NULL, &cli->err);
-	if (ret)
-		goto out;
-	fprintf(stderr, "cstoken: logged in to %s as '%s'\n", p->host, email);
+	rq.email = email;
+	rq.tfa = tfa;
+	ret = login_session(cli, p, &rq, &authtoken);
 out:
-	if (client)
-		cma_client_release(&c);
-	cst_item_release(&item);
 	free_secret(authtoken);
-	strbuf_release(&pw);
-	strbuf_release(&code);
+	free(asked);
 	return ret;
 }
 

@@ -291,6 +291,17 @@ int cst_region_lookup(const char *region, const char **id, const char **host)
 	return CST_ERR_INVALID;
 }
 
+size_t cst_region_count(void)
+{
+	return sizeof(regions) / sizeof(regions[0]);
+}
+
+void cst_region_at(size_t i, const char **id, const char **host)
+{
+	*id = regions[i].id;
+	*host = regions[i].host;
+}
+
 const char *cst_profile_region(const struct cst_profile *p)
 {
 	size_t i;
@@ -411,6 +422,16 @@ static const char *host_problem(const char *h)
 	if (port && !valid_port(port))
 		return "the port must be a number from 1 to 65535";
 	return NULL;
+}
+
+bool cst_profile_name_valid(const char *s)
+{
+	return valid_profile_name(s);
+}
+
+const char *cst_host_problem(const char *h)
+{
+	return host_problem(h);
 }
 
 #define CST_UNTRUSTED_MAX 400
@@ -582,9 +603,28 @@ static int set_host(struct parser *ps, struct cst_profile *p, const char *v)
 	return 0;
 }
 
-static int set_ca_file(struct parser *ps, struct cst_profile *p, const char *v)
+char *cst_ca_file_path(const char *v, char *why, size_t n)
 {
 	struct stat st;
+	char *path = config_path_value(v);
+
+	if (!path) {
+		snprintf(why, n, "'%s' must be an absolute path or start with '~/'", v);
+		return NULL;
+	}
+	if (stat(path, &st) || access(path, R_OK))
+		snprintf(why, n, "cannot read '%s': %s", path, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		snprintf(why, n, "'%s' is not a file of PEM certificates", path);
+	/* whoever can write the CA file can read the password of the next login */
+	else if (!untrusted_file(&st, path, why, n))
+		return path;
+	free(path);
+	return NULL;
+}
+
+static int set_ca_file(struct parser *ps, struct cst_profile *p, const char *v)
+{
 	char why[CST_UNTRUSTED_MAX];
 	char *path;
 
@@ -592,25 +632,9 @@ static int set_ca_file(struct parser *ps, struct cst_profile *p, const char *v)
 		set_str(&p->ca_file, NULL);
 		return 0;
 	}
-	path = config_path_value(v);
+	path = cst_ca_file_path(v, why, sizeof(why));
 	if (!path)
-		return bad(ps, "'%s' must be an absolute path or start with '~/'", v);
-	if (stat(path, &st) || access(path, R_OK)) {
-		bad(ps, "cannot read '%s': %s", path, strerror(errno));
-		free(path);
-		return CST_ERR_CONFIG;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		bad(ps, "'%s' is not a file of PEM certificates", path);
-		free(path);
-		return CST_ERR_CONFIG;
-	}
-	/* whoever can write the CA file can read the password of the next login */
-	if (untrusted_file(&st, path, why, sizeof(why))) {
-		bad(ps, "%s", why);
-		free(path);
-		return CST_ERR_CONFIG;
-	}
+		return bad(ps, "%s", why);
 	free(p->ca_file);
 	p->ca_file = path;
 	return 0;
@@ -624,18 +648,23 @@ static int set_api_key(struct parser *ps, struct cst_profile *p, const char *v)
 	return 0;
 }
 
-static int set_email(struct parser *ps, struct cst_profile *p, const char *v)
+bool cst_valid_email(const char *v)
 {
 	const char *at = strchr(v, '@'), *s;
 
+	for (s = v; *s; s++)
+		if (isspace((unsigned char)*s) || iscntrl((unsigned char)*s))
+			break;
+	return !*s && at && at != v && at[1] && !strchr(at + 1, '@') && strlen(v) <= MAX_EMAIL;
+}
+
+static int set_email(struct parser *ps, struct cst_profile *p, const char *v)
+{
 	if (!*v) {
 		set_str(&p->email, NULL);
 		return 0;
 	}
-	for (s = v; *s; s++)
-		if (isspace((unsigned char)*s) || iscntrl((unsigned char)*s))
-			break;
-	if (*s || !at || at == v || !at[1] || strchr(at + 1, '@') || strlen(v) > MAX_EMAIL)
+	if (!cst_valid_email(v))
 		return bad(ps, "'%s' is not an e-mail address", v);
 	set_str(&p->email, v);
 	return 0;
@@ -1265,4 +1294,252 @@ const struct cst_profile *cst_config_profile_for(const struct cst_config *cfg, c
 			first = p;
 	}
 	return first;
+}
+
+/* ---- writing one profile into the file (cstoken init) ---- */
+
+/* Whether line (n bytes) is a section header; *name_match when it is "[profile name]". */
+static bool header_line(const char *line, size_t n, const char *name, bool *name_match)
+{
+	char *copy = xstrndup(line, n), *inner = NULL;
+	const char *s = skip_space(copy), *end;
+	bool header = *s == '[';
+
+	*name_match = false;
+	end = header ? strchr(s, ']') : NULL;
+	if (end) {
+		inner = trimmed_copy(s + 1, (size_t)(end - s - 1));
+		*name_match = !strncasecmp(inner, "profile", 7) &&
+			      isspace((unsigned char)inner[7]) &&
+			      !strcmp(skip_space(inner + 7), name);
+	}
+	free(inner);
+	free(copy);
+	return header;
+}
+
+/*
+ * Where [profile name] lies in text: *start at its header line, *end at the next header,
+ * less the blank and comment lines right before that header (they describe the next
+ * section). False when the text has no such section.
+ */
+static bool find_profile(const char *text, size_t len, const char *name, size_t *start, size_t *end,
+			 int *lineno)
+{
+	size_t pos = 0, eol, keep = 0;
+	bool found = false, match, blank;
+	int line = 0;
+	const char *s;
+
+	while (pos < len) {
+		s = memchr(text + pos, '\n', len - pos);
+		eol = s ? (size_t)(s - text) + 1 : len;
+		line++;
+		if (header_line(text + pos, eol - pos, name, &match)) {
+			if (found) {
+				*end = keep;
+				return true;
+			}
+			if (match) {
+				found = true;
+				*start = pos;
+				*lineno = line;
+			}
+			keep = eol;
+		} else if (found) {
+			s = text + pos + strspn(text + pos, " \t\r");
+			blank = s >= text + eol || *s == '\n' || *s == ';' || *s == '#';
+			if (!blank)
+				keep = eol;
+		}
+		pos = eol;
+	}
+	if (found)
+		*end = len;
+	return found;
+}
+
+/* The directories above path, created 0700 where missing. */
+static int make_parents(const char *path, struct cst_error *e)
+{
+	char *dir = xstrdup(path), *slash;
+	int ret = 0;
+
+	for (slash = strchr(dir + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (mkdir(dir, 0700) && errno != EEXIST) {
+			ret = cst_error_errno(e, CST_ERR_CONFIG, "cannot create '%s'", dir);
+			break;
+		}
+		*slash = '/';
+	}
+	free(dir);
+	return ret;
+}
+
+/* The current file: its text (empty when there is none) and mode; refused like a load. */
+static int read_for_update(const char *path, struct strbuf *text, mode_t *mode, struct cst_error *e)
+{
+	char why[CST_UNTRUSTED_MAX], buf[4096];
+	struct stat st;
+	ssize_t got;
+	int fd, ret = CST_ERR_CONFIG;
+
+	*mode = 0600;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0 && errno == ELOOP)
+		return cst_error_set(e, CST_ERR_CONFIG,
+				     "'%s' is a symbolic link, which cstoken does not replace; add "
+				     "the profile to the file it points to by hand",
+				     path);
+	if (fd < 0)
+		return cst_error_errno(e, CST_ERR_CONFIG, "cannot read '%s'", path);
+	if (fstat(fd, &st)) {
+		ret = cst_error_errno(e, CST_ERR_CONFIG, "cannot read '%s'", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = cst_error_set(e, CST_ERR_CONFIG, "'%s' is not a regular file", path);
+		goto out;
+	}
+	if (untrusted_file(&st, path, why, sizeof(why))) {
+		ret = cst_error_set(e, CST_ERR_CONFIG, "%s", why);
+		goto out;
+	}
+	while ((got = read(fd, buf, sizeof(buf))) != 0) {
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			ret = cst_error_errno(e, CST_ERR_CONFIG, "cannot read '%s'", path);
+			goto out;
+		}
+		if (text->len + (size_t)got > MAX_FILE_SIZE) {
+			ret = cst_error_set(e, CST_ERR_CONFIG, "'%s' is larger than %d bytes", path,
+					    MAX_FILE_SIZE);
+			goto out;
+		}
+		strbuf_add(text, buf, (size_t)got);
+	}
+	*mode = st.st_mode & 0700;
+	ret = 0;
+out:
+	close(fd);
+	return ret;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Writes text to a temporary file next to path, checks that it loads, renames it over. */
+static int replace_file(const char *path, const struct strbuf *text, mode_t mode,
+			struct cst_error *e)
+{
+	struct cst_config check;
+	struct cst_error why = CST_ERROR_INIT;
+	char *tmp = xasprintf("%s.XXXXXX", path), *dir = xstrdup(path), *slash;
+	int fd, dfd, ret = CST_ERR_CONFIG;
+	bool made = false;
+
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		ret = cst_error_errno(e, CST_ERR_CONFIG, "cannot create a file next to '%s'", path);
+		goto out;
+	}
+	made = true;
+	if (fchmod(fd, mode) || write_all(fd, text->buf ? text->buf : "", text->len) || fsync(fd)) {
+		ret = cst_error_errno(e, CST_ERR_CONFIG, "cannot write '%s'", tmp);
+		close(fd);
+		goto out;
+	}
+	if (close(fd)) {
+		ret = cst_error_errno(e, CST_ERR_CONFIG, "cannot write '%s'", tmp);
+		goto out;
+	}
+	/* what the next command will read must load: nothing half-valid replaces the file */
+	if (cst_config_load(&check, tmp, &why)) {
+		ret = cst_error_set(e, CST_ERR_CONFIG,
+				    "the new profile would not load (%s); '%s' "
+				    "is unchanged",
+				    why.msg, path);
+		goto out;
+	}
+	cst_config_release(&check);
+	if (rename(tmp, path)) {
+		ret = cst_error_errno(e, CST_ERR_CONFIG, "cannot replace '%s'", path);
+		goto out;
+	}
+	made = false;
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir)
+		*slash = '\0';
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	ret = 0;
+out:
+	if (made)
+		unlink(tmp);
+	free(tmp);
+	free(dir);
+	return ret;
+}
+
+int cst_config_write_profile(const char *path, const char *name, const char *section, bool replace,
+			     struct cst_error *e)
+{
+	struct strbuf text = STRBUF_INIT, out = STRBUF_INIT;
+	size_t start = 0, end = 0;
+	int ret, line = 0;
+	mode_t mode;
+
+	ret = make_parents(path, e);
+	if (!ret)
+		ret = read_for_update(path, &text, &mode, e);
+	if (ret)
+		goto out;
+	if (find_profile(text.buf ? text.buf : "", text.len, name, &start, &end, &line)) {
+		if (!replace) {
+			ret =
+			    cst_error_set(e, CST_ERR_USAGE,
+					  "profile '%s' is already in '%s' (line %d); give --force "
+					  "to replace it",
+					  name, path, line);
+			goto out;
+		}
+		strbuf_add(&out, text.buf, start);
+		strbuf_addstr(&out, section);
+		/* a blank line before the next section, unless one was kept */
+		if (end < text.len && text.buf[end] != '\n' && text.buf[end] != '\r')
+			strbuf_addch(&out, '\n');
+		strbuf_add(&out, text.buf + end, text.len - end);
+	} else {
+		strbuf_add(&out, text.buf ? text.buf : "", text.len);
+		if (text.len && text.buf[text.len - 1] != '\n')
+			strbuf_addch(&out, '\n');
+		if (text.len)
+			strbuf_addch(&out, '\n');
+		strbuf_addstr(&out, section);
+	}
+	ret = replace_file(path, &out, mode, e);
+out:
+	strbuf_release(&text);
+	strbuf_release(&out);
+	return ret;
 }

@@ -204,6 +204,40 @@ int cma_check_token(struct cma_client *c, const char *api_key, const char *token
 	return fn(c, api_key, token, e);
 }
 
+void cma_stack_array_free(struct cma_stack *s, size_t n)
+{
+	if (!s)
+		return;
+	FORWARD(HTTP, cma_stack_array_free, NULL, )
+	fn(s, n);
+}
+
+int cma_stacks_list(struct cma_client *c, const char *authtoken, struct cma_stack **stacks,
+		    size_t *n, struct cst_error *e)
+{
+	*stacks = NULL;
+	*n = 0;
+	FORWARD(HTTP, cma_stacks_list, e, CST_ERR_SYSTEM)
+	return fn(c, authtoken, stacks, n, e);
+}
+
+void cma_branch_array_free(struct cma_branch *b, size_t n)
+{
+	if (!b)
+		return;
+	FORWARD(HTTP, cma_branch_array_free, NULL, )
+	fn(b, n);
+}
+
+int cma_branches_list(struct cma_client *c, const char *api_key, const char *authtoken,
+		      bool aliases, struct cma_branch **out, size_t *n, struct cst_error *e)
+{
+	*out = NULL;
+	*n = 0;
+	FORWARD(HTTP, cma_branches_list, e, CST_ERR_SYSTEM)
+	return fn(c, api_key, authtoken, aliases, out, n, e);
+}
+
 int totp_code(const char *base32_secret, int64_t t, char out[7])
 {
 	struct cst_error err = CST_ERROR_INIT;

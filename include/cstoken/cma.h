@@ -104,6 +104,37 @@ int cma_token_delete(struct cma_client *c, const char *api_key, const char *auth
 int cma_check_token(struct cma_client *c, const char *api_key, const char *token,
 		    struct cst_error *e);
 
+/* A stack the session's user can see, from GET /v3/stacks. */
+struct cma_stack {
+	char *api_key; /* a plain uid (cst_plain_uid) */
+	char *name;    /* server text, NULL when absent: show with cst_add_shown */
+	bool owner;    /* owner_uid is the user's uid */
+	bool admin;    /* the user's collaborator entry holds a role named Admin */
+};
+void cma_stack_array_free(struct cma_stack *s, size_t n);
+
+/*
+ * GET /v3/user for the user's uid, then GET /v3/stacks?include_collaborators=true without
+ * an api_key: every stack the user owns or shares, owner and admin judged for that user.
+ * Stacks whose api_key is not a plain uid are left out. Caller frees *stacks.
+ */
+int cma_stacks_list(struct cma_client *c, const char *authtoken, struct cma_stack **stacks,
+		    size_t *n, struct cst_error *e);
+
+/* A branch (target NULL) or a branch alias (target: the branch it points to). */
+struct cma_branch {
+	char *uid;
+	char *target;
+};
+void cma_branch_array_free(struct cma_branch *b, size_t n);
+
+/*
+ * GET /v3/stacks/branches, or with aliases GET /v3/stacks/branch_aliases: the stack's
+ * branches or aliases (names that are not plain uids are left out). Caller frees *out.
+ */
+int cma_branches_list(struct cma_client *c, const char *api_key, const char *authtoken,
+		      bool aliases, struct cma_branch **out, size_t *n, struct cst_error *e);
+
 /* RFC 6238 TOTP (30 s, 6 digits, HMAC-SHA1) from a Base32 secret at time t. */
 int totp_code(const char *base32_secret, int64_t t, char out[7]);
 

@@ -103,6 +103,33 @@ int cst_region_lookup(const char *region, const char **id, const char **host);
  */
 const char *cst_profile_region(const struct cst_profile *p);
 
+/* The known regions, i from 0 to cst_region_count() - 1: id and CMA host (static). */
+size_t cst_region_count(void);
+void cst_region_at(size_t i, const char **id, const char **host);
+
+/* Whether s can name a [profile NAME] section. */
+bool cst_profile_name_valid(const char *s);
+/* Why h is not a host[:port] or [IPv6][:port] the host key accepts; NULL when it is one. */
+const char *cst_host_problem(const char *h);
+/* Whether v is an e-mail address the email key accepts. */
+bool cst_valid_email(const char *v);
+/*
+ * A ca_file value (absolute or ~/) as the ca_file key accepts it: the expanded path
+ * (caller frees), or NULL with the reason in why (n bytes).
+ */
+char *cst_ca_file_path(const char *v, char *why, size_t n);
+
+/*
+ * Puts section (the text of "[profile name]" and its keys, ending in a newline) into the
+ * file at path: appended, or with replace in place of an existing [profile name]; every
+ * other byte of the file stays as it was. The file and missing directories above it are
+ * created 0600 / 0700; an existing file is refused as a load refuses it, and a symlink is
+ * never replaced. The result is written to a temporary file, loaded as a check, then
+ * renamed over path. CST_ERR_USAGE when the profile exists and replace is false.
+ */
+int cst_config_write_profile(const char *path, const char *name, const char *section, bool replace,
+			     struct cst_error *e);
+
 /* "30d", "2w", "12h", "45m", "90s" or a bare number of seconds; CST_ERR_INVALID else. */
 int cst_parse_duration(const char *s, int64_t *seconds);
 

@@ -18,7 +18,7 @@ RUNNING
 STATE (all behind one lock)
   users   email (case-insensitive) -> password, optional TOTP secret, optional SMS two-factor,
           the last SMS code sent, live authtokens (max 20)
-  stacks  api_key -> owner, admins and members (emails), token limit (default 10), branches (default
+  stacks  api_key -> owner + admins + members (emails), token limit (default 10), branches (default
           ["main","development"]), aliases (default {"deploy":"main"}), management tokens
           (oldest first), uids of deleted and of evicted tokens
 
@@ -46,11 +46,10 @@ user; the emulator never rate-limits on its own: use a 429 fault for that)
          any "authorization" header (e.g. a management token) -> 401 / 105
          api_key missing or unknown -> 412 / 109
          authtoken missing or invalid -> 401 / 105
-         authtoken's user neither owner, admin nor member of the stack -> 412 / 109
-         a member who is neither owner nor admin -> 403 / 162 "You're not allowed to manage
-         management tokens of this stack." (only owners and admins may view or create
-         management tokens, as Contentstack documents; the status and error code of its
-         answer are not documented: the emulator's choice)
+         authtoken's user neither owner nor member of the stack -> 412 / 109
+         authtoken's user a member but neither owner nor admin -> 403 / 162 "You don't have
+         the permission to manage management tokens." (the emulator's choice: Contentstack's
+         answer to a non-admin is not documented)
   POST   /v3/stacks/management_tokens   {"token":{name, description?, scope, expires_on?,
          is_email_notification_enabled?}}
          needs Content-Type: application/json on POST/PUT (else 415 / 415)
@@ -74,7 +73,15 @@ user; the emulator never rate-limits on its own: use a 429 fault for that)
   DELETE /v3/stacks/management_tokens/{uid}    -> {"notice":"Management Token deleted
          successfully."}; revocation immediate
          unknown (or already deleted/evicted) uid on GET/PUT/DELETE -> 422 / 141
-  GET    /v3/stacks   (api_key + authtoken) -> {"stack":{api_key,name,...}}; any member
+  GET    /v3/stacks   (api_key + authtoken) -> {"stack":{api_key,name,...}}
+  GET    /v3/stacks   (authtoken, no api_key) -> {"stacks":[...]}: every stack the user owns,
+         administers or is a member of; with ?include_collaborators=true each carries
+         "collaborators":[{"uid","email","roles":[{"uid","name":"Admin"|"Developer","admin"}]}]
+         (the owner has no role entry: owner_uid names it)
+  GET    /v3/stacks/branches        (api_key + authtoken of any member)
+         -> {"branches":[{"uid","source","alias":[{"uid":alias}],...}]}
+  GET    /v3/stacks/branch_aliases  -> {"branch_aliases":[{"uid":target branch,"source",
+         "alias":alias name,...}]}   (one entry per alias, as Contentstack's reference shows)
   Using a management token: headers api_key + authorization: <bare token> (also accepted:
   authtoken of any stack member instead of authorization):
   GET    /v3/environments[?limit=N]  -> {"environments":[...]}   (stack has 2 environments)
@@ -93,10 +100,9 @@ CONTROL API (no auth, same server, under /_emu/; errors: 400 {"error":"..."})
   GET    /_emu/sms?email=E   the SMS the user was sent: {"email","code" (null when none is
                              pending),"sent" (how many SMS so far)}
   POST   /_emu/stacks  {"api_key","owner","limit"?,"branches"?,"aliases"? (list, each -> "main",
-         or {"alias":"branch"}),"admins"? [emails],"members"? [emails],"name"?} -> {"stack":{...}}
-         "admins" may do what the owner does with management tokens; "members" who are
-         neither owner nor admin (Contentstack's developers and custom roles) may read the
-         stack, but not list, create, update or delete its management tokens
+         or {"alias":"branch"}),"members"? [emails],"admins"? [emails],"name"?} -> {"stack":{...}}
+         members see the stack, read it and its branches but may not manage tokens (the
+         Developer role); admins (the Admin role) and the owner may
          posting an existing api_key updates the settings given and keeps its tokens
          "next_token"? (string): the value of the next token the API creates on the stack, once
   POST   /_emu/tokens  {"api_key","name","expires_on"?,"description"?,"scope"?,"uid"?}
@@ -165,7 +171,7 @@ MSG_105 = "You're not allowed in here unless you're logged in."
 MSG_104 = "Looks like your email or password is invalid. Please try again or reset your password."
 MSG_294 = "Please login using the Two-Factor verification Token."
 MSG_109 = "The stack you are trying to access does not exist or you do not have access to it."
-MSG_162 = "You're not allowed to manage management tokens of this stack."
+MSG_162 = "You don't have the permission to manage management tokens."
 
 
 class ApiError(Exception):
@@ -275,6 +281,14 @@ class State:
                 "org_uid": "blt0000000000000000", "master_locale": "en-us",
                 "created_at": s["created_at"]}
 
+    def collaborator_view(self, s, email):
+        u = self.users[email]
+        role = stack_role(s, email)
+        roles = [] if role == "owner" else [
+            {"uid": "blt" + hashlib.sha1(role.encode()).hexdigest()[:16],
+             "name": "Admin" if role == "admin" else "Developer", "admin": role == "admin"}]
+        return {"uid": u["uid"], "email": u["email"], "roles": roles}
+
     def dump(self):
         users = {}
         for e, u in self.users.items():
@@ -285,7 +299,7 @@ class State:
         stacks = {}
         for k, s in self.stacks.items():
             stacks[k] = {"api_key": k, "name": s["name"], "owner": s["owner"],
-                         "admins": list(s["admins"]), "members": list(s["members"]),
+                         "members": list(s["members"]), "admins": list(s["admins"]),
                          "limit": s["limit"],
                          "branches": list(s["branches"]), "aliases": dict(s["aliases"]),
                          "tokens": [self.token_view(t, True) for t in s["tokens"]],
@@ -384,6 +398,16 @@ def validate_token_fields(s, t):
             "expires_on": exp if exp else None, "is_email_notification_enabled": notify}
 
 
+def stack_role(s, email):
+    """"owner", "admin", "member" or None: what the user with email is on stack s."""
+    e = email.lower()
+    if e == s["owner"]:
+        return "owner"
+    if e in s["admins"]:
+        return "admin"
+    return "member" if e in s["members"] else None
+
+
 def token_branches(s, t):
     """Branch names a token's scope covers (aliases resolved)."""
     out = set()
@@ -442,23 +466,19 @@ class Api:
         self.rate_who = k
         return STATE.stacks[k]
 
-    @staticmethod
-    def is_admin(s, u):
-        return u["email"].lower() == s["owner"] or u["email"].lower() in s["admins"]
-
     def member_stack(self):
         self.no_authorization()
         s = self.stack()
         u, _ = self.authtoken_user()
         self.rate_who = s["api_key"]
-        if not self.is_admin(s, u) and u["email"].lower() not in s["members"]:
+        if not stack_role(s, u["email"]):
             raise ApiError(412, 109, MSG_109, {"api_key": ["is not valid."]})
         return s, u
 
     def admin_stack(self):
-        """The stack and user of a management token request: owner or admin only."""
+        """The stack of a management-token request: its owner or an admin only."""
         s, u = self.member_stack()
-        if not self.is_admin(s, u):
+        if stack_role(s, u["email"]) == "member":
             raise ApiError(403, 162, MSG_162)
         return s, u
 
@@ -470,6 +490,8 @@ class Api:
             (r"/v3/user", {"GET": self.get_user}),
             (r"/v3/user/request_token_sms", {"POST": self.request_sms}),
             (r"/v3/stacks", {"GET": self.get_stack}),
+            (r"/v3/stacks/branches", {"GET": self.list_branches}),
+            (r"/v3/stacks/branch_aliases", {"GET": self.list_aliases}),
             (r"/v3/stacks/management_tokens", {"GET": self.list_tokens, "POST": self.create_token}),
             (r"/v3/stacks/management_tokens/([^/]+)",
              {"GET": self.get_token, "PUT": self.update_token, "DELETE": self.delete_token}),
@@ -542,8 +564,42 @@ class Api:
         return 200, {"user": STATE.user_view(u)}
 
     def get_stack(self):
+        if "api_key" not in self.h:
+            return self.list_stacks()
         s, _ = self.member_stack()
         return 200, {"stack": STATE.stack_view(s)}
+
+    def list_stacks(self):
+        self.no_authorization()
+        u, _ = self.authtoken_user()
+        collaborators = urllib.parse.parse_qs(self.query).get("include_collaborators") == ["true"]
+        out = []
+        for s in STATE.stacks.values():
+            if not stack_role(s, u["email"]):
+                continue
+            v = STATE.stack_view(s)
+            if collaborators:
+                v["collaborators"] = [STATE.collaborator_view(s, e)
+                                      for e in [s["owner"]] + s["admins"] + s["members"]
+                                      if e in STATE.users]
+            out.append(v)
+        return 200, {"stacks": out}
+
+    def list_branches(self):
+        s, _ = self.member_stack()
+        return 200, {"branches": [
+            {"uid": b, "source": "" if i == 0 else s["branches"][0],
+             "alias": [{"uid": a} for a, t in s["aliases"].items() if t == b],
+             "created_by": s["uid"], "updated_by": s["uid"], "created_at": s["created_at"],
+             "updated_at": s["created_at"]} for i, b in enumerate(s["branches"])]}
+
+    def list_aliases(self):
+        s, _ = self.member_stack()
+        return 200, {"branch_aliases": [
+            {"uid": t, "source": "" if t == s["branches"][0] else s["branches"][0],
+             "alias": a, "deleted_at": False, "created_by": s["uid"], "updated_by": s["uid"],
+             "created_at": s["created_at"], "updated_at": s["created_at"]}
+            for a, t in s["aliases"].items()]}
 
     # -- management tokens
     def find_token(self, s, tuid):
@@ -606,7 +662,7 @@ class Api:
         if auth is None and "authtoken" in self.h:
             u, _ = self.authtoken_user()
             self.rate_who = s["api_key"]
-            if not self.is_admin(s, u) and u["email"].lower() not in s["members"]:
+            if not stack_role(s, u["email"]):
                 raise ApiError(412, 109, MSG_109, {"api_key": ["is not valid."]})
             return s
         found = None
@@ -680,7 +736,7 @@ def ctl(method, path, query, body):
         s = STATE.stacks.get(k)
         if s is None:
             s = {"api_key": k, "uid": uid(), "name": "stack " + k, "created_at": STATE.stamp(),
-                 "owner": None, "admins": [], "members": [], "limit": DEFAULT_LIMIT,
+                 "owner": None, "members": [], "admins": [], "limit": DEFAULT_LIMIT,
                  "branches": ["main", "development"], "aliases": {"deploy": "main"},
                  "tokens": [], "deleted": [], "evicted": [],
                  "environments": [
@@ -707,11 +763,11 @@ def ctl(method, path, query, body):
                 s["aliases"] = dict(a)
             else:
                 raise CtlError("'aliases' must be a list of names or an object alias -> branch")
-        for role in ("admins", "members"):
-            if role in b:
-                if not isinstance(b[role], list) or not all(isinstance(x, str) for x in b[role]):
-                    raise CtlError("'%s' must be a list of emails" % role)
-                s[role] = [x.lower() for x in b[role]]
+        for who in ("members", "admins"):
+            if who in b:
+                if not isinstance(b[who], list) or not all(isinstance(x, str) for x in b[who]):
+                    raise CtlError("'%s' must be a list of emails" % who)
+                s[who] = [x.lower() for x in b[who]]
         if "next_token" in b:
             s["next_token"] = need_str(b, "next_token")
         STATE.stacks[k] = s

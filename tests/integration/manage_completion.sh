@@ -38,7 +38,7 @@ out=$(bash -c '. "$CSTOKEN_SRC/completion/cstoken.bash"; complete -p cstoken git
 assert_contains "$out" "-F _cstoken cstoken" "complete -p cstoken"
 assert_contains "$out" "-F _cstoken git-credential-cstoken" "complete -p git-credential-cstoken"
 
-check "cstoken " "curl erase exec get help list login logout revoke rotate status store token"
+check "cstoken " "curl erase exec get help init list login logout revoke rotate status store token"
 check "cstoken r" "revoke rotate"
 check "cstoken lo" "login logout"
 check "cstoken --v" "--verbose --version"
@@ -52,6 +52,10 @@ check "cstoken login --" "--email --help --password-stdin --profile --sms --tfa-
 check "cstoken -v -p dev list --j" "--json"
 check "cstoken revoke --uid " ""
 check "cstoken status --" "--help --profile --verbose"
+check "cstoken init --p" "--password-stdin --permissions --profile"
+check "cstoken init --region a" "au azure-eu azure-na"
+check "cstoken init --permissions r" "read read,write"
+check "cstoken init --stack " ""
 pass "options per command"
 
 check "cstoken -p " "dev prod-eu staging"

@@ -5,7 +5,7 @@
 . "$CSTOKEN_SRC/tests/lib/common.sh"
 cst_setup
 
-for cmd in get store erase login logout token exec curl list revoke rotate status; do
+for cmd in get store erase init login logout token exec curl list revoke rotate status; do
 	out=$(cstoken "$cmd" --help </dev/null) || fail "$cmd --help exit status"
 	assert_contains "$out" "usage: cstoken $cmd" "$cmd --help"
 	out=$(cstoken -v "$cmd" -h </dev/null 2>/dev/null) || fail "-v $cmd -h exit status"
