@@ -44,8 +44,19 @@ char *cst_scope_fingerprint(const struct cst_profile *p);
 int cst_authtoken_get(const struct cst_profile *p, struct cst_store *st, char **authtoken,
 		      char **email, struct cst_error *e);
 
-/* Expands the name template ({user}, {hostname}, {profile}); caller frees. */
+/*
+ * Expands the name template ({user}, {hostname}, {profile}); caller frees. A token
+ * minted gets this name followed by the UTC time of the mint ("... 2026-12-01 18:20:05 UTC").
+ */
 char *cst_token_name(const struct cst_profile *p);
+
+/*
+ * Did cstoken mint the token uid (name as the server lists it, may be NULL) for p: a
+ * name of p's template, a uid some profile stores, or a token p replaced that is still
+ * waiting for deletion.
+ */
+bool cst_token_ours(const struct cst_config *cfg, const struct cst_profile *p, struct cst_store *st,
+		    const char *uid, const char *name);
 
 /* A token Contentstack evicted from a full stack when cstoken minted. */
 struct cst_eviction {
