@@ -730,6 +730,8 @@ int cmd_revoke(struct cli *cli, int argc, char **argv)
 	if (ret)
 		goto out;
 	suid = shown(uid);
+	/* a call that talks to the API for the profile clears cstoken's dead tokens too */
+	cst_tokens_tidy(&cli->cfg, p, cli->store);
 	if (!name && it.name)
 		name = shown(it.name);
 	fprintf(stderr, "cstoken: %stoken %s%s%s(uid %s%s) %s %s; %s\n", gone ? "" : "revoked ",

@@ -788,46 +788,6 @@ static void retire_superseded(const struct cst_config *cfg, struct cma_client *c
 }
 
 /*
- * A call that hands out the stored token talks to the API only when a replaced token is
- * due: then it deletes it, if logged in and the lock comes free in time.
- */
-static void retire_due(const struct cst_config *cfg, const struct cst_profile *p,
-		       struct cst_store *st)
-{
-	struct cst_error err = CST_ERROR_INIT;
-	struct superseded *v = NULL;
-	struct cma_client client;
-	size_t n = superseded_read(cfg, p->name, &v), i;
-	int64_t now = (int64_t)time(NULL);
-	char *authtoken = NULL, *lockdir;
-	bool due = false;
-	int lockfd = -1;
-
-	for (i = 0; i < n; i++)
-		due = due || v[i].due <= now;
-	superseded_free(v, n);
-	if (!due)
-		return;
-	if (cst_authtoken_get(p, st, &authtoken, NULL, &err) || !authtoken || !*authtoken) {
-		cst_debug("a replaced token of profile '%s' is due, but there is no session to "
-			  "delete it with",
-			  p->name);
-		free_secret(authtoken);
-		return;
-	}
-	lockdir = cst_lock_dir(cfg);
-	if (!cst_lock_acquire(lockdir, p->name, lock_wait_seconds(cfg), &lockfd, &err)) {
-		cma_client_init(&client, p->host, p->ca_file,
-				cfg && cfg->timeout > 0 ? cfg->timeout : 10);
-		retire_superseded(cfg, &client, p, authtoken, (int64_t)time(NULL));
-		cma_client_release(&client);
-		cst_lock_release(lockfd);
-	}
-	free(lockdir);
-	free_secret(authtoken);
-}
-
-/*
  * Deletes cstoken's own expired tokens (by name, never one a profile still stores, never
  * a uid unfit for a URL) and drops them from toks, so that the count and the eviction
  * check see only the rest.
@@ -858,6 +818,68 @@ static void sweep_expired(struct cma_client *client, const struct cst_profile *p
 		}
 		i++;
 	}
+}
+
+void cst_tokens_tidy(const struct cst_config *cfg, const struct cst_profile *p,
+		     struct cst_store *st)
+{
+	struct cst_error err = CST_ERROR_INIT;
+	struct cst_item pattern = CST_ITEM_INIT, *mine = NULL;
+	struct cma_token *toks = NULL;
+	struct cma_client client;
+	char *authtoken = NULL, *lockdir, *name;
+	size_t nmine = 0, ntoks = 0;
+	int lockfd = -1, r;
+
+	if (!p->api_key || !*p->api_key)
+		return;
+	if (cst_authtoken_get(p, st, &authtoken, NULL, &err) || !authtoken || !*authtoken) {
+		cst_debug("no session to delete cstoken's dead tokens of profile '%s' with",
+			  p->name);
+		free_secret(authtoken);
+		return;
+	}
+	lockdir = cst_lock_dir(cfg);
+	r = cst_lock_acquire(lockdir, p->name, lock_wait_seconds(cfg), &lockfd, &err);
+	free(lockdir);
+	if (r) {
+		free_secret(authtoken);
+		return;
+	}
+	cma_client_init(&client, p->host, p->ca_file, cfg && cfg->timeout > 0 ? cfg->timeout : 10);
+	retire_superseded(cfg, &client, p, authtoken, (int64_t)time(NULL));
+	pattern.kind = CST_ITEM_TOKEN;
+	if (!cma_tokens_list(&client, p->api_key, authtoken, &toks, &ntoks, &err) &&
+	    !cst_store_list(st, &pattern, &mine, &nmine, &err)) {
+		name = cst_token_name(p);
+		sweep_expired(&client, p, authtoken, name, toks, &ntoks, mine, nmine,
+			      (int64_t)time(NULL));
+		free(name);
+	}
+	cma_token_array_free(toks, ntoks);
+	cst_item_array_free(mine, nmine);
+	cma_client_release(&client);
+	cst_lock_release(lockfd);
+	free_secret(authtoken);
+}
+
+/*
+ * A call that hands out the stored token talks to the API only when a replaced token is
+ * due: then it tidies the stack.
+ */
+static void retire_due(const struct cst_config *cfg, const struct cst_profile *p,
+		       struct cst_store *st)
+{
+	struct superseded *v = NULL;
+	size_t n = superseded_read(cfg, p->name, &v), i;
+	int64_t now = (int64_t)time(NULL);
+	bool due = false;
+
+	for (i = 0; i < n; i++)
+		due = due || v[i].due <= now;
+	superseded_free(v, n);
+	if (due)
+		cst_tokens_tidy(cfg, p, st);
 }
 
 /* The signals that end cstoken, held back while a token is created and stored. */

@@ -58,6 +58,14 @@ char *cst_token_name(const struct cst_profile *p);
 bool cst_token_ours(const struct cst_config *cfg, const struct cst_profile *p, struct cst_store *st,
 		    const char *uid, const char *name);
 
+/*
+ * Deletes cstoken's dead tokens of p from its stack: the replaced ones that are due and
+ * its own expired ones (never one a profile stores). Does nothing when not logged in; a
+ * failure only leaves them for the next call.
+ */
+void cst_tokens_tidy(const struct cst_config *cfg, const struct cst_profile *p,
+		     struct cst_store *st);
+
 /* A token Contentstack evicted from a full stack when cstoken minted. */
 struct cst_eviction {
 	int64_t when; /* Unix seconds of the mint */

@@ -2,8 +2,8 @@
 # cstoken leaves none of its own dead tokens on a stack:
 #  - a renewal keeps the replaced token until its expiry (a process may still hold it), and
 #    the first call after that deletes it: one live token of the profile is left
-#  - its own expired left-overs are deleted before a mint, so they never fill the stack;
-#    somebody else's, and another profile's, stay
+#  - its own expired left-overs are deleted before a mint (and by revoke), so they never fill
+#    the stack; somebody else's, and another profile's, stay
 #  - Ctrl-C while the create request is in flight: the token is stored, then cstoken dies of
 #    the signal; no orphan on the stack
 . "$CSTOKEN_SRC/tests/lib/common.sh"
@@ -68,8 +68,17 @@ assert_eq "$(printf '%s\n' "$foreign" "$other" "$live" "$uid3" | sort | "$PYTHON
 assert_eq '[]' "$(emu_py /_emu/state "j['stacks']['$MINT_KEY']['evicted']")" "nothing evicted"
 pass "expired tokens of ours are deleted before a mint; nobody else's"
 
-# --- Ctrl-C while the create request is in flight ----------------------------------------------
+# --- revoke talks to the API for the profile: it deletes the expired ones too -------------------
+dead2=$(plant "$base 2001-01-07 00:00:00 UTC" 2001-01-07)
 cstoken revoke >/dev/null 2>&1 || fail "revoke"
+assert_eq "[\"$uid3\", \"$dead2\"]" \
+	"$(emu_py /_emu/requests "[r['path'].rsplit('/', 1)[1] for r in $MINT_REQS if r['method'] == 'DELETE'][-2:]")" \
+	"revoke deleted the stored token, then the expired one of ours"
+assert_eq false "$(emu_py /_emu/state "'$dead2' in [t['uid'] for t in $MINT_STATE_TOKENS]")" \
+	"the expired token is gone"
+pass "revoke also deletes cstoken's expired tokens"
+
+# --- Ctrl-C while the create request is in flight ----------------------------------------------
 for u in "$foreign" "$other" "$live"; do emu_ctl DELETE "/_emu/tokens/$u" >/dev/null; done
 emu_ctl DELETE /_emu/requests >/dev/null
 emu_ctl POST /_emu/faults "{\"method\": \"POST\", \"path\": \"$MINT_TOKENS\", \"responses\": [{\"delay\": 5}]}" >/dev/null
