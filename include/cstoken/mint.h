@@ -37,23 +37,11 @@ int cst_token_obtain_for(const struct cst_config *cfg, const struct cst_profile 
 			 struct cst_store *st, unsigned flags, int64_t min_ttl,
 			 struct cst_item *out, bool *minted, struct cst_error *e);
 
-/* Fingerprint of the scope/permissions/lifetime policy of p (caller frees). */
-char *cst_scope_fingerprint(const struct cst_profile *p);
-
-/* The stored authtoken for p's host (and email when set). *authtoken freed by free_secret. */
-int cst_authtoken_get(const struct cst_profile *p, struct cst_store *st, char **authtoken,
-		      char **email, struct cst_error *e);
-
-/*
- * Expands the name template ({user}, {hostname}, {profile}); caller frees. A token
- * minted gets this name followed by the UTC time of the mint ("... 2026-12-01 18:20:05 UTC").
- */
-char *cst_token_name(const struct cst_profile *p);
-
 /*
  * Did cstoken mint the token uid (name as the server lists it, may be NULL) for p: a
  * name of p's template, a uid some profile stores, or a token p replaced that is still
- * waiting for deletion.
+ * waiting for deletion. A minted token is named cst_token_name() followed by the
+ * UTC time of the mint ("... 2026-12-01 18:20:05 UTC").
  */
 bool cst_token_ours(const struct cst_config *cfg, const struct cst_profile *p, struct cst_store *st,
 		    const char *uid, const char *name);
@@ -65,6 +53,16 @@ bool cst_token_ours(const struct cst_config *cfg, const struct cst_profile *p, s
  */
 void cst_tokens_tidy(const struct cst_config *cfg, const struct cst_profile *p,
 		     struct cst_store *st);
+
+/* Fingerprint of the scope/permissions/lifetime policy of p (caller frees). */
+char *cst_scope_fingerprint(const struct cst_profile *p);
+
+/* The stored authtoken for p's host (and email when set). *authtoken freed by free_secret. */
+int cst_authtoken_get(const struct cst_profile *p, struct cst_store *st, char **authtoken,
+		      char **email, struct cst_error *e);
+
+/* Expands the name template ({user}, {hostname}, {profile}); caller frees. */
+char *cst_token_name(const struct cst_profile *p);
 
 /* A token Contentstack evicted from a full stack when cstoken minted. */
 struct cst_eviction {

@@ -97,6 +97,6 @@ on_stack() { [ "$(emu_py /_emu/state "len($MINT_STATE_TOKENS)")" != 0 ]; }
 wait_for on_stack
 assert_eq "[\"$(stored_uid)\"]" "$(emu_py /_emu/state "[t['uid'] for t in $MINT_STATE_TOKENS]")" \
 	"the token created is the one stored"
-assert_eq "$(emu_py /_emu/state "$MINT_STATE_TOKENS[0]['token']")" "$(cstoken token --no-mint)" \
+assert_eq "$(emu_py /_emu/state "${MINT_STATE_TOKENS}[0]['token']")" "$(cstoken token --no-mint)" \
 	"and it is handed out"
 pass "SIGINT during a mint: the token is stored, then cstoken dies of the signal"
