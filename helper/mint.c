@@ -677,20 +677,29 @@ static bool superseded_has(const struct cst_config *cfg, const char *profile, co
 	return found;
 }
 
-bool cst_token_ours(const struct cst_config *cfg, const struct cst_profile *p, struct cst_store *st,
-		    const char *uid, const char *name)
+/* Does some profile store token uid as its current one? */
+static bool uid_stored(struct cst_store *st, const char *uid)
 {
 	struct cst_item pattern = CST_ITEM_INIT, *mine = NULL;
 	struct cst_error ignored = CST_ERROR_INIT;
-	char *base = cst_token_name(p);
 	size_t nmine = 0, i;
-	bool ours = name_is_ours(name, base) || superseded_has(cfg, p->name, uid);
+	bool found = false;
 
 	pattern.kind = CST_ITEM_TOKEN;
-	if (!ours && uid && !cst_store_list(st, &pattern, &mine, &nmine, &ignored))
-		for (i = 0; i < nmine && !ours; i++)
-			ours = str_equal(mine[i].uid, uid);
+	if (uid && !cst_store_list(st, &pattern, &mine, &nmine, &ignored))
+		for (i = 0; i < nmine && !found; i++)
+			found = str_equal(mine[i].uid, uid);
 	cst_item_array_free(mine, nmine);
+	return found;
+}
+
+bool cst_token_ours(const struct cst_config *cfg, const struct cst_profile *p, struct cst_store *st,
+		    const char *uid, const char *name)
+{
+	char *base = cst_token_name(p);
+	bool ours =
+	    name_is_ours(name, base) || superseded_has(cfg, p->name, uid) || uid_stored(st, uid);
+
 	free(base);
 	return ours;
 }
@@ -757,7 +766,8 @@ static void supersede(const struct cst_config *cfg, const struct cst_profile *p,
 
 /* Deletes the replaced tokens that are due; one that cannot be deleted stays recorded. */
 static void retire_superseded(const struct cst_config *cfg, struct cma_client *client,
-			      const struct cst_profile *p, const char *authtoken, int64_t now)
+			      const struct cst_profile *p, struct cst_store *st,
+			      const char *authtoken, int64_t now)
 {
 	struct cst_error err = CST_ERROR_INIT;
 	struct superseded *v = NULL;
@@ -768,7 +778,10 @@ static void retire_superseded(const struct cst_config *cfg, struct cma_client *c
 	for (i = 0; i < n; i++) {
 		if (v[i].due > now)
 			continue;
-		r = cma_token_delete(client, v[i].api_key, authtoken, v[i].uid, &err);
+		/* stored again as some profile's current token: not cstoken's to delete */
+		r = uid_stored(st, v[i].uid)
+			? 0
+			: cma_token_delete(client, v[i].api_key, authtoken, v[i].uid, &err);
 		if (r && r != CST_ERR_NOT_FOUND) {
 			fprintf(stderr,
 				"cstoken: warning: cannot revoke the replaced token (uid %s): %s; "
@@ -777,7 +790,7 @@ static void retire_superseded(const struct cst_config *cfg, struct cma_client *c
 				v[i].uid, cst_error_msg(&err, r), p->name, p->name, v[i].uid);
 			continue;
 		}
-		cst_debug("revoked the replaced token uid %s", v[i].uid);
+		cst_debug("done with the replaced token uid %s", v[i].uid);
 		free(v[i].uid);
 		v[i].uid = NULL;
 		changed = true;
@@ -847,7 +860,7 @@ void cst_tokens_tidy(const struct cst_config *cfg, const struct cst_profile *p,
 		return;
 	}
 	cma_client_init(&client, p->host, p->ca_file, cfg && cfg->timeout > 0 ? cfg->timeout : 10);
-	retire_superseded(cfg, &client, p, authtoken, (int64_t)time(NULL));
+	retire_superseded(cfg, &client, p, st, authtoken, (int64_t)time(NULL));
 	pattern.kind = CST_ITEM_TOKEN;
 	if (!cma_tokens_list(&client, p->api_key, authtoken, &toks, &ntoks, &err) &&
 	    !cst_store_list(st, &pattern, &mine, &nmine, &err)) {
@@ -1128,7 +1141,7 @@ int cst_token_obtain_for(const struct cst_config *cfg, const struct cst_profile 
 
 	cma_client_init(&client, p->host, p->ca_file, cfg && cfg->timeout > 0 ? cfg->timeout : 10);
 	client_ready = true;
-	retire_superseded(cfg, &client, p, authtoken, now);
+	retire_superseded(cfg, &client, p, st, authtoken, now);
 	ret = cma_tokens_list(&client, p->api_key, authtoken, &toks, &ntoks, e);
 	if (ret)
 		goto out;
@@ -1154,7 +1167,7 @@ int cst_token_obtain_for(const struct cst_config *cfg, const struct cst_profile 
 	if (minted)
 		*minted = true;
 	report_evicted(cfg, &client, p, authtoken, toks, ntoks, now);
-	retire_superseded(cfg, &client, p, authtoken, now);
+	retire_superseded(cfg, &client, p, st, authtoken, now);
 	/* the server may have set an earlier expiry than asked for */
 	if (!token_usable(&fresh, fp, now, min_ttl)) {
 		ret = too_short(p, "new", &fresh, "the server chose that date; ask for less", e);
