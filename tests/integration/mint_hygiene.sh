@@ -4,7 +4,7 @@
 #    the first call after that deletes it: one live token of the profile is left
 #  - its own expired left-overs are deleted before a mint (and by revoke), so they never fill
 #    the stack; somebody else's, and another profile's, stay
-#  - Ctrl-C while the create request is in flight: the token is stored, then cstoken dies of
+#  - Ctrl-C or SIGTERM while the create request is in flight: the token is stored, then cstoken dies of
 #    the signal; no orphan on the stack
 . "$CSTOKEN_SRC/tests/lib/common.sh"
 cst_setup
@@ -78,25 +78,30 @@ assert_eq false "$(emu_py /_emu/state "'$dead2' in [t['uid'] for t in $MINT_STAT
 	"the expired token is gone"
 pass "revoke also deletes cstoken's expired tokens"
 
-# --- Ctrl-C while the create request is in flight ----------------------------------------------
+# --- Ctrl-C (or SIGTERM) while the create request is in flight ---------------------------------
 for u in "$foreign" "$other" "$live"; do emu_ctl DELETE "/_emu/tokens/$u" >/dev/null; done
-emu_ctl DELETE /_emu/requests >/dev/null
-emu_ctl POST /_emu/faults "{\"method\": \"POST\", \"path\": \"$MINT_TOKENS\", \"responses\": [{\"delay\": 5}]}" >/dev/null
-# a background job of a script ignores SIGINT unless told otherwise
-env --default-signal=INT cstoken token >"$CST_TMP/out" 2>"$CST_TMP/err" &
-pid=$!
-cst_on_exit "kill $pid 2>/dev/null"
 posted() { [ "$(token_posts)" = 1 ]; }
-wait_for posted
-kill -INT "$pid"
-rc=0
-wait "$pid" || rc=$?
-assert_eq 130 "$rc" "cstoken dies of the SIGINT ($(cat "$CST_TMP/err"))"
-assert_eq "" "$(cat "$CST_TMP/out")" "no token printed"
 on_stack() { [ "$(emu_py /_emu/state "len($MINT_STATE_TOKENS)")" != 0 ]; }
-wait_for on_stack
-assert_eq "[\"$(stored_uid)\"]" "$(emu_py /_emu/state "[t['uid'] for t in $MINT_STATE_TOKENS]")" \
-	"the token created is the one stored"
-assert_eq "$(emu_py /_emu/state "${MINT_STATE_TOKENS}[0]['token']")" "$(cstoken token --no-mint)" \
-	"and it is handed out"
-pass "SIGINT during a mint: the token is stored, then cstoken dies of the signal"
+interrupt() { # SIGNAL EXIT-STATUS
+	emu_ctl DELETE /_emu/requests >/dev/null
+	emu_ctl POST /_emu/faults "{\"method\": \"POST\", \"path\": \"$MINT_TOKENS\", \"responses\": [{\"delay\": 5}]}" >/dev/null
+	# a background job of a script ignores SIGINT unless told otherwise
+	env --default-signal="$1" cstoken token >"$CST_TMP/out" 2>"$CST_TMP/err" &
+	pid=$!
+	cst_on_exit "kill $pid 2>/dev/null"
+	wait_for posted
+	kill -"$1" "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	assert_eq "$2" "$rc" "cstoken dies of the SIG$1 ($(cat "$CST_TMP/err"))"
+	assert_eq "" "$(cat "$CST_TMP/out")" "SIG$1: no token printed"
+	wait_for on_stack
+	assert_eq "[\"$(stored_uid)\"]" "$(emu_py /_emu/state "[t['uid'] for t in $MINT_STATE_TOKENS]")" \
+		"SIG$1: the token created is the one stored"
+	assert_eq "$(emu_py /_emu/state "${MINT_STATE_TOKENS}[0]['token']")" "$(cstoken token --no-mint)" \
+		"SIG$1: and it is handed out"
+	pass "SIG$1 during a mint: the token is stored, then cstoken dies of the signal"
+}
+interrupt INT 130
+cstoken revoke >/dev/null 2>&1 || fail "revoke"
+interrupt TERM 143
