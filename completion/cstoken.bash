@@ -113,7 +113,7 @@ _cstoken()
 	exec) opts='--min-ttl --env --' ;;
 	curl) opts='--min-ttl' ;;
 	list) opts='--remote --json' ;;
-	revoke) opts='--uid' ;;
+	revoke) opts='--uid --force' ;;
 	*) opts= ;;
 	esac
 	if [[ $cur == -* || $cmd == exec ]]; then

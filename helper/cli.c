@@ -87,9 +87,11 @@ static const struct command commands[] = {
      "                     marking cstoken's own (needs 'cstoken login')\n"
      "  --json             machine-readable output, see cstoken(1)\n"},
     {"revoke", cmd_revoke,
-     "usage: cstoken revoke [-p PROFILE] [--uid UID]\n"
+     "usage: cstoken revoke [-p PROFILE] [--uid UID] [--force]\n"
      "Deletes the profile's token on the server and in the store.\n"
-     "  --uid UID          delete token UID of the profile's stack instead (any token)\n"},
+     "  --uid UID          delete token UID of the profile's stack instead\n"
+     "  --force            delete it even when cstoken did not mint it (on a terminal,\n"
+     "                     cstoken asks instead)\n"},
     {"rotate", cmd_rotate,
      "usage: cstoken rotate [-p PROFILE]\n"
      "Mints a new token, stores it, then deletes the old one on the server.\n"},

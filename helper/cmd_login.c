@@ -153,7 +153,7 @@ static void echo_restore(int fd, const struct sigaction *old)
  * Asks on the controlling terminal. 0 with the answer in sb, CST_ERR_NOT_FOUND when
  * there is no terminal, CST_ERR_TOO_LARGE / CST_ERR_SYSTEM otherwise.
  */
-static int tty_ask(const char *prompt, bool echo, struct strbuf *sb)
+int cli_tty_ask(const char *prompt, bool echo, struct strbuf *sb)
 {
 	struct sigaction old[NTTY_SIGNALS];
 	int fd, ret = CST_ERR_SYSTEM;
@@ -233,7 +233,7 @@ static int read_password(struct cli *cli, bool from_stdin, const char *email, co
 			return cst_error_set(&cli->err, ret, "cannot read the password from stdin");
 	} else {
 		prompt = xasprintf("Password for '%s' on %s: ", email, host);
-		ret = tty_ask(prompt, false, pw);
+		ret = cli_tty_ask(prompt, false, pw);
 		free(prompt);
 		if (ret == CST_ERR_NOT_FOUND)
 			return cst_error_set(&cli->err, CST_ERR_USAGE,
@@ -303,7 +303,7 @@ static int ask_code(struct cli *cli, struct cma_client *c, const char *cmd, bool
 			email);
 	}
 	prompt = xasprintf("%s for '%s': ", sms ? "Code from the SMS" : "Two-factor code", email);
-	ret = tty_ask(prompt, true, code);
+	ret = cli_tty_ask(prompt, true, code);
 	free(prompt);
 	if (ret == CST_ERR_NOT_FOUND && sms)
 		return cst_error_set(&cli->err, CST_ERR_TFA_REQUIRED,

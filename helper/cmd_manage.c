@@ -658,6 +658,62 @@ static int forget_uid(struct cli *cli, const char *uid, size_t *removed)
 	return ret;
 }
 
+/*
+ * Finds token uid on the profile's stack (*name its name as shown, NULL when the stack
+ * has no such token) and decides whether it may go: cstoken's own does, another only
+ * with --force or a yes on a terminal (*foreign says which).
+ */
+static int may_delete(struct cli *cli, const struct cst_profile *p, const char *uid, bool force,
+		      char **name, bool *foreign)
+{
+	struct strbuf answer = STRBUF_INIT;
+	struct cma_token *toks = NULL;
+	struct cma_client c;
+	char *authtoken = NULL, *suid = NULL, *prompt;
+	size_t n = 0, i;
+	int ret;
+
+	*name = NULL;
+	*foreign = false;
+	ret = need_login(cli, p, "revoking a token", &authtoken);
+	if (ret)
+		return ret;
+	client_for(cli, p, &c);
+	ret = cma_tokens_list(&c, p->api_key, authtoken, &toks, &n, &cli->err);
+	cma_client_release(&c);
+	free_secret(authtoken);
+	for (i = 0; !ret && i < n && !str_equal(toks[i].uid, uid); i++)
+		;
+	if (ret || i == n)
+		goto out;
+	*name = shown(toks[i].name);
+	*foreign = !cst_token_ours(&cli->cfg, p, cli->store, uid, toks[i].name);
+	if (force || !*foreign)
+		goto out;
+	suid = shown(uid);
+	if (!isatty(STDIN_FILENO)) {
+		ret = cst_error_set(&cli->err, CST_ERR_INVALID,
+				    "token '%s' (uid %s) on stack '%s' was not minted by cstoken, "
+				    "so nothing was deleted; add --force to delete it",
+				    *name, suid, p->api_key);
+		goto out;
+	}
+	prompt = xasprintf("Delete token '%s' (uid %s), which cstoken did not mint? [y/N] ", *name,
+			   suid);
+	ret = cli_tty_ask(prompt, true, &answer);
+	free(prompt);
+	if (!ret && (!strcasecmp(answer.buf, "y") || !strcasecmp(answer.buf, "yes")))
+		goto out;
+	ret = cst_error_set(&cli->err, CST_ERR_INVALID,
+			    "token '%s' (uid %s) was not minted by cstoken and is not deleted",
+			    *name, suid);
+out:
+	strbuf_release(&answer);
+	cma_token_array_free(toks, n);
+	free(suid);
+	return ret;
+}
+
 int cmd_revoke(struct cli *cli, int argc, char **argv)
 {
 	const struct cst_profile *p = NULL;
@@ -665,11 +721,13 @@ int cmd_revoke(struct cli *cli, int argc, char **argv)
 	const char *uid = NULL, *api_key;
 	char *name = NULL, *suid = NULL;
 	size_t removed = 0;
-	bool gone = false;
+	bool gone = false, force = false, foreign = false;
 	int i, ret;
 
 	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--uid")) {
+		if (!strcmp(argv[i], "--force")) {
+			force = true;
+		} else if (!strcmp(argv[i], "--uid")) {
 			if (i + 1 >= argc)
 				return cli_usage_error(cli, "revoke",
 						       "option '--uid' needs a value");
@@ -695,6 +753,11 @@ int cmd_revoke(struct cli *cli, int argc, char **argv)
 		if (ret)
 			goto out;
 		api_key = p->api_key;
+		ret = may_delete(cli, p, uid, force, &name, &foreign);
+		if (ret)
+			goto out;
+		/* not on the stack: nothing there to delete, whoever made it */
+		gone = !name;
 	} else {
 		ret = stored_token(cli, p, &it, &cli->err);
 		if (ret == CST_ERR_NOT_FOUND) {
@@ -731,18 +794,22 @@ int cmd_revoke(struct cli *cli, int argc, char **argv)
 			goto out;
 		}
 	}
-	ret = revoke_on_server(cli, p, api_key, uid, &gone);
+	if (!gone)
+		ret = revoke_on_server(cli, p, api_key, uid, &gone);
 	if (ret)
 		goto out;
 	ret = forget_uid(cli, uid, &removed);
 	if (ret)
 		goto out;
 	suid = shown(uid);
-	name = shown(it.name);
-	fprintf(stderr, "cstoken: %stoken %s%s%s(uid %s) %s %s; %s\n", gone ? "" : "revoked ",
-		it.name ? "'" : "", it.name ? name : "", it.name ? "' " : "", suid,
-		gone ? "was already gone on" : "on", p->host,
-		removed ? "removed it from the store" : "it was not in the store");
+	/* a call that talks to the API for the profile clears cstoken's dead tokens too */
+	cst_tokens_tidy(&cli->cfg, p, cli->store);
+	if (!name && it.name)
+		name = shown(it.name);
+	fprintf(stderr, "cstoken: %stoken %s%s%s(uid %s%s) %s %s; %s\n", gone ? "" : "revoked ",
+		name ? "'" : "", name ? name : "", name ? "' " : "", suid,
+		foreign ? ", not minted by cstoken" : "", gone ? "was already gone on" : "on",
+		p->host, removed ? "removed it from the store" : "it was not in the store");
 out:
 	cst_item_release(&it);
 	free(name);

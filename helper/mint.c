@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,8 @@
 /* How many of cstoken's own tokens a stack-full message names. */
 #define MAX_NAMED_TOKENS 3
 #define MAX_NAME_SHOWN 60
+/* Replaced tokens remembered per profile until they are deleted. */
+#define MAX_SUPERSEDED 32
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -113,6 +116,31 @@ char *cst_token_name(const struct cst_profile *p)
 {
 	return expand_template(p, p->name_template ? p->name_template
 						   : "cstoken {user}@{hostname} {profile}");
+}
+
+/*
+ * Is tname a name cstoken gives p's tokens: base (the expanded template) alone or
+ * followed by the time of the mint, so that "... default" never claims "... default2".
+ */
+static bool name_is_ours(const char *tname, const char *base)
+{
+	size_t len = base ? strlen(base) : 0;
+
+	if (!tname || !len || strncmp(tname, base, len))
+		return false;
+	return !tname[len] || (tname[len] == ' ' && tname[len + 1] >= '0' && tname[len + 1] <= '9');
+}
+
+/* The name a token minted now gets: the template's, then the UTC time of the mint. */
+static char *token_name_at(const char *base, int64_t now)
+{
+	time_t tt = (time_t)now;
+	struct tm tm;
+	char when[32];
+
+	if (!gmtime_r(&tt, &tm) || !strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm))
+		return xstrdup(base);
+	return xasprintf("%s %s", base, when);
 }
 
 static void format_date(int64_t t, char out[11])
@@ -281,7 +309,7 @@ static bool token_is_ours(const struct cma_token *t, const char *name, const str
 {
 	size_t i;
 
-	if (t->name && name && *name && !strncmp(t->name, name, strlen(name)))
+	if (name_is_ours(t->name, name))
 		return true;
 	for (i = 0; i < nmine; i++)
 		if (t->uid && str_equal(mine[i].uid, t->uid))
@@ -468,6 +496,24 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
+/* Replaces the record at path (beside the minting lock, held by the caller) with sb. */
+static void write_record(const char *path, const struct strbuf *sb)
+{
+	char *tmp = xasprintf("%s.tmp", path);
+	int fd, ok;
+
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+	ok = fd >= 0 && !write_all(fd, sb->buf, sb->len);
+	if (fd >= 0 && close(fd))
+		ok = 0;
+	if (!ok || rename(tmp, path)) {
+		cst_debug("cannot write the record '%s': %s", path, strerror(errno));
+		unlink(tmp);
+	}
+	free(tmp);
+}
+
 /*
  * Adds an eviction to the profile's record beside the minting lock (held by the caller),
  * keeping the last MAX_EVICTIONS. uid and name are already safe for a terminal.
@@ -478,26 +524,15 @@ static void record_eviction(const struct cst_config *cfg, const struct cst_profi
 	struct cst_eviction *v = NULL;
 	struct strbuf sb = STRBUF_INIT;
 	char *path = cst_lock_dir_file(cfg, "evicted", p->name);
-	char *tmp = xasprintf("%s.tmp", path);
 	size_t n = 0, i;
-	int fd, ok;
 
 	cst_evictions_read(cfg, p->name, &v, &n);
 	for (i = n >= MAX_EVICTIONS ? n - MAX_EVICTIONS + 1 : 0; i < n; i++)
 		strbuf_addf(&sb, "%" PRId64 "\t%s\t%s\n", v[i].when, v[i].uid, v[i].name);
 	strbuf_addf(&sb, "%" PRId64 "\t%s\t%s\n", now, uid, name);
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
-	ok = fd >= 0 && !write_all(fd, sb.buf, sb.len);
-	if (fd >= 0 && close(fd))
-		ok = 0;
-	if (!ok || rename(tmp, path)) {
-		cst_debug("cannot record the eviction in '%s': %s", path, strerror(errno));
-		unlink(tmp);
-	}
+	write_record(path, &sb);
 	cst_evictions_free(v, n);
 	strbuf_release(&sb);
-	free(tmp);
 	free(path);
 }
 
@@ -554,14 +589,141 @@ static int lock_wait_seconds(const struct cst_config *cfg)
 	return 2 * CMA_MAX_ATTEMPTS * timeout + 30;
 }
 
-/* Revokes the token a changed scope replaced; a failure only leaves it to expire. */
-static void revoke_replaced(struct cma_client *client, const struct cst_profile *p,
-			    const char *authtoken, const struct cst_item *old)
+/*
+ * A token cstoken replaced, kept on the stack until it is due for deletion: at once for
+ * a changed scope or an expired token, at its own expiry after a renewal, since a process
+ * started earlier (exec, a PAM session) may still hold it until then.
+ */
+struct superseded {
+	int64_t due; /* Unix seconds */
+	char *uid;
+	char *api_key;
+};
+
+static void superseded_free(struct superseded *v, size_t n)
 {
-	struct cst_error err = CST_ERROR_INIT;
+	size_t i;
+
+	for (i = 0; v && i < n; i++) {
+		free(v[i].uid);
+		free(v[i].api_key);
+	}
+	free(v);
+}
+
+/* One "DUE<TAB>UID<TAB>API_KEY" line; false for anything else. */
+static bool parse_superseded(char *line, struct superseded *v)
+{
+	char *uid = strchr(line, '\t'), *key = uid ? strchr(uid + 1, '\t') : NULL;
+	int64_t due;
+
+	if (!key)
+		return false;
+	*uid++ = '\0';
+	*key++ = '\0';
+	if (parse_int64(line, 0, INT64_MAX, &due) || !cst_plain_uid(uid) || !cst_plain_uid(key))
+		return false;
+	v->due = due;
+	v->uid = xstrdup(uid);
+	v->api_key = xstrdup(key);
+	return true;
+}
+
+/* The profile's replaced tokens still to delete, beside the minting lock. */
+static size_t superseded_read(const struct cst_config *cfg, const char *profile,
+			      struct superseded **out)
+{
+	struct strbuf line = STRBUF_INIT;
+	struct superseded *v = xcalloc(MAX_SUPERSEDED + 1, sizeof(*v));
+	char *path = cst_lock_dir_file(cfg, "superseded", profile);
+	FILE *fp = open_evictions(path);
+	size_t n = 0;
 	int r;
 
-	if (!old->uid || !*old->uid)
+	while (fp && n < MAX_SUPERSEDED && (r = strbuf_getline(&line, fp, MAX_EVICTION_LINE)) != 0)
+		if (r > 0 && strlen(line.buf) == line.len && parse_superseded(line.buf, &v[n]))
+			n++;
+	if (fp)
+		fclose(fp);
+	strbuf_release(&line);
+	free(path);
+	*out = v;
+	return n;
+}
+
+/* Writes v back, without the entries whose uid is NULL; the caller holds the lock. */
+static void superseded_write(const struct cst_config *cfg, const char *profile,
+			     const struct superseded *v, size_t n)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *path = cst_lock_dir_file(cfg, "superseded", profile);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].uid)
+			strbuf_addf(&sb, "%" PRId64 "\t%s\t%s\n", v[i].due, v[i].uid, v[i].api_key);
+	if (sb.len)
+		write_record(path, &sb);
+	else if (unlink(path) && errno != ENOENT)
+		cst_debug("cannot remove '%s': %s", path, strerror(errno));
+	strbuf_release(&sb);
+	free(path);
+}
+
+/* Is uid one of the profile's replaced tokens still waiting for deletion? */
+static bool superseded_has(const struct cst_config *cfg, const char *profile, const char *uid)
+{
+	struct superseded *v = NULL;
+	size_t n = superseded_read(cfg, profile, &v), i;
+	bool found = false;
+
+	for (i = 0; uid && i < n; i++)
+		found = found || str_equal(v[i].uid, uid);
+	superseded_free(v, n);
+	return found;
+}
+
+/* Does some profile store token uid as its current one? */
+static bool uid_stored(struct cst_store *st, const char *uid)
+{
+	struct cst_item pattern = CST_ITEM_INIT, *mine = NULL;
+	struct cst_error ignored = CST_ERROR_INIT;
+	size_t nmine = 0, i;
+	bool found = false;
+
+	pattern.kind = CST_ITEM_TOKEN;
+	if (uid && !cst_store_list(st, &pattern, &mine, &nmine, &ignored))
+		for (i = 0; i < nmine && !found; i++)
+			found = str_equal(mine[i].uid, uid);
+	cst_item_array_free(mine, nmine);
+	return found;
+}
+
+bool cst_token_ours(const struct cst_config *cfg, const struct cst_profile *p, struct cst_store *st,
+		    const char *uid, const char *name)
+{
+	char *base = cst_token_name(p);
+	bool ours =
+	    name_is_ours(name, base) || superseded_has(cfg, p->name, uid) || uid_stored(st, uid);
+
+	free(base);
+	return ours;
+}
+
+/*
+ * Records the token the fresh one replaced, for retire_superseded to delete when due.
+ * Only a token cstoken minted (it has a fingerprint) is cstoken's to delete.
+ */
+static void supersede(const struct cst_config *cfg, const struct cst_profile *p,
+		      const struct cst_item *old, const struct cst_item *fresh, const char *fp,
+		      int64_t now)
+{
+	struct superseded *v = NULL;
+	size_t n, i;
+	int64_t due;
+
+	if (!old->uid || !*old->uid || !old->scope_fp || !*old->scope_fp ||
+	    str_equal(old->uid, fresh->uid))
 		return;
 	if (!cst_plain_uid(old->uid)) {
 		fputs("cstoken: warning: the replaced token has a malformed uid, so cstoken cannot "
@@ -585,26 +747,228 @@ static void revoke_replaced(struct cma_client *client, const struct cst_profile 
 		strbuf_release(&host);
 		return;
 	}
-	r = cma_token_delete(client, old->api_key ? old->api_key : p->api_key, authtoken, old->uid,
-			     &err);
-	if (!r || r == CST_ERR_NOT_FOUND) {
-		cst_debug("revoked the replaced token uid %s", old->uid);
+	due = !str_equal(old->scope_fp, fp) || (old->expiry && old->expiry <= now) ? now
+										   : old->expiry;
+	/* a never-expiring token is replaced only by rotate, which deletes it itself */
+	if (!due)
+		return;
+	n = superseded_read(cfg, p->name, &v);
+	for (i = 0; i < n && !str_equal(v[i].uid, old->uid); i++)
+		;
+	if (i == n && n == MAX_SUPERSEDED) {
+		free(v[0].uid);
+		free(v[0].api_key);
+		memmove(v, v + 1, --n * sizeof(*v));
+		i = n;
+	}
+	if (i == n) {
+		v[n].uid = xstrdup(old->uid);
+		v[n++].api_key = xstrdup(old->api_key && *old->api_key ? old->api_key : p->api_key);
+	}
+	v[i].due = due;
+	superseded_write(cfg, p->name, v, n);
+	superseded_free(v, n);
+}
+
+/* Deletes the replaced tokens that are due; one that cannot be deleted stays recorded. */
+static void retire_superseded(const struct cst_config *cfg, struct cma_client *client,
+			      const struct cst_profile *p, struct cst_store *st,
+			      const char *authtoken, int64_t now)
+{
+	struct cst_error err = CST_ERROR_INIT;
+	struct superseded *v = NULL;
+	size_t n = superseded_read(cfg, p->name, &v), i;
+	bool changed = false;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		if (v[i].due > now)
+			continue;
+		/* stored again as some profile's current token: not cstoken's to delete */
+		r = uid_stored(st, v[i].uid)
+			? 0
+			: cma_token_delete(client, v[i].api_key, authtoken, v[i].uid, &err);
+		if (r && r != CST_ERR_NOT_FOUND) {
+			fprintf(stderr,
+				"cstoken: warning: cannot revoke the replaced token (uid %s): %s; "
+				"cstoken tries again on its next call for profile '%s', or run "
+				"'cstoken revoke -p %s --uid %s'\n",
+				v[i].uid, cst_error_msg(&err, r), p->name, p->name, v[i].uid);
+			continue;
+		}
+		cst_debug("done with the replaced token uid %s", v[i].uid);
+		free(v[i].uid);
+		v[i].uid = NULL;
+		changed = true;
+	}
+	if (changed)
+		superseded_write(cfg, p->name, v, n);
+	superseded_free(v, n);
+}
+
+/*
+ * Deletes cstoken's own expired tokens (by name, never one a profile still stores, never
+ * a uid unfit for a URL) and drops them from toks, so that the count and the eviction
+ * check see only the rest.
+ */
+static void sweep_expired(struct cma_client *client, const struct cst_profile *p,
+			  const char *authtoken, const char *name, struct cma_token *toks,
+			  size_t *n, const struct cst_item *mine, size_t nmine, int64_t now)
+{
+	struct cst_error err = CST_ERROR_INIT;
+	size_t i = 0;
+	int r;
+
+	while (i < *n) {
+		struct cma_token *t = &toks[i];
+
+		if (t->expiry && t->expiry <= now && name_is_ours(t->name, name) &&
+		    !token_in_use(t, mine, nmine) && cst_plain_uid(t->uid)) {
+			r = cma_token_delete(client, p->api_key, authtoken, t->uid, &err);
+			if (!r || r == CST_ERR_NOT_FOUND) {
+				cst_debug("deleted cstoken's expired token uid %s", t->uid);
+				cma_token_release(t);
+				memmove(t, t + 1, (*n - i - 1) * sizeof(*t));
+				(*n)--;
+				continue;
+			}
+			cst_debug("cannot delete cstoken's expired token uid %s: %s", t->uid,
+				  cst_error_msg(&err, r));
+		}
+		i++;
+	}
+}
+
+void cst_tokens_tidy(const struct cst_config *cfg, const struct cst_profile *p,
+		     struct cst_store *st)
+{
+	struct cst_error err = CST_ERROR_INIT;
+	struct cst_item pattern = CST_ITEM_INIT, *mine = NULL;
+	struct cma_token *toks = NULL;
+	struct cma_client client;
+	char *authtoken = NULL, *lockdir, *name;
+	size_t nmine = 0, ntoks = 0;
+	int lockfd = -1, r;
+
+	if (!p->api_key || !*p->api_key)
+		return;
+	if (cst_authtoken_get(p, st, &authtoken, NULL, &err) || !authtoken || !*authtoken) {
+		cst_debug("no session to delete cstoken's dead tokens of profile '%s' with",
+			  p->name);
+		free_secret(authtoken);
 		return;
 	}
-	fprintf(stderr,
-		"cstoken: warning: cannot revoke the replaced token (uid %s): %s; "
-		"run 'cstoken "
-		"revoke -p %s --uid %s'\n",
-		old->uid, cst_error_msg(&err, r), p->name, old->uid);
+	lockdir = cst_lock_dir(cfg);
+	r = cst_lock_acquire(lockdir, p->name, lock_wait_seconds(cfg), &lockfd, &err);
+	free(lockdir);
+	if (r) {
+		free_secret(authtoken);
+		return;
+	}
+	cma_client_init(&client, p->host, p->ca_file, cfg && cfg->timeout > 0 ? cfg->timeout : 10);
+	retire_superseded(cfg, &client, p, st, authtoken, (int64_t)time(NULL));
+	pattern.kind = CST_ITEM_TOKEN;
+	if (!cma_tokens_list(&client, p->api_key, authtoken, &toks, &ntoks, &err) &&
+	    !cst_store_list(st, &pattern, &mine, &nmine, &err)) {
+		name = cst_token_name(p);
+		sweep_expired(&client, p, authtoken, name, toks, &ntoks, mine, nmine,
+			      (int64_t)time(NULL));
+		free(name);
+	}
+	cma_token_array_free(toks, ntoks);
+	cst_item_array_free(mine, nmine);
+	cma_client_release(&client);
+	cst_lock_release(lockfd);
+	free_secret(authtoken);
+}
+
+/*
+ * A call that hands out the stored token talks to the API only when a replaced token is
+ * due: then it tidies the stack.
+ */
+static void retire_due(const struct cst_config *cfg, const struct cst_profile *p,
+		       struct cst_store *st)
+{
+	struct superseded *v = NULL;
+	size_t n = superseded_read(cfg, p->name, &v), i;
+	int64_t now = (int64_t)time(NULL);
+	bool due = false;
+
+	for (i = 0; i < n; i++)
+		due = due || v[i].due <= now;
+	superseded_free(v, n);
+	if (due)
+		cst_tokens_tidy(cfg, p, st);
+}
+
+/* The signals that end cstoken, held back while a token is created and stored. */
+static const int held_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+#define NHELD (sizeof(held_signals) / sizeof(held_signals[0]))
+
+struct held {
+	sigset_t mask;
+	struct sigaction old[NHELD];
+};
+static volatile sig_atomic_t held_caught;
+
+static void note_signal(int sig)
+{
+	held_caught = sig;
+}
+
+/*
+ * From here until release_signals a Ctrl-C or SIGTERM waits: the token the server creates
+ * is stored (or deleted) first. Blocked in this thread, noted by a handler in any other;
+ * an ignored signal stays ignored.
+ */
+static void hold_signals(struct held *h)
+{
+	struct sigaction sa;
+	sigset_t set;
+	size_t i;
+
+	held_caught = 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = note_signal;
+	sa.sa_flags = SA_RESTART;
+	sigfillset(&sa.sa_mask);
+	sigemptyset(&set);
+	for (i = 0; i < NHELD; i++) {
+		sigaddset(&set, held_signals[i]);
+		sigaction(held_signals[i], NULL, &h->old[i]);
+		if (h->old[i].sa_handler != SIG_IGN)
+			sigaction(held_signals[i], &sa, NULL);
+	}
+	pthread_sigmask(SIG_BLOCK, &set, &h->mask);
+}
+
+/* Lets a held signal take its course: the default action ends cstoken with it. */
+static void release_signals(struct held *h)
+{
+	sigset_t pending;
+	size_t i;
+	int caught;
+
+	sigpending(&pending);
+	for (i = 0; i < NHELD; i++)
+		sigaction(held_signals[i], &h->old[i], NULL);
+	caught = held_caught;
+	/* noted by another thread, so not pending here: raised again once unblocked */
+	if (caught && sigismember(&pending, caught) == 1)
+		caught = 0;
+	pthread_sigmask(SIG_SETMASK, &h->mask, NULL);
+	if (caught)
+		raise(caught);
 }
 
 /* Creates the token on the server and stores it; a token that cannot be stored is deleted. */
 static int create_and_store(struct cma_client *client, const struct cst_profile *p,
 			    struct cst_store *st, const char *authtoken, const char *fp,
-			    const char *name, const char *expires_on, int64_t expiry,
+			    const char *base, int64_t now, const char *expires_on, int64_t expiry,
 			    struct cst_item *fresh, struct cst_error *e)
 {
 	char *description = expand_template(p, p->description ? p->description : "");
+	char *name = token_name_at(base, now);
 	struct cma_token_spec spec = {0};
 	struct cma_token created = {0};
 	struct cst_error err = CST_ERROR_INIT;
@@ -673,6 +1037,7 @@ static int create_and_store(struct cma_client *client, const struct cst_profile 
 out:
 	cma_token_release(&created);
 	free(description);
+	free(name);
 	return ret;
 }
 
@@ -692,6 +1057,7 @@ int cst_token_obtain_for(const struct cst_config *cfg, const struct cst_profile 
 	struct cma_token *toks = NULL;
 	struct cma_client client;
 	struct cst_error ignored = CST_ERROR_INIT;
+	struct held held;
 	char *fp = NULL, *authtoken = NULL, *email = NULL, *name = NULL, *lockdir = NULL;
 	char expires_on[11] = "";
 	size_t nmine = 0, ntoks = 0;
@@ -781,28 +1147,33 @@ int cst_token_obtain_for(const struct cst_config *cfg, const struct cst_profile 
 
 	cma_client_init(&client, p->host, p->ca_file, cfg && cfg->timeout > 0 ? cfg->timeout : 10);
 	client_ready = true;
+	retire_superseded(cfg, &client, p, st, authtoken, now);
 	ret = cma_tokens_list(&client, p->api_key, authtoken, &toks, &ntoks, e);
 	if (ret)
 		goto out;
 	name = cst_token_name(p);
+	pattern.kind = CST_ITEM_TOKEN;
+	if (cst_store_list(st, &pattern, &mine, &nmine, &ignored)) {
+		mine = NULL;
+		nmine = 0;
+	}
+	sweep_expired(&client, p, authtoken, name, toks, &ntoks, mine, nmine, now);
 	if (ntoks >= stack_token_limit(p)) {
-		pattern.kind = CST_ITEM_TOKEN;
-		if (cst_store_list(st, &pattern, &mine, &nmine, &ignored)) {
-			mine = NULL;
-			nmine = 0;
-		}
 		ret = stack_full(p, name, toks, ntoks, mine, nmine, now, e);
 		goto out;
 	}
-	ret = create_and_store(&client, p, st, authtoken, fp, name, expires_on, expiry, &fresh, e);
+	hold_signals(&held);
+	ret = create_and_store(&client, p, st, authtoken, fp, name, now, expires_on, expiry, &fresh,
+			       e);
+	if (!ret && have_cur)
+		supersede(cfg, p, &cur, &fresh, fp, now);
+	release_signals(&held);
 	if (ret)
 		goto out;
 	if (minted)
 		*minted = true;
 	report_evicted(cfg, &client, p, authtoken, toks, ntoks, now);
-	/* only a token cstoken minted (it has a fingerprint) is cstoken's to revoke */
-	if (have_cur && cur.scope_fp && *cur.scope_fp && !str_equal(cur.scope_fp, fp))
-		revoke_replaced(&client, p, authtoken, &cur);
+	retire_superseded(cfg, &client, p, st, authtoken, now);
 	/* the server may have set an earlier expiry than asked for */
 	if (!token_usable(&fresh, fp, now, min_ttl)) {
 		ret = too_short(p, "new", &fresh, "the server chose that date; ask for less", e);
@@ -817,6 +1188,9 @@ use_cur:
 	*out = cur;
 	cst_item_init(&cur);
 	ret = 0;
+	cst_lock_release(lockfd);
+	lockfd = -1;
+	retire_due(cfg, p, st);
 out:
 	/* a failed renewal must not take away a token that still works */
 	if (ret && !force && have_cur && token_usable(&cur, fp, (int64_t)time(NULL), min_ttl)) {

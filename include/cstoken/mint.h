@@ -37,6 +37,23 @@ int cst_token_obtain_for(const struct cst_config *cfg, const struct cst_profile 
 			 struct cst_store *st, unsigned flags, int64_t min_ttl,
 			 struct cst_item *out, bool *minted, struct cst_error *e);
 
+/*
+ * Did cstoken mint the token uid (name as the server lists it, may be NULL) for p: a
+ * name of p's template, a uid some profile stores, or a token p replaced that is still
+ * waiting for deletion. A minted token is named cst_token_name() followed by the
+ * UTC time of the mint ("... 2026-12-01 18:20:05 UTC").
+ */
+bool cst_token_ours(const struct cst_config *cfg, const struct cst_profile *p, struct cst_store *st,
+		    const char *uid, const char *name);
+
+/*
+ * Deletes cstoken's dead tokens of p from its stack: the replaced ones that are due and
+ * its own expired ones (never one a profile stores). Does nothing when not logged in; a
+ * failure only leaves them for the next call.
+ */
+void cst_tokens_tidy(const struct cst_config *cfg, const struct cst_profile *p,
+		     struct cst_store *st);
+
 /* Fingerprint of the scope/permissions/lifetime policy of p (caller frees). */
 char *cst_scope_fingerprint(const struct cst_profile *p);
 

@@ -165,17 +165,56 @@ assert_eq 1 "$rc" "revoke with nothing stored"
 assert_contains "$err" "cstoken: no token stored for profile 'default'" "revoke with nothing stored"
 pass "revoke"
 
-# --- revoke --uid of a foreign token; a token the server already forgot is fine
-err=$(cstoken revoke --uid "$foreign_uid" 2>&1) || fail "revoke --uid foreign failed: $err"
-assert_eq 401 "$(env_status "$foreign_tok")" "foreign token after revoke --uid"
+# --- revoke --uid of a foreign token: refused without --force (asked on a terminal), and the
+# message names it; a token the server already forgot is fine
+emu_ctl DELETE /_emu/requests >/dev/null
+rc=0
+err=$(cstoken revoke --uid "$foreign_uid" 2>&1 </dev/null) || rc=$?
+assert_eq 1 "$rc" "revoke --uid of a foreign token without --force"
+assert_eq 1 "$(wc -l <<<"$err")" "one line for the refusal"
+assert_contains "$err" "cstoken: token 'ci deploy' (uid $foreign_uid) on stack '$MINT_KEY' was not minted by cstoken, so nothing was deleted; add --force to delete it" \
+	"the refusal names the token and the fix"
+assert_eq 200 "$(env_status "$foreign_tok")" "foreign token still valid after the refusal"
+assert_eq 0 "$(emu_py /_emu/requests "len([r for r in $MINT_REQS if r['method'] == 'DELETE'])")" \
+	"no DELETE request without --force"
+# on a terminal cstoken asks; anything but yes keeps the token
+pty_revoke() { # ANSWER
+	ANSWER=$1 "$PYTHON" -c "import os, sys
+sys.path.insert(0, os.path.join(os.environ['CSTOKEN_SRC'], 'tests', 'lib'))
+from ptyjob import Job
+job = Job(['cstoken', 'revoke', '--uid', '$foreign_uid'])
+job.expect(b'which cstoken did not mint? [y/N] ')
+job.send(os.environ['ANSWER'].encode() + b'\\n')
+print('status=%d' % job.finish())
+sys.stdout.write(job.transcript())"
+}
+out=$(pty_revoke n) || fail "revoke on a terminal: $out"
+assert_contains "$out" "Delete token 'ci deploy' (uid $foreign_uid), which cstoken did not mint? [y/N]" "the question"
+assert_contains "$out" "status=1" "no: exit status"
+assert_contains "$out" "is not deleted" "no: says so"
+assert_eq 200 "$(env_status "$foreign_tok")" "foreign token still valid after no"
+pass "revoke --uid of a foreign token: nothing deleted without --force or a yes"
+err=$(cstoken revoke --uid "$foreign_uid" --force 2>&1 </dev/null) || fail "revoke --uid --force failed: $err"
+assert_contains "$err" "cstoken: revoked token 'ci deploy' (uid $foreign_uid, not minted by cstoken) on $CST_EMU_HOST" \
+	"the message names what was deleted"
+assert_eq 401 "$(env_status "$foreign_tok")" "foreign token after revoke --uid --force"
 assert_eq '[]' "$(emu_py /_emu/state "[t['uid'] for t in $MINT_STATE_TOKENS]")" "stack empty"
 cstoken revoke --uid "$foreign_uid" 2>/dev/null || fail "revoke --uid of a deleted token"
 # the PAM module's call: a stored token revoked by uid leaves the store too
 cstoken token >/dev/null || fail "mint again"
 uid4=$(cstoken list --json | emu_json_get '[i["uid"] for i in j["items"] if i["kind"] == "token"][0]')
-cstoken -p default revoke --uid "$uid4" 2>/dev/null || fail "revoke -p default --uid"
+err=$(cstoken -p default revoke --uid "$uid4" 2>&1 </dev/null) || fail "revoke -p default --uid: $err"
+assert_contains "$err" "cstoken: revoked token '$(mint_default_name) " "a token of cstoken's needs no --force"
 assert_eq 0 "$(cstoken list --json | emu_json_get 'len([i for i in j["items"] if i["kind"] == "token"])')" \
 	"revoke --uid removes the stored item"
+# on a terminal, yes deletes a foreign token
+foreign2=$(emu_ctl POST /_emu/tokens "{\"api_key\": \"$MINT_KEY\", \"name\": \"ci deploy\"}" | emu_json_get 'j["uid"]')
+foreign_uid=$foreign2
+out=$(pty_revoke yes) || fail "revoke on a terminal, yes: $out"
+assert_contains "$out" "status=0" "yes: exit status"
+assert_contains "$out" "revoked token 'ci deploy' (uid $foreign2, not minted by cstoken)" "yes: names it"
+assert_eq false "$(emu_py /_emu/state "'$foreign2' in [t['uid'] for t in $MINT_STATE_TOKENS]")" \
+	"yes: deleted on the server"
 pass "revoke --uid"
 
 # --- not logged in: a clear error with the fix, nothing removed

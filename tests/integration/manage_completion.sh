@@ -46,7 +46,7 @@ pass "commands and global options"
 
 check "cstoken list --" "--help --json --profile --remote --verbose"
 check "cstoken list --r" "--remote"
-check "cstoken revoke --" "--help --profile --uid --verbose"
+check "cstoken revoke --" "--force --help --profile --uid --verbose"
 check "cstoken token --no" "--no-mint"
 check "cstoken login --" "--email --help --password-stdin --profile --sms --tfa-token --verbose"
 check "cstoken -v -p dev list --j" "--json"

@@ -59,7 +59,7 @@ pass "a uid with a quote is never pasted into a command"
 
 # with a plain one of ours too, the command names that one
 emu_ctl DELETE "/_emu/tokens/$(emu_py /_emu/state "[t['uid'] for t in $MINT_STATE_TOKENS if t['name'] == 'ci deploy 1'][0]")" >/dev/null
-plain=$(emu_ctl POST /_emu/tokens "$(_emu_json api_key "$MINT_KEY" name "$ours" expires_on 2001-01-02)" |
+plain=$(emu_ctl POST /_emu/tokens "$(_emu_json api_key "$MINT_KEY" name "$ours" expires_on 2099-01-02)" |
 	emu_json_get 'j["uid"]')
 rc=0
 err=$(cstoken token 2>&1 >/dev/null) || rc=$?
