@@ -44,8 +44,9 @@ int cmd_erase(struct cli *cli, int argc, char **argv);
 /* cmd_login.c */
 struct strbuf;
 /*
- * Asks on the controlling terminal. 0 with the answer in sb, CST_ERR_NOT_FOUND when
- * there is no terminal, CST_ERR_TOO_LARGE / CST_ERR_SYSTEM otherwise.
+ * Asks on the controlling terminal (echo as given; Ctrl-Z safe). 0 with the answer in sb,
+ * without its line end; CST_ERR_NOT_FOUND when there is no terminal, CST_ERR_TOO_LARGE /
+ * CST_ERR_SYSTEM otherwise.
  */
 int cli_tty_ask(const char *prompt, bool echo, struct strbuf *sb);
 int cmd_login(struct cli *cli, int argc, char **argv);
@@ -72,11 +73,6 @@ int login_session(struct cli *cli, const struct cst_profile *p, const struct log
  * frees), CST_ERR_NOT_FOUND (cli->err untouched) when there is no terminal.
  */
 int login_ask_email(struct cli *cli, const char *host, char **email);
-/*
- * Asks prompt on the terminal (echo as given): 0 with the line in sb, CST_ERR_NOT_FOUND
- * when there is no terminal, another error otherwise.
- */
-int login_tty_ask(const char *prompt, bool echo, struct strbuf *sb);
 /* cmd_init.c */
 int cmd_init(struct cli *cli, int argc, char **argv);
 /* cmd_token.c */

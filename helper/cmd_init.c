@@ -89,7 +89,7 @@ static int parse_options(struct cli *cli, int argc, char **argv, struct init_opt
 /* The answer to prompt on the terminal; CST_ERR_NOT_FOUND (nothing set) without one. */
 static int ask(struct cli *cli, const char *prompt, struct strbuf *sb)
 {
-	int ret = login_tty_ask(prompt, true, sb);
+	int ret = cli_tty_ask(prompt, true, sb);
 
 	if (ret && ret != CST_ERR_NOT_FOUND)
 		return cst_error_set(&cli->err, ret, "cannot read the answer from the terminal");

@@ -189,6 +189,9 @@ int cli_tty_ask(const char *prompt, bool echo, struct strbuf *sb)
 		}
 		strbuf_addch(sb, ch);
 	}
+	/* a terminal in raw CR mode (or a pasted CRLF) ends the line with a CR */
+	if (sb->len && sb->buf[sb->len - 1] == '\r')
+		sb->buf[--sb->len] = '\0';
 	ret = 0;
 out:
 	if (quiet)
@@ -204,15 +207,6 @@ static void chomp_cr(struct strbuf *sb)
 {
 	if (sb->len && sb->buf[sb->len - 1] == '\r')
 		sb->buf[--sb->len] = '\0';
-}
-
-int login_tty_ask(const char *prompt, bool echo, struct strbuf *sb)
-{
-	int ret = tty_ask(prompt, echo, sb);
-
-	if (!ret)
-		chomp_cr(sb);
-	return ret;
 }
 
 static int read_password(struct cli *cli, bool from_stdin, const char *email, const char *host,
@@ -322,7 +316,6 @@ static int ask_code(struct cli *cli, struct cma_client *c, const char *cmd, bool
 				     email);
 	if (ret)
 		return cst_error_set(&cli->err, ret, "cannot read the code from the terminal");
-	chomp_cr(code);
 	if (!valid_code(code->buf))
 		return cst_error_set(&cli->err, CST_ERR_INVALID,
 				     "a two-factor code is 6 digits; run 'cstoken %s' again", cmd);
@@ -401,7 +394,7 @@ int login_ask_email(struct cli *cli, const char *host, char **email)
 	int ret;
 
 	*email = NULL;
-	ret = tty_ask(prompt, true, &sb);
+	ret = cli_tty_ask(prompt, true, &sb);
 	free(prompt);
 	if (ret == CST_ERR_NOT_FOUND)
 		goto out;
@@ -409,7 +402,6 @@ int login_ask_email(struct cli *cli, const char *host, char **email)
 		ret = cst_error_set(&cli->err, ret, "cannot read the e-mail from the terminal");
 		goto out;
 	}
-	chomp_cr(&sb);
 	if (!cst_valid_email(sb.buf ? sb.buf : "")) {
 		ret = cst_error_set(&cli->err, CST_ERR_USAGE,
 				    "that is not an e-mail address; run the command again");
