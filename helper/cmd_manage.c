@@ -552,7 +552,7 @@ static int list_remote(struct cli *cli, bool json)
 	for (i = 0; i < ntoks; i++) {
 		const struct cma_token *tk = &toks[i];
 		const struct cst_item *st = find_uid(mine, nmine, tk->uid);
-		bool is_ours = st || str_equal(tk->name, ours);
+		bool is_ours = cst_token_is_ours(tk, ours, mine, nmine);
 
 		format_time(tk->expires_on ? tk->expiry : 0, when);
 		if (json) {

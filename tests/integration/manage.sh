@@ -102,6 +102,15 @@ assert_eq '[false, null]' \
 	"$(emu_json_get '[[t["cstoken"], t["stored_profile"]] for t in j["tokens"] if t["uid"] == "'"$foreign_uid"'"][0]' \
 		<"$CST_TMP/remote.json")" "foreign token in --json"
 assert_eq "$MINT_KEY" "$(emu_json_get 'j["stack"]' <"$CST_TMP/remote.json")" "remote stack"
+# an earlier mint of this profile (the template, then another mint time) nobody stores
+own_name=$(emu_py /_emu/state "[t['name'] for t in $MINT_STATE_TOKENS if t['uid'] == '$uid'][0]")
+earlier=$(emu_ctl POST /_emu/tokens "{\"api_key\": \"$MINT_KEY\",
+	\"name\": \"${own_name% * * *} 2026-01-02 03:04:05 UTC\"}" | emu_json_get 'j["uid"]')
+cstoken list --remote --json >"$CST_TMP/remote.json" || fail "list --remote --json failed"
+assert_eq '[true, null]' \
+	"$(emu_json_get '[[t["cstoken"], t["stored_profile"]] for t in j["tokens"] if t["uid"] == "'"$earlier"'"][0]' \
+		<"$CST_TMP/remote.json")" "an unstored earlier mint is cstoken's"
+emu_ctl DELETE "/_emu/tokens/$earlier" >/dev/null
 pass "list --remote"
 
 # --- rotate: the new token works, the old one is refused, the store holds the new one
