@@ -328,6 +328,47 @@ static int lock_wait_seconds(const struct cst_config *cfg)
 	return 2 * CMA_MAX_ATTEMPTS * timeout + 30;
 }
 
+/* await_minter's answer when the process it waited for stored a usable token */
+#define CST_MINTED_ELSEWHERE 1
+
+/*
+ * Takes the minting lock into *lockfd, at once when it is free. When another process
+ * holds it (it is minting), waits for it in a shared lock instead: every waiter wakes
+ * when it releases and they read the store side by side. The token found there goes to
+ * *cur and CST_MINTED_ELSEWHERE is returned, *lockfd -1; when there is none (that
+ * process failed), the lock is taken exclusively after all, to mint.
+ */
+static int await_minter(const struct cst_config *cfg, const char *lockdir,
+			const struct cst_profile *p, struct cst_store *st, const char *fp,
+			bool force, int *lockfd, struct cst_item *cur, bool *have_cur,
+			struct cst_error *e)
+{
+	int wait = lock_wait_seconds(cfg), ret;
+	int64_t start = (int64_t)time(NULL);
+
+	ret = cst_lock_acquire(lockdir, p->name, 0, lockfd, e);
+	if (ret != CST_ERR_TIMEOUT)
+		return ret;
+	if (force) /* a new token in any case: after the other one */
+		return cst_lock_acquire(lockdir, p->name, wait, lockfd, e);
+	ret = cst_lock_acquire_shared(lockdir, p->name, wait, lockfd, e);
+	if (ret)
+		return ret;
+	cst_item_release(cur);
+	ret = stored_token(st, p, cur, e);
+	cst_lock_release(*lockfd);
+	*lockfd = -1;
+	if (ret && ret != CST_ERR_NOT_FOUND)
+		return ret;
+	*have_cur = !ret;
+	if (*have_cur && token_usable(cur, fp, (int64_t)time(NULL), p->renew_before)) {
+		cst_debug("another process minted the token of profile '%s'", p->name);
+		return CST_MINTED_ELSEWHERE;
+	}
+	wait -= (int)((int64_t)time(NULL) - start);
+	return cst_lock_acquire(lockdir, p->name, wait > 0 ? wait : 0, lockfd, e);
+}
+
 static bool host_equal(const char *a, const char *b)
 {
 	return a && b && !strcasecmp(a, b);
@@ -508,7 +549,9 @@ int cst_token_obtain(const struct cst_config *cfg, const struct cst_profile *p,
 	/* single flight: whoever holds the lock mints, the others find its token
 	 * stored */
 	lockdir = cst_lock_dir(cfg);
-	ret = cst_lock_acquire(lockdir, p->name, lock_wait_seconds(cfg), &lockfd, e);
+	ret = await_minter(cfg, lockdir, p, st, fp, force, &lockfd, &cur, &have_cur, e);
+	if (ret == CST_MINTED_ELSEWHERE)
+		goto use_cur;
 	if (ret)
 		goto out;
 	now = (int64_t)time(NULL);
@@ -544,6 +587,9 @@ int cst_token_obtain(const struct cst_config *cfg, const struct cst_profile *p,
 		goto out;
 	if (minted)
 		*minted = true;
+	/* the token is published: the waiters may read it now */
+	cst_lock_release(lockfd);
+	lockfd = -1;
 	/* only a token cstoken minted (it has a fingerprint) is cstoken's to revoke */
 	if (have_cur && cur.scope_fp && *cur.scope_fp && !str_equal(cur.scope_fp, fp))
 		revoke_replaced(&client, p, authtoken, &cur);
