@@ -536,15 +536,6 @@ int cst_token_obtain(const struct cst_config *cfg, const struct cst_profile *p,
 	ret = plan_expiry(p, now, expires_on, &expiry, e);
 	if (ret)
 		goto out;
-	ret = cst_authtoken_get(p, st, &authtoken, &email, e);
-	if (ret == CST_ERR_NOT_LOGGED_IN || (!ret && (!authtoken || !*authtoken))) {
-		ret = cst_error_set(e, CST_ERR_NOT_LOGGED_IN,
-				    "not logged in to '%s'; run 'cstoken login -p %s'", p->host,
-				    p->name);
-		goto out;
-	}
-	if (ret)
-		goto out;
 
 	/* single flight: whoever holds the lock mints, the others find its token
 	 * stored */
@@ -566,6 +557,17 @@ int cst_token_obtain(const struct cst_config *cfg, const struct cst_profile *p,
 			goto use_cur;
 		}
 	}
+
+	/* read only now: a process that waited for another's token never needs it */
+	ret = cst_authtoken_get(p, st, &authtoken, &email, e);
+	if (ret == CST_ERR_NOT_LOGGED_IN || (!ret && (!authtoken || !*authtoken))) {
+		ret = cst_error_set(e, CST_ERR_NOT_LOGGED_IN,
+				    "not logged in to '%s'; run 'cstoken login -p %s'", p->host,
+				    p->name);
+		goto out;
+	}
+	if (ret)
+		goto out;
 
 	cma_client_init(&client, p->host, p->ca_file, cfg && cfg->timeout > 0 ? cfg->timeout : 10);
 	client_ready = true;
