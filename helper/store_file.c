@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <locale.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -927,7 +928,7 @@ static int expected_key(struct scan *s, size_t hint)
 /* An integer from a JSON number (exactly representable) or a decimal string. */
 static int jval_int64(const struct jval *v, int64_t *out)
 {
-	char buf[32];
+	char buf[32], *dot, *end;
 	const char *p = v->p;
 	double d;
 	int64_t i = 0;
@@ -949,8 +950,16 @@ static int jval_int64(const struct jval *v, int64_t *out)
 		*out = *p == '-' ? -i : i;
 		return 0;
 	}
-	/* a valid JSON number, followed by a byte no number goes on with */
-	d = strtod(p, NULL);
+	/* the rest through strtod, with the locale's decimal point, as cJSON did */
+	if (v->len >= sizeof(buf))
+		return CST_ERR_INVALID;
+	memcpy(buf, p, v->len);
+	buf[v->len] = '\0';
+	if ((dot = strchr(buf, '.')))
+		*dot = *localeconv()->decimal_point;
+	d = strtod(buf, &end);
+	if (*end)
+		return CST_ERR_INVALID;
 	/* written this way NaN fails too */
 	if (!(d >= -(double)JSON_MAX_SAFE_INT && d <= (double)JSON_MAX_SAFE_INT))
 		return CST_ERR_INVALID;
