@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <locale.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -649,6 +650,45 @@ static void test_refuses_bad_escapes(void **state)
 	}
 }
 
+/* Numbers past plain integers: an exponent, a fraction, 16 digits. */
+static void check_numbers(struct fixture *f)
+{
+	static const char frac[] =
+	    "{\"version\":1,\"items\":[{\"kind\":\"credential\",\"host\":\"h\",\"expiry\":1.5}]}";
+	static const char exp[] =
+	    "{\"version\":1,\"items\":[{\"kind\":\"credential\",\"host\":\"h\","
+	    "\"secret\":\"s\",\"expiry\":1.5e3,\"created\":1234567890123456}]}";
+	struct cst_error e = CST_ERROR_INIT;
+	struct cst_item pat = CST_ITEM_INIT, got;
+
+	write_text(f->path, frac, sizeof(frac) - 1, 0600);
+	assert_refused(f, f->path, CST_ERR_STORE, "corrupt");
+	write_text(f->path, exp, sizeof(exp) - 1, 0600);
+	pat.host = xstrdup("h");
+	assert_int_equal(cst_store_get(f->st, &pat, &got, &e), 0);
+	assert_true(got.expiry == 1500);
+	assert_true(got.created == 1234567890123456LL);
+	cst_item_release(&got);
+	cst_item_release(&pat);
+}
+
+/* ... read the same whatever the locale's decimal point (where one with a comma exists). */
+static void test_numbers_ignore_locale(void **state)
+{
+	static const char *const comma[] = {"de_DE.UTF-8", "fr_FR.UTF-8", "de_DE", "fr_FR"};
+	struct fixture *f = *state;
+	size_t i;
+
+	put_credential(f->st, "x", "u", "s");
+	check_numbers(f);
+	for (i = 0; i < sizeof(comma) / sizeof(comma[0]); i++)
+		if (setlocale(LC_NUMERIC, comma[i]) && *localeconv()->decimal_point == ',')
+			break;
+	if (i < sizeof(comma) / sizeof(comma[0]))
+		check_numbers(f);
+	setlocale(LC_NUMERIC, "C");
+}
+
 static void test_refuses_oversized_file(void **state)
 {
 	struct fixture *f = *state;
@@ -804,6 +844,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_reads_any_layout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_write_keeps_other_items, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refuses_bad_escapes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_numbers_ignore_locale, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refuses_oversized_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refuses_to_grow_past_cap, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refuses_foreign_owner, setup, teardown),
