@@ -535,6 +535,7 @@ struct jval {
 	uint32_t len; /* the file is far smaller */
 	char type; /* 0 absent, 's' string, 'n' number, 'z' null, 'o' object, 'a' array, 'b' bool */
 	bool esc;  /* a string with backslash escapes */
+	bool plain; /* a number of at most 15 digits, no fraction, no exponent: an exact integer */
 };
 
 /* An item's fields: its kind, the strings of cst_item_strings, then the int_fields. */
@@ -546,10 +547,10 @@ struct jval {
 /* One item object as scanned: its text and the values of the fields cstoken knows. */
 struct raw_item {
 	const char *start, *end;
-	bool loose; /* whitespace between its tokens, which a write takes out */
+	bool loose;   /* whitespace between its tokens, which a write takes out */
+	bool suspect; /* a field of a type that needs a closer look */
 	enum cst_item_kind kind;
 	struct jval f[NFIELDS];
-	int64_t ints[ARRAY_SIZE(int_fields)];
 };
 
 /* Called for each item of a kind this cstoken knows; an error ends the scan. */
@@ -594,6 +595,8 @@ static void skip_ws(struct scan *s)
 {
 	const char *p = s->p;
 
+	if ((unsigned char)*p > ' ') /* no blank, as in what cstoken writes */
+		return;
 	while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
 		p++;
 	if (p != s->p)
@@ -670,6 +673,7 @@ static int scan_string(struct scan *s, struct jval *v)
 
 	v->type = 's';
 	v->esc = false;
+	v->plain = false;
 	v->p = p;
 	for (;;) {
 		p = string_stop(p);
@@ -714,6 +718,7 @@ static int scan_number(struct scan *s, struct jval *v)
 			p++;
 	else
 		goto bad;
+	v->plain = p - v->p <= 15 && *p != '.' && *p != 'e' && *p != 'E';
 	if (*p == '.') {
 		if (!is_digit(*++p))
 			goto bad;
@@ -798,6 +803,7 @@ static int scan_literal(struct scan *s, struct jval *v, const char *word, char t
 static int scan_value(struct scan *s, struct jval *v, int depth)
 {
 	v->esc = false;
+	v->plain = false;
 	switch (*s->p) {
 	case '"':
 		return scan_string(s, v);
@@ -944,9 +950,9 @@ static int jval_int64(const struct jval *v, int64_t *out)
 	if (*p == '-')
 		k++;
 	/* the common case: a plain integer of at most 15 digits, exact as a double too */
-	for (; k < v->len && k < 16 && is_digit(p[k]); k++)
-		i = i * 10 + (p[k] - '0');
-	if (k == v->len && k < 16) {
+	if (v->plain) {
+		for (; k < v->len; k++)
+			i = i * 10 + (p[k] - '0');
 		*out = *p == '-' ? -i : i;
 		return 0;
 	}
@@ -978,6 +984,7 @@ static int check_item(struct scan *s, int version, struct raw_item *it, bool *sk
 {
 	const struct jval *v = &it->f[F_KIND];
 	char why[128], kind[KEY_MAX];
+	int64_t n;
 	size_t i;
 
 	*skip = false;
@@ -990,6 +997,8 @@ static int check_item(struct scan *s, int version, struct raw_item *it, bool *sk
 		}
 		return corrupt(s->fs, s->e, "unknown kind", s->idx);
 	}
+	if (!it->suspect)
+		return 0;
 	for (i = F_STR; i < F_INT; i++) {
 		v = &it->f[i];
 		if (v->type && v->type != 's' && v->type != 'z') {
@@ -999,8 +1008,7 @@ static int check_item(struct scan *s, int version, struct raw_item *it, bool *sk
 	}
 	for (i = F_INT; i < NFIELDS; i++) {
 		v = &it->f[i];
-		it->ints[i - F_INT] = 0;
-		if (v->type && v->type != 'z' && jval_int64(v, &it->ints[i - F_INT])) {
+		if (v->type && v->type != 'z' && jval_int64(v, &n)) {
 			snprintf(why, sizeof(why), "'%s' is not an integer", s->fname[i]);
 			return corrupt(s->fs, s->e, why, s->idx);
 		}
@@ -1040,11 +1048,17 @@ static int scan_item(struct scan *s, int version, struct raw_item *it, bool *ski
 			return not_json(s);
 		s->p++;
 		skip_ws(s);
-		if ((ret = scan_value(s, &v, 3)))
+		ret = *s->p == '"' ? scan_string(s, &v) : scan_value(s, &v, 3);
+		if (ret)
 			return ret;
 		if (i >= 0 && !it->f[i].type) {
 			it->f[i] = v;
 			hint = (size_t)i + 1;
+			/* what check_item must look at: a string field that is no string, or an
+			 * integer field that is no plain one */
+			if (i >= F_INT ? v.type != 'z' && !v.plain
+				       : i >= F_STR && v.type != 's' && v.type != 'z')
+				it->suspect = true;
 		}
 		skip_ws(s);
 		if (*s->p == ',') {
@@ -1219,8 +1233,10 @@ static void item_view(const struct raw_item *r, size_t nstrings, struct scratch 
 	d = sc->buf;
 	cst_item_init(v);
 	v->kind = r->kind;
+	/* checked by check_item: these cannot fail */
 	for (i = 0; i < ARRAY_SIZE(int_fields); i++)
-		*item_int(v, &int_fields[i]) = r->ints[i];
+		if (r->f[F_INT + i].type == 'n' || r->f[F_INT + i].type == 's')
+			jval_int64(&r->f[F_INT + i], item_int(v, &int_fields[i]));
 	/* each string's text and quotes lie inside the item's, so len + 1 each fits */
 	for (i = 0; i < nstrings; i++) {
 		f = &r->f[F_STR + i];
