@@ -4,9 +4,9 @@
 # 1,000 and 10,000 items), store and a fill one item at a time against
 # `git credential-store` on the same data, mint latency against a bare curl POST of the
 # same request, and 16 concurrent gets on an empty store (keyring and file) against one
-# get alone. Everything runs side by side in one run,
-# interleaved, inside a private D-Bus session with a throwaway gnome-keyring and the
-# local CMA emulator; the user's own keyring and files are never touched.
+# get alone. Everything runs side by side in one run, interleaved, inside a private
+# D-Bus session with a throwaway gnome-keyring and the local CMA emulator; the user's own
+# keyring and files are never touched.
 #
 #   bench/bench.sh [-n ROUNDS] [-b BUILD_DIR] [-c CASES] [-f COUNT] [-x COMMAND]
 #
