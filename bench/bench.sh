@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # Benchmarks cstoken against the tools it replaces and prints one comparison table:
-# keyring get hit and miss against git-credential-libsecret, file-store get against
-# `git credential-store`, mint latency against a bare curl POST of the same request,
-# and 16 concurrent gets on an empty store. Everything runs side by side in one run,
-# interleaved, inside a private D-Bus session with a throwaway gnome-keyring and the
-# local CMA emulator; the user's own keyring and files are never touched.
+# keyring get hit and miss against git-credential-libsecret, file-store get (with 9,
+# 1,000 and 10,000 items), store and a fill one item at a time against
+# `git credential-store` on the same data, mint latency against a bare curl POST of the
+# same request, and 16 concurrent gets on an empty store (keyring and file) against one
+# get alone. Everything runs side by side in one run, interleaved, inside a private
+# D-Bus session with a throwaway gnome-keyring and the local CMA emulator; the user's own
+# keyring and files are never touched.
 #
-#   bench/bench.sh [-n ROUNDS] [-b BUILD_DIR] [-c CASES] [-x COMMAND]
+#   bench/bench.sh [-n ROUNDS] [-b BUILD_DIR] [-c CASES] [-f COUNT] [-x COMMAND]
 #
 #   -n ROUNDS     measured rounds per case (default 30), after 3 warm-up rounds
 #   -b BUILD_DIR  use the cstoken in BUILD_DIR/bin as built there; default: build an
 #                 optimised one (RelWithDebInfo, like git's -O2 -g) in
 #                 ${TMPDIR:-/tmp}/cstoken-bench-build
-#   -c CASES      only these rows, e.g. -c '1 2' (default: 1 2 3 4 4b 5)
+#   -c CASES      only these rows, e.g. -c '1 2' (default: 1 2 3 4 4b 5 5b 6 6m 7 7m 8 9)
+#   -f COUNT      items the fill row (9) stores one at a time (default 10000; it runs
+#                 once, and takes minutes: every store of either tool rewrites the file)
 #   -x COMMAND    instead of measuring, run COMMAND (bash) in the prepared sandbox: the
 #                 keyring, the emulator and the seeded stores are up, $BENCH_CSTOKEN and
 #                 $BENCH_LIBSECRET name the programs; e.g. for callgrind:
@@ -83,9 +87,10 @@ fi
 # ---- first half: build both contenders, then start the session ----
 rounds=30
 build=
-while getopts n:b:c:x:h opt; do
+while getopts n:b:c:f:x:h opt; do
 	case $opt in
 	c) export BENCH_CASES=$OPTARG ;;
+	f) export BENCH_FILL=$OPTARG ;;
 	n) rounds=$OPTARG ;;
 	b) build=$OPTARG ;;
 	x) export BENCH_EXEC=$OPTARG ;;
@@ -97,6 +102,10 @@ while getopts n:b:c:x:h opt; do
 done
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || {
 	echo "bench: -n wants a positive number, not '$rounds'" >&2
+	exit 2
+}
+[[ ${BENCH_FILL:-4} =~ ^[1-9][0-9]*$ ]] && [ "${BENCH_FILL:-4}" -ge 4 ] || {
+	echo "bench: -f wants a number of at least 4, not '$BENCH_FILL'" >&2
 	exit 2
 }
 

@@ -35,8 +35,11 @@ HIT_HOST = os.environ.get("BENCH_HIT_HOST", "git.example.com")
 HIT_PASSWORD = os.environ["BENCH_HIT_PASSWORD"]
 CONCURRENCY = 16
 RSS_ROUNDS = 3
-# which rows to measure (bench.sh -c): 1 2 3 4 4b 5
-CASES = os.environ.get("BENCH_CASES", "1 2 3 4 4b 5").split()
+# which rows to measure (bench.sh -c)
+ALL_CASES = "1 2 3 4 4b 5 5b 6 6m 7 7m 8 9"
+CASES = os.environ.get("BENCH_CASES", ALL_CASES).split()
+# how many items the fill row stores one at a time (bench.sh -f)
+FILL = int(os.environ.get("BENCH_FILL", "10000"))
 RSS_FILE = os.path.join(WORK, "rss")
 
 _ctx = ssl.create_default_context(cafile=EMU_CA)
@@ -289,6 +292,115 @@ def case_file_hit():
     return a, b
 
 
+def scale_stores(n):
+    """The same n credentials in a cstoken file store and a git credential-store file.
+
+    Written directly, in the layout each tool writes (cstoken: one JSON item per line);
+    the one a hit asks for sits in the middle, since git's get stops at the first match.
+    """
+    d = os.path.join(WORK, "scale-%d" % n)
+    cst, git = os.path.join(d, "cst", "credentials"), os.path.join(d, "git-credentials")
+    if os.path.exists(cst):
+        return cst, git
+    os.makedirs(os.path.dirname(cst), mode=0o700)
+    creds = [("other%05d.example.net" % i, "user%d" % i, "other-password-%d" % i)
+             for i in range(n - 1)]
+    creds.insert(n // 2, (HIT_HOST, "alice", HIT_PASSWORD))
+    lines = []
+    for i, (host, user, pw) in enumerate(creds):
+        item = {"kind": "credential", "protocol": "https", "host": host, "username": user,
+                "secret": pw, "created": 1764547200 + i}
+        lines.append(json.dumps(item, separators=(",", ":")))
+    for path, text in (
+        (cst, '{"version":1,"items":[\n' + ",\n".join(lines) + "\n]}\n"),
+        (git, "".join("https://%s:%s@%s\n" % (u, p, h) for h, u, p in creds)),
+    ):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+    return cst, git
+
+
+def file_env(store_file):
+    return env_with(CSTOKEN_STORE="file", CSTOKEN_STORE_FILE=store_file)
+
+
+def git_store_tool(name, git_file, verb, req, check):
+    return Tool(name, [GIT, "credential-store", "--file", git_file, verb], req,
+                env_with(GIT_CONFIG_NOSYSTEM="1"), check=check)
+
+
+def case_file_scale(n, hit):
+    """get at n items: the hit (in the middle) or a host that is not there; a miss is
+    measured with cstoken's hit interleaved, to compare the two under the same load."""
+    cst, git = scale_stores(n)
+    req = cred_request(HIT_HOST if hit else "nothing.example.org")
+    check = expect_password(HIT_PASSWORD) if hit else expect_silence
+    a = Tool("cstoken get %s (file, %d items)" % ("hit" if hit else "miss", n), [CSTOKEN, "get"],
+             req, file_env(cst), check=check)
+    b = git_store_tool("git credential-store get", git, "get", req, check)
+    h = None
+    if not hit:
+        h = Tool("cstoken get hit, same rounds", [CSTOKEN, "get"], cred_request(HIT_HOST),
+                 file_env(cst), check=expect_password(HIT_PASSWORD))
+    interleave([a, b] + ([h] if h else []))
+    return a, b, h
+
+
+def case_file_store(n):
+    """store at n items: the same credential again with a new password each round."""
+    cst, git = scale_stores(n)
+    a = Tool("cstoken store (file, %d items)" % n, [CSTOKEN, "store"], b"", file_env(cst))
+    b = git_store_tool("git credential-store store", git, "store", b"", None)
+    rounds = [0]
+
+    def new_password(t):
+        def fn():
+            rounds[0] += 1
+            t.stdin = ("protocol=https\nhost=%s\nusername=alice\npassword=pw-%d\n\n"
+                       % (HIT_HOST, rounds[0])).encode()
+        return fn
+
+    a.before, b.before = new_password(a), new_password(b)
+    interleave([a, b])
+    return a, b
+
+
+def case_fill(n):
+    """n distinct credentials stored one process at a time into an empty store, each tool
+    in turn; the wall is the whole fill's."""
+    d = os.path.join(WORK, "fill-%d" % n)
+    os.makedirs(d, mode=0o700)
+    cst, git = os.path.join(d, "cst", "credentials"), os.path.join(d, "git-credentials")
+    tools = [
+        Tool("cstoken store x %d (file)" % n, [CSTOKEN, "store"], b"", file_env(cst)),
+        git_store_tool("git credential-store store x %d" % n, git, "store", b"", None),
+    ]
+    total = {t: Run() for t in tools}
+    quarters = {t: [] for t in tools}
+    for r in total.values():
+        r.wall = r.cpu = 0.0
+    for i in range(n):
+        req = cred_request("fill%05d.example.net" % i)[:-1] + b"password=pw-%d\n\n" % i
+        for t in tools:  # interleaved, like every other row
+            one = run_one(t.argv, req, t.env)
+            if one.rc != 0:
+                raise SystemExit("bench: %s exited %d" % (t.name, one.rc))
+            total[t].wall += one.wall
+            total[t].cpu += one.cpu
+            if (i + 1) % (n // 4 or 1) == 0:
+                quarters[t].append(total[t].wall)
+    for t in tools:
+        t.runs.append(total[t])
+        q = quarters[t]
+        # the last quarter's wall over the first's: 1 for a flat cost, 7 for a linear one
+        t.growth = (q[3] - q[2]) / q[0] if len(q) >= 4 and q[0] else 0.0
+    with open(cst) as f:
+        if len(json.load(f)["items"]) != n:
+            raise SystemExit("bench: the filled cstoken store does not hold %d items" % n)
+    return tools
+
+
 def clear_keyring_token():
     # exits 1 when there was nothing to clear
     subprocess.run(
@@ -390,18 +502,25 @@ def case_mint(store):
     return a, b
 
 
-def case_concurrent():
+def case_concurrent(store):
+    """16 gets at once on an store without a token, against one get alone (one mint)."""
     req = ("protocol=https\nhost=%s\n\n" % EMU_HOST).encode()
+    if store == "keyring":
+        env, reset = keyring_env(), clear_keyring_token
+    else:
+        env = env_with(CSTOKEN_STORE="file", CSTOKEN_STORE_FILE=MINT_STORE_FILE)
+        reset = restore_mint_file_store
     state = {"posts": 0, "minted": []}
 
     def before():
         clear_stack_tokens()
-        clear_keyring_token()
+        reset()
         state["posts"] = token_posts()
 
     def check(agg):
+        runs = agg.out if isinstance(agg.out, list) else [agg]
         values = set()
-        for r in agg.out:
+        for r in runs:
             if r.rc != 0:
                 raise SystemExit("bench: a concurrent get exited %d" % r.rc)
             values.update(
@@ -410,21 +529,26 @@ def case_concurrent():
                 if line.startswith("password=")
             )
         minted = token_posts() - state["posts"]
-        state["minted"].append(minted)
+        if isinstance(agg.out, list):
+            state["minted"].append(minted)
+        elif minted != 1:
+            raise SystemExit("bench: one get on an empty store minted %d tokens" % minted)
         if len(values) != 1:
             raise SystemExit("bench: concurrent gets answered %d different tokens" % len(values))
 
     a = Tool(
-        "%d x cstoken get (keyring, empty)" % CONCURRENCY,
+        "%d x cstoken get (%s, empty)" % (CONCURRENCY, store),
         [CSTOKEN, "get"],
         req,
-        keyring_env(),
+        env,
         before=before,
         check=check,
         many=CONCURRENCY,
     )
-    interleave([a])
-    return a, state["minted"][WARMUP:]
+    b = Tool("1 x cstoken get (%s, empty)" % store, [CSTOKEN, "get"], req, env,
+             before=before, check=check)
+    interleave([a, b])
+    return a, b, state["minted"][WARMUP:]
 
 
 # ---------------------------------------------------------------------------
@@ -468,6 +592,38 @@ def main():
         print("bench: file-store get hit", file=sys.stderr)
         a, b = case_file_hit()
         pair("3 file get hit", a, b, "wall <= 1.5x", lambda sa, sb, r: yes(r <= 1.5))
+    for case, n, hit in (("6", 1000, True), ("6m", 1000, False), ("7", 10000, True),
+                         ("7m", 10000, False)):
+        if not want(case):
+            continue
+        print("bench: file-store get %s, %d items" % ("hit" if hit else "miss", n),
+              file=sys.stderr)
+        a, b, h = case_file_scale(n, hit)
+        if hit:
+            pair("%s file get hit, %d" % (case, n), a, b, "wall <= 1.0x",
+                 lambda sa, sb, r: yes(r <= 1.0))
+            continue
+        sh = stats(h)
+        miss_hit = stats(a)["wall_med"] / sh["wall_med"]
+        pair("%s file get miss, %d" % (case, n), a, b, "wall <= 1.0x, miss <= hit",
+             lambda sa, sb, r: yes(r <= 1.0 and miss_hit <= 1.0))
+        rows.append(["", h.name, fmt(sh["wall_med"]), fmt(sh["wall_p90"]), fmt(sh["cpu_med"]),
+                     str(sh["rss_max"]), "miss %.2fx" % miss_hit, "", ""])
+    if want("8"):
+        print("bench: file-store store, 10000 items", file=sys.stderr)
+        a, b = case_file_store(10000)
+        pair("8 file store, 10000", a, b, "wall <= 1.0x", lambda sa, sb, r: yes(r <= 1.0))
+    if want("9"):
+        print("bench: filling a file store with %d items, one store each" % FILL,
+              file=sys.stderr)
+        a, b = case_fill(FILL)
+        ratio = a.runs[0].wall / b.runs[0].wall
+        for t, first in ((a, True), (b, False)):
+            r = t.runs[0]
+            rows.append(["9 fill %d, one by one" % FILL if first else "", t.name,
+                         fmt(r.wall), "growth %.1f" % t.growth, fmt(r.cpu), "-",
+                         "%.2fx" % ratio if first else "", "wall < 2.0x" if first else "",
+                         yes(ratio < 2.0) if first else ""])
     if want("4"):
         print("bench: mint (keyring)", file=sys.stderr)
         a, b = case_mint("keyring")
@@ -476,14 +632,15 @@ def main():
         print("bench: mint (file)", file=sys.stderr)
         a, b = case_mint("file")
         pair("4b mint, file", a, b, "-", lambda sa, sb, r: "-")
-    if want("5"):
-        print("bench: %d concurrent gets" % CONCURRENCY, file=sys.stderr)
-        a, minted = case_concurrent()
-        sa = stats(a)
-        rows.append(["5 %d concurrent get" % CONCURRENCY, a.name, fmt(sa["wall_med"]),
-                     fmt(sa["wall_p90"]), fmt(sa["cpu_med"]), str(sa["rss_max"]),
-                     "minted %s" % ("1" if set(minted) == {1} else ",".join(map(str, minted))),
-                     "1 token minted", yes(set(minted) == {1})])
+    for case, store in (("5", "keyring"), ("5b", "file")):
+        if not want(case):
+            continue
+        print("bench: %d concurrent gets (%s)" % (CONCURRENCY, store), file=sys.stderr)
+        a, b, minted = case_concurrent(store)
+        one = "1" if set(minted) == {1} else ",".join(map(str, sorted(set(minted))))
+        pair("%s %d concurrent get" % (case, CONCURRENCY), a, b,
+             "1 mint, wall <= 1.5x", lambda sa, sb, r: yes(r <= 1.5 and one == "1"))
+        rows[-2][6] += " (minted %s)" % one
 
     head = ["case", "tool", "wall med", "wall p90", "cpu med", "peak RSS", "ratio", "target",
             "met?"]
@@ -502,7 +659,10 @@ def main():
         print(line(r))
     print()
     print("wall/cpu in ms (median, p90 of %d interleaved rounds); peak RSS in KiB (max); ratio ="
-          " cstoken median wall / peer median wall; case 5: CPU summed over the %d processes"
+          " cstoken median wall / peer median wall; cases 5, 5b: against one get alone on the"
+          " same empty store (one mint), CPU summed over the %d processes; case 9: one round,"
+          " the whole fill's wall and CPU, growth = the last quarter's wall over the first's"
+          " (1 for a flat cost per store, 7 for one growing with the store)"
           % (ROUNDS, CONCURRENCY))
 
 

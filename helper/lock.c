@@ -2,6 +2,9 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -12,8 +15,12 @@
 #include "cstoken/util.h"
 #include "lock.h"
 
-#define LOCK_POLL_MIN_MS 10
-#define LOCK_POLL_MAX_MS 50
+/* after the deadline the timer fires again this often, until the wait has seen it */
+#define LOCK_TIMER_REPEAT_NS (10 * 1000000L)
+
+#ifndef sigev_notify_thread_id
+#define sigev_notify_thread_id _sigev_un._tid
+#endif
 
 /*
  * Next to the store, whatever the session's environment: a lock that moved with
@@ -114,22 +121,118 @@ static int64_t monotonic_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(long ms)
+/* Does nothing: the signal is there to interrupt a blocked flock. */
+static void lock_timer_fired(int sig)
 {
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
+	(void)sig;
 }
 
-int cst_lock_acquire(const char *dir, const char *name, int wait_seconds, int *fd,
+/* A blocked flock of ours interrupted by SIGALRM, to this thread only, from deadline on. */
+struct lock_timer {
+	timer_t timer;
+	struct sigaction old_action;
+	sigset_t old_mask;
+};
+
+static int lock_timer_start(struct lock_timer *t, int wait_seconds)
+{
+	struct sigaction sa;
+	struct sigevent sev;
+	struct itimerspec its;
+	sigset_t alrm;
+
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &alrm, &t->old_mask);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = lock_timer_fired;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: flock returns EINTR */
+	sigaction(SIGALRM, &sa, &t->old_action);
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = SIGALRM;
+	sev.sigev_notify_thread_id = gettid();
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = wait_seconds;
+	/* one that lands between the deadline check and flock would be lost: it comes again */
+	its.it_interval.tv_nsec = LOCK_TIMER_REPEAT_NS;
+	if (timer_create(CLOCK_MONOTONIC, &sev, &t->timer)) {
+		sigaction(SIGALRM, &t->old_action, NULL);
+		pthread_sigmask(SIG_SETMASK, &t->old_mask, NULL);
+		return -1;
+	}
+	timer_settime(t->timer, 0, &its, NULL);
+	pthread_sigmask(SIG_UNBLOCK, &alrm, NULL);
+	return 0;
+}
+
+static void lock_timer_stop(struct lock_timer *t)
+{
+	struct timespec zero = {0, 0};
+	sigset_t alrm;
+	int saved = errno;
+
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &alrm, NULL);
+	timer_delete(t->timer);
+	/* a signal already sent must not meet the old action (by default: death) */
+	while (sigtimedwait(&alrm, NULL, &zero) == SIGALRM)
+		;
+	sigaction(SIGALRM, &t->old_action, NULL);
+	pthread_sigmask(SIG_SETMASK, &t->old_mask, NULL);
+	errno = saved;
+}
+
+/*
+ * flock(fd, op), waiting at most wait_seconds: blocked in the kernel, which wakes the
+ * waiter the moment the holder lets go (or dies), and interrupted at the deadline by a
+ * timer. 0, CST_ERR_TIMEOUT, or -1 with errno set.
+ */
+static int flock_until(int fd, int op, int wait_seconds)
+{
+	struct lock_timer t;
+	int64_t deadline;
+	int ret;
+
+	for (;;) {
+		if (!flock(fd, op | LOCK_NB))
+			return 0;
+		if (errno != EINTR)
+			break;
+	}
+	if (errno != EWOULDBLOCK)
+		return -1;
+	if (wait_seconds <= 0)
+		return CST_ERR_TIMEOUT;
+	deadline = monotonic_ms() + (int64_t)wait_seconds * 1000;
+	if (lock_timer_start(&t, wait_seconds))
+		return -1;
+	for (;;) {
+		if (!flock(fd, op)) {
+			ret = 0;
+			break;
+		}
+		if (errno != EINTR) {
+			ret = -1;
+			break;
+		}
+		if (monotonic_ms() >= deadline) {
+			ret = CST_ERR_TIMEOUT;
+			break;
+		}
+	}
+	lock_timer_stop(&t);
+	return ret;
+}
+
+static int lock_take(const char *dir, const char *name, int op, int wait_seconds, int *fd,
 		     struct cst_error *e)
 {
 	char *fn = NULL;
 	int dfd = -1, lfd = -1, ret = CST_ERR_SYSTEM;
-	int64_t deadline;
 	struct stat sb;
-	long pause_ms = LOCK_POLL_MIN_MS;
 
 	*fd = -1;
 	ret = make_private_dir(dir, e);
@@ -174,28 +277,19 @@ int cst_lock_acquire(const char *dir, const char *name, int wait_seconds, int *f
 				  dir, fn);
 		goto out;
 	}
-	deadline = monotonic_ms() + (int64_t)wait_seconds * 1000;
-	for (;;) {
-		if (!flock(lfd, LOCK_EX | LOCK_NB))
-			break;
-		if (errno == EINTR)
-			continue;
-		if (errno != EWOULDBLOCK) {
-			ret = cst_error_errno(e, CST_ERR_SYSTEM, "cannot lock '%s/%s'", dir, fn);
-			goto out;
-		}
-		if (monotonic_ms() >= deadline) {
-			ret = cst_error_set(e, CST_ERR_TIMEOUT,
-					    "another cstoken process held the minting lock '%s/%s' "
-					    "for over %d s; try again when it has finished",
-					    dir, fn, wait_seconds);
-			goto out;
-		}
-		sleep_ms(pause_ms);
-		if (pause_ms < LOCK_POLL_MAX_MS)
-			pause_ms += 10;
+	ret = flock_until(lfd, op, wait_seconds);
+	if (ret == CST_ERR_TIMEOUT) {
+		ret = cst_error_set(e, CST_ERR_TIMEOUT,
+				    "another cstoken process held the minting lock '%s/%s' for "
+				    "over %d s; try again when it has finished",
+				    dir, fn, wait_seconds);
+		goto out;
 	}
-	cst_debug("took the minting lock '%s/%s'", dir, fn);
+	if (ret) {
+		ret = cst_error_errno(e, CST_ERR_SYSTEM, "cannot lock '%s/%s'", dir, fn);
+		goto out;
+	}
+	cst_debug("took the minting lock '%s/%s'%s", dir, fn, op == LOCK_SH ? " (shared)" : "");
 	*fd = lfd;
 	lfd = -1;
 	ret = 0;
@@ -206,6 +300,18 @@ out:
 		close(dfd);
 	free(fn);
 	return ret;
+}
+
+int cst_lock_acquire(const char *dir, const char *name, int wait_seconds, int *fd,
+		     struct cst_error *e)
+{
+	return lock_take(dir, name, LOCK_EX, wait_seconds, fd, e);
+}
+
+int cst_lock_acquire_shared(const char *dir, const char *name, int wait_seconds, int *fd,
+			    struct cst_error *e)
+{
+	return lock_take(dir, name, LOCK_SH, wait_seconds, fd, e);
 }
 
 void cst_lock_release(int fd)

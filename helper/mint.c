@@ -589,6 +589,48 @@ static int lock_wait_seconds(const struct cst_config *cfg)
 	return 2 * CMA_MAX_ATTEMPTS * timeout + 30;
 }
 
+/* await_minter's answer when the process it waited for stored a usable token */
+#define CST_MINTED_ELSEWHERE 1
+
+/*
+ * Takes the minting lock into *lockfd, at once when it is free. When another process
+ * holds it (it is minting), waits for it in a shared lock instead: every waiter wakes
+ * when it releases and they read the store side by side. The token found there goes to
+ * *cur and, when it has more than margin seconds left, CST_MINTED_ELSEWHERE is returned
+ * with *lockfd -1; when there is none (that
+ * process failed), the lock is taken exclusively after all, to mint.
+ */
+static int await_minter(const struct cst_config *cfg, const char *lockdir,
+			const struct cst_profile *p, struct cst_store *st, const char *fp,
+			int64_t margin, bool force, int *lockfd, struct cst_item *cur,
+			bool *have_cur, struct cst_error *e)
+{
+	int wait = lock_wait_seconds(cfg), ret;
+	int64_t start = (int64_t)time(NULL);
+
+	ret = cst_lock_acquire(lockdir, p->name, 0, lockfd, e);
+	if (ret != CST_ERR_TIMEOUT)
+		return ret;
+	if (force) /* a new token in any case: after the other one */
+		return cst_lock_acquire(lockdir, p->name, wait, lockfd, e);
+	ret = cst_lock_acquire_shared(lockdir, p->name, wait, lockfd, e);
+	if (ret)
+		return ret;
+	cst_item_release(cur);
+	ret = stored_token(st, p, cur, e);
+	cst_lock_release(*lockfd);
+	*lockfd = -1;
+	if (ret && ret != CST_ERR_NOT_FOUND)
+		return ret;
+	*have_cur = !ret;
+	if (*have_cur && token_usable(cur, fp, (int64_t)time(NULL), margin)) {
+		cst_debug("another process minted the token of profile '%s'", p->name);
+		return CST_MINTED_ELSEWHERE;
+	}
+	wait -= (int)((int64_t)time(NULL) - start);
+	return cst_lock_acquire(lockdir, p->name, wait > 0 ? wait : 0, lockfd, e);
+}
+
 /*
  * A token cstoken replaced, kept on the stack until it is due for deletion: at once for
  * a changed scope or an expired token, at its own expiry after a renewal, since a process
@@ -1116,20 +1158,14 @@ int cst_token_obtain_for(const struct cst_config *cfg, const struct cst_profile 
 				    p->name, expires_on);
 		goto out;
 	}
-	ret = cst_authtoken_get(p, st, &authtoken, &email, e);
-	if (ret == CST_ERR_NOT_LOGGED_IN || (!ret && (!authtoken || !*authtoken))) {
-		ret = cst_error_set(e, CST_ERR_NOT_LOGGED_IN,
-				    "not logged in to '%s'; run 'cstoken login -p %s'", p->host,
-				    p->name);
-		goto out;
-	}
-	if (ret)
-		goto out;
 
 	/* single flight: whoever holds the lock mints, the others find its token
 	 * stored */
 	lockdir = cst_lock_dir(cfg);
-	ret = cst_lock_acquire(lockdir, p->name, lock_wait_seconds(cfg), &lockfd, e);
+	ret = await_minter(cfg, lockdir, p, st, fp, needed_life(p, true, min_ttl), force, &lockfd,
+			   &cur, &have_cur, e);
+	if (ret == CST_MINTED_ELSEWHERE)
+		goto use_cur;
 	if (ret)
 		goto out;
 	now = (int64_t)time(NULL);
@@ -1144,6 +1180,17 @@ int cst_token_obtain_for(const struct cst_config *cfg, const struct cst_profile 
 			goto use_cur;
 		}
 	}
+
+	/* read only now: a process that waited for another's token never needs it */
+	ret = cst_authtoken_get(p, st, &authtoken, &email, e);
+	if (ret == CST_ERR_NOT_LOGGED_IN || (!ret && (!authtoken || !*authtoken))) {
+		ret = cst_error_set(e, CST_ERR_NOT_LOGGED_IN,
+				    "not logged in to '%s'; run 'cstoken login -p %s'", p->host,
+				    p->name);
+		goto out;
+	}
+	if (ret)
+		goto out;
 
 	cma_client_init(&client, p->host, p->ca_file, cfg && cfg->timeout > 0 ? cfg->timeout : 10);
 	client_ready = true;

@@ -1,36 +1,42 @@
 /*
  * The file store: every item in one JSON file, mode 0600, in a directory only its owner
  * can write. Readers need no lock (the file is only ever replaced by rename); writers
- * read, modify and replace it under an exclusive flock on "<file>.lock".
+ * read, modify and replace it under an exclusive flock on "<file>.lock". The file is
+ * plain JSON, {"version":1,"items":[{...},...]}, written one item per line so that
+ * any JSON tool (or grep) can read it; the keys of an item are those of
+ * cst_item_strings plus "kind", "expiry" and "created".
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <locale.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "cstoken/util.h"
 #include "store_impl.h"
 
 /* the newest format this code reads and writes */
 #define STORE_VERSION 1
-/* a store holds a few dozen items; anything this big is not ours */
+/* some 50,000 credentials; anything bigger is not ours */
 #define STORE_MAX_SIZE ((size_t)8 << 20)
 #define STORE_MAX_SIZE_TEXT "8 MiB"
 /* integers past 2^53 lose precision as JSON numbers (doubles): those go as strings */
 #define JSON_MAX_SAFE_INT 9007199254740991LL
-/* the print buffer's limit: the cap plus the slack cJSON's printer wants */
-#define PRINT_MAX (STORE_MAX_SIZE + 64)
 #define TMP_INFIX ".tmp."
 #define TMP_RANDOM_HEX 16
 
@@ -43,12 +49,11 @@ struct file_store {
 	char *tmp_prefix; /* "<base>.tmp.", inside dir */
 };
 
-/* The items of a store file, in file order. */
+/* Items handed out by list. */
 struct item_list {
 	struct cst_item *v;
 	size_t n;
 	size_t alloc;
-	int version; /* of the file read; STORE_VERSION for a new store */
 };
 
 /* The integer fields of struct cst_item, under their JSON keys. */
@@ -97,24 +102,6 @@ static struct cst_item *item_list_append(struct item_list *l)
 	}
 	cst_item_init(&l->v[l->n]);
 	return &l->v[l->n++];
-}
-
-static void json_wipe_strings(cJSON *node)
-{
-	for (; node; node = node->next) {
-		if (node->valuestring)
-			explicit_bzero(node->valuestring, strlen(node->valuestring));
-		json_wipe_strings(node->child);
-	}
-}
-
-/* cJSON cannot wipe its own nodes: every string in the tree is wiped before it is freed. */
-static void json_delete(cJSON *root)
-{
-	if (!root)
-		return;
-	json_wipe_strings(root);
-	cJSON_Delete(root);
 }
 
 /* --- the file system: directory, file and lock checks ---------------------------------- */
@@ -206,22 +193,91 @@ out:
 }
 
 /*
- * Reads the store file into *buf (NUL-terminated, *len bytes; wipe with freezero) after
- * checking it: a regular file owned by the user, no group or other permission, under the
- * size cap. No file leaves *buf NULL and returns 0.
+ * A buffer for a whole store's text. Faulting a megabyte in 4 KiB at a time costs more
+ * than reading it, so a big one is mapped on its own, in 2 MiB huge pages where the
+ * kernel has them, with its pages made present in one call. Wiped when freed.
  */
-static int read_store_file(const struct file_store *fs, int dirfd, char **buf, size_t *len,
+#define BIG_BUFFER ((size_t)256 << 10)
+#define HUGE_PAGE ((size_t)2 << 20)
+/* zeros after a text's NUL, for the scanner's 16-byte reads */
+#define TEXT_PAD 16
+
+struct big {
+	char *p;
+	size_t n;   /* asked for, and wiped */
+	size_t map; /* mapped; 0: from malloc */
+};
+
+static void big_alloc(struct big *b, size_t n)
+{
+	size_t len = (n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1), head = 0;
+	char *p = MAP_FAILED;
+
+	b->n = n;
+	b->map = 0;
+	if (n >= BIG_BUFFER)
+		p = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+	if (p == MAP_FAILED) {
+		b->p = xmalloc(n);
+		return;
+	}
+	/* aligned to a huge page, the slack on either side given back */
+	head = (HUGE_PAGE - ((uintptr_t)p & (HUGE_PAGE - 1))) & (HUGE_PAGE - 1);
+	if (head)
+		munmap(p, head);
+	munmap(p + head + len, HUGE_PAGE - head);
+	b->p = p + head;
+	b->map = len;
+	/* both are hints: without them the pages come one fault at a time */
+	madvise(b->p, len, MADV_HUGEPAGE);
+#ifdef MADV_POPULATE_WRITE
+	madvise(b->p, n, MADV_POPULATE_WRITE);
+#endif
+}
+
+static void big_free(struct big *b)
+{
+	if (!b->p)
+		return;
+	if (b->map) {
+		explicit_bzero(b->p, b->n);
+		munmap(b->p, b->map);
+	} else {
+		freezero(b->p, b->n);
+	}
+	memset(b, 0, sizeof(*b));
+}
+
+/* The store's text as read, and its format version. */
+struct store_text {
+	struct big mem; /* mem.p NULL: no file */
+	size_t len;	/* of the text, then a NUL and TEXT_PAD more in mem */
+	int version;
+};
+
+static void store_text_release(struct store_text *t)
+{
+	big_free(&t->mem);
+	t->len = 0;
+}
+
+/*
+ * Reads the store file into t after checking it: a regular file owned by the user, no
+ * group or other permission, under the size cap. No file leaves t->mem.p NULL and
+ * returns 0.
+ */
+static int read_store_file(const struct file_store *fs, int dirfd, struct store_text *t,
 			   struct cst_error *e)
 {
+	struct big data = {0};
 	struct stat st;
-	char *data = NULL;
 	size_t size = 0, got = 0;
 	ssize_t r;
 	int fd = -1;
 	int ret = CST_ERR_STORE;
 
-	*buf = NULL;
-	*len = 0;
+	store_text_release(t);
 	/* O_NONBLOCK: a FIFO planted here must not hang the open; regular files ignore it */
 	fd = openat(dirfd, fs->base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
@@ -263,9 +319,9 @@ static int read_store_file(const struct file_store *fs, int dirfd, char **buf, s
 		goto out;
 	}
 	size = (size_t)st.st_size;
-	data = xmalloc(size + 1);
+	big_alloc(&data, size + 1 + TEXT_PAD);
 	while (got < size) {
-		r = read(fd, data + got, size - got);
+		r = read(fd, data.p + got, size - got);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
@@ -276,13 +332,13 @@ static int read_store_file(const struct file_store *fs, int dirfd, char **buf, s
 			break;
 		got += (size_t)r;
 	}
-	data[got] = '\0';
-	*buf = data;
-	*len = got;
-	data = NULL;
+	memset(data.p + got, 0, 1 + TEXT_PAD);
+	t->mem = data;
+	t->len = got;
+	memset(&data, 0, sizeof(data));
 	ret = 0;
 out:
-	freezero(data, size + 1);
+	big_free(&data);
 	if (fd >= 0)
 		close(fd);
 	return ret;
@@ -459,7 +515,58 @@ out:
 	return ret;
 }
 
-/* --- the format ------------------------------------------------------------------------ */
+/* --- the format: read in place --------------------------------------------------------- */
+
+/*
+ * The text is scanned where it lies: no tree is built and nothing of an item is copied
+ * unless the operation needs it, so a get costs one pass over the file. The scanner checks
+ * the whole text against JSON's grammar (like cJSON before it, it lets raw control bytes
+ * pass inside strings) and every item's shape, so a corrupt file is refused as before.
+ */
+
+/* cJSON's nesting limit, which the reader had before */
+#define JSON_MAX_DEPTH 1000
+/* room for the longest key cstoken knows, decoded */
+#define KEY_MAX 32
+
+/* A scanned JSON value: type and text; for a string, the text between the quotes. */
+struct jval {
+	const char *p;
+	uint32_t len; /* the file is far smaller */
+	char type; /* 0 absent, 's' string, 'n' number, 'z' null, 'o' object, 'a' array, 'b' bool */
+	bool esc;  /* a string with backslash escapes */
+	bool plain; /* a number of at most 15 digits, no fraction, no exponent: an exact integer */
+};
+
+/* An item's fields: its kind, the strings of cst_item_strings, then the int_fields. */
+#define F_KIND 0
+#define F_STR 1
+#define F_INT (F_STR + CST_ITEM_NSTRINGS)
+#define NFIELDS (F_INT + ARRAY_SIZE(int_fields))
+
+/* One item object as scanned: its text and the values of the fields cstoken knows. */
+struct raw_item {
+	const char *start, *end;
+	bool loose;   /* whitespace between its tokens, which a write takes out */
+	bool suspect; /* a field of a type that needs a closer look */
+	enum cst_item_kind kind;
+	struct jval f[NFIELDS];
+};
+
+/* Called for each item of a kind this cstoken knows; an error ends the scan. */
+typedef int item_fn(void *ctx, const struct raw_item *it, struct cst_error *e);
+
+struct scan {
+	const struct file_store *fs;
+	const char *text, *p, *end; /* *end is the NUL after the text */
+	const char *fname[NFIELDS];
+	size_t flen[NFIELDS];
+	bool ws_seen;
+	size_t idx; /* of the item being read, from 1 */
+	item_fn *fn;
+	void *ctx;
+	struct cst_error *e;
+};
 
 static int corrupt(const struct file_store *fs, struct cst_error *e, const char *why, size_t item)
 {
@@ -475,17 +582,390 @@ static int corrupt(const struct file_store *fs, struct cst_error *e, const char 
 			     fs->path, why);
 }
 
-/* An integer from a JSON number (exactly representable) or a decimal string. */
-static int json_int64(const cJSON *node, int64_t *out)
+static int not_json(const struct scan *s)
 {
-	double d;
-	int64_t i;
+	char why[64];
 
-	if (cJSON_IsString(node))
-		return parse_int64(node->valuestring, INT64_MIN, INT64_MAX, out);
-	if (!cJSON_IsNumber(node))
+	snprintf(why, sizeof(why), "not JSON, near byte %zu", (size_t)(s->p - s->text));
+	return corrupt(s->fs, s->e, why, 0);
+}
+
+/* The text ends in a NUL and holds no other, so it stops every loop here. */
+static void skip_ws(struct scan *s)
+{
+	const char *p = s->p;
+
+	if ((unsigned char)*p > ' ') /* no blank, as in what cstoken writes */
+		return;
+	while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+		p++;
+	if (p != s->p)
+		s->ws_seen = true;
+	s->p = p;
+}
+
+static long hex4(const char *p)
+{
+	long v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		v <<= 4;
+		if (p[i] >= '0' && p[i] <= '9')
+			v |= p[i] - '0';
+		else if (p[i] >= 'a' && p[i] <= 'f')
+			v |= p[i] - 'a' + 10;
+		else if (p[i] >= 'A' && p[i] <= 'F')
+			v |= p[i] - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/* The code point of the \u escape (or surrogate pair) at p, its length to *n; -1 if bad. */
+static long u_escape(const char *p, size_t *n)
+{
+	long hi = hex4(p + 2), lo;
+
+	*n = 6;
+	if (hi < 0 || hi == 0 || (hi >= 0xdc00 && hi <= 0xdfff))
+		return -1; /* \u0000 would cut a C string short */
+	if (hi < 0xd800 || hi > 0xdbff)
+		return hi;
+	if (p[6] != '\\' || p[7] != 'u' || (lo = hex4(p + 8)) < 0xdc00 || lo > 0xdfff)
+		return -1;
+	*n = 12;
+	return 0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00);
+}
+
+/*
+ * The first quote, backslash or NUL from p on: where a string ends, an escape, or the
+ * end of the text. Reads up to TEXT_PAD bytes past that NUL, which every text has.
+ */
+static const char *string_stop(const char *p)
+{
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+	const __m128i nul = _mm_setzero_si128();
+	__m128i v;
+	int m;
+
+	for (;; p += 16) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		m = _mm_movemask_epi8(
+		    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+				 _mm_cmpeq_epi8(v, nul)));
+		if (m)
+			return p + __builtin_ctz((unsigned)m);
+	}
+#else
+	while (*p && *p != '"' && *p != '\\')
+		p++;
+	return p;
+#endif
+}
+
+static int scan_string(struct scan *s, struct jval *v)
+{
+	const char *p = s->p + 1;
+	size_t n;
+
+	v->type = 's';
+	v->esc = false;
+	v->plain = false;
+	v->p = p;
+	for (;;) {
+		p = string_stop(p);
+		if (*p == '"')
+			break;
+		s->p = p;
+		if (!*p)
+			return not_json(s);
+		v->esc = true;
+		if (p[1] == 'u') {
+			if (u_escape(p, &n) < 0)
+				return not_json(s);
+			p += n;
+		} else if (p[1] && strchr("\"\\/bfnrt", p[1])) {
+			p += 2;
+		} else {
+			return not_json(s);
+		}
+	}
+	v->len = (uint32_t)(p - v->p);
+	s->p = p + 1;
+	return 0;
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int scan_number(struct scan *s, struct jval *v)
+{
+	const char *p = s->p;
+
+	v->type = 'n';
+	v->p = p;
+	if (*p == '-')
+		p++;
+	if (*p == '0')
+		p++;
+	else if (is_digit(*p))
+		while (is_digit(*p))
+			p++;
+	else
+		goto bad;
+	v->plain = p - v->p <= 15 && *p != '.' && *p != 'e' && *p != 'E';
+	if (*p == '.') {
+		if (!is_digit(*++p))
+			goto bad;
+		while (is_digit(*p))
+			p++;
+	}
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '+' || *p == '-')
+			p++;
+		if (!is_digit(*p))
+			goto bad;
+		while (is_digit(*p))
+			p++;
+	}
+	v->len = (uint32_t)(p - v->p);
+	s->p = p;
+	return 0;
+bad:
+	s->p = p;
+	return not_json(s);
+}
+
+static int scan_value(struct scan *s, struct jval *v, int depth);
+
+/* An object or array, checked and passed over. */
+static int scan_container(struct scan *s, struct jval *v, int depth)
+{
+	char close = *s->p == '{' ? '}' : ']';
+	struct jval x;
+	int ret;
+
+	v->type = close == '}' ? 'o' : 'a';
+	v->p = s->p;
+	if (depth >= JSON_MAX_DEPTH)
+		return not_json(s);
+	s->p++;
+	skip_ws(s);
+	if (*s->p == close)
+		goto done;
+	for (;;) {
+		if (close == '}') {
+			if (*s->p != '"')
+				return not_json(s);
+			if ((ret = scan_string(s, &x)))
+				return ret;
+			skip_ws(s);
+			if (*s->p != ':')
+				return not_json(s);
+			s->p++;
+			skip_ws(s);
+		}
+		if ((ret = scan_value(s, &x, depth + 1)))
+			return ret;
+		skip_ws(s);
+		if (*s->p == close)
+			break;
+		if (*s->p != ',')
+			return not_json(s);
+		s->p++;
+		skip_ws(s);
+	}
+done:
+	s->p++;
+	v->len = (uint32_t)(s->p - v->p);
+	return 0;
+}
+
+static int scan_literal(struct scan *s, struct jval *v, const char *word, char type)
+{
+	size_t n = strlen(word);
+
+	if (strncmp(s->p, word, n))
+		return not_json(s);
+	v->type = type;
+	v->p = s->p;
+	v->len = (uint32_t)n;
+	s->p += n;
+	return 0;
+}
+
+static int scan_value(struct scan *s, struct jval *v, int depth)
+{
+	v->esc = false;
+	v->plain = false;
+	switch (*s->p) {
+	case '"':
+		return scan_string(s, v);
+	case '{':
+	case '[':
+		return scan_container(s, v, depth);
+	case 't':
+		return scan_literal(s, v, "true", 'b');
+	case 'f':
+		return scan_literal(s, v, "false", 'b');
+	case 'n':
+		return scan_literal(s, v, "null", 'z');
+	default:
+		if (*s->p == '-' || is_digit(*s->p))
+			return scan_number(s, v);
+		return not_json(s);
+	}
+}
+
+static char *put_utf8(char *d, long cp)
+{
+	if (cp < 0x80) {
+		*d++ = (char)cp;
+	} else if (cp < 0x800) {
+		*d++ = (char)(0xc0 | cp >> 6);
+		*d++ = (char)(0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		*d++ = (char)(0xe0 | cp >> 12);
+		*d++ = (char)(0x80 | (cp >> 6 & 0x3f));
+		*d++ = (char)(0x80 | (cp & 0x3f));
+	} else {
+		*d++ = (char)(0xf0 | cp >> 18);
+		*d++ = (char)(0x80 | (cp >> 12 & 0x3f));
+		*d++ = (char)(0x80 | (cp >> 6 & 0x3f));
+		*d++ = (char)(0x80 | (cp & 0x3f));
+	}
+	return d;
+}
+
+/* A scanned string unescaped at dst, which has room for v->len + 1 bytes; returns dst. */
+static char *jstr_decode(const struct jval *v, char *dst)
+{
+	const char *p = v->p, *end = v->p + v->len;
+	char *d = dst;
+	size_t n;
+
+	if (!v->esc) {
+		memcpy(dst, v->p, v->len);
+		dst[v->len] = '\0';
+		return dst;
+	}
+	while (p < end) {
+		if (*p != '\\') {
+			*d++ = *p++;
+			continue;
+		}
+		switch (p[1]) {
+		case 'b':
+			*d++ = '\b';
+			break;
+		case 'f':
+			*d++ = '\f';
+			break;
+		case 'n':
+			*d++ = '\n';
+			break;
+		case 'r':
+			*d++ = '\r';
+			break;
+		case 't':
+			*d++ = '\t';
+			break;
+		case 'u':
+			d = put_utf8(d, u_escape(p, &n));
+			p += n;
+			continue;
+		default:
+			*d++ = p[1];
+			break;
+		}
+		p += 2;
+	}
+	*d = '\0';
+	return dst;
+}
+
+/* Is the key k the name word (k may be escaped)? */
+static bool key_is(const struct jval *k, const char *word, size_t wlen)
+{
+	char key[KEY_MAX];
+
+	if (!k->esc)
+		return k->len == wlen && !memcmp(k->p, word, wlen);
+	return k->len < sizeof(key) && !strcmp(jstr_decode(k, key), word);
+}
+
+/* Which field the key names, or -1; tried from hint on, since items keep their order. */
+static int field_of(const struct scan *s, const struct jval *k, size_t hint)
+{
+	size_t i, j;
+
+	for (j = 0; j < NFIELDS; j++) {
+		i = (hint + j) % NFIELDS;
+		if (key_is(k, s->fname[i], s->flen[i]))
+			return (int)i;
+	}
+	return -1;
+}
+
+/*
+ * The key at s->p when it is a field after hint, written plainly (as cstoken writes
+ * them, in order): passed over, and its field returned; else -1, s->p unmoved.
+ */
+static int expected_key(struct scan *s, size_t hint)
+{
+	const char *p = s->p + 1;
+	size_t i;
+
+	for (i = hint; i < NFIELDS; i++)
+		if (*p == *s->fname[i] && s->flen[i] < (size_t)(s->end - p) &&
+		    !memcmp(p, s->fname[i], s->flen[i]) && p[s->flen[i]] == '"') {
+			s->p = p + s->flen[i] + 1;
+			return (int)i;
+		}
+	return -1;
+}
+
+/* An integer from a JSON number (exactly representable) or a decimal string. */
+static int jval_int64(const struct jval *v, int64_t *out)
+{
+	char buf[32], *dot, *end;
+	const char *p = v->p;
+	double d;
+	int64_t i = 0;
+	size_t k = 0;
+
+	if (v->type == 's') {
+		if (v->len >= sizeof(buf))
+			return CST_ERR_INVALID;
+		return parse_int64(jstr_decode(v, buf), INT64_MIN, INT64_MAX, out);
+	}
+	if (v->type != 'n')
 		return CST_ERR_INVALID;
-	d = node->valuedouble;
+	if (*p == '-')
+		k++;
+	/* the common case: a plain integer of at most 15 digits, exact as a double too */
+	if (v->plain) {
+		for (; k < v->len; k++)
+			i = i * 10 + (p[k] - '0');
+		*out = *p == '-' ? -i : i;
+		return 0;
+	}
+	/* the rest through strtod, with the locale's decimal point, as cJSON did */
+	if (v->len >= sizeof(buf))
+		return CST_ERR_INVALID;
+	memcpy(buf, p, v->len);
+	buf[v->len] = '\0';
+	if ((dot = strchr(buf, '.')))
+		*dot = *localeconv()->decimal_point;
+	d = strtod(buf, &end);
+	if (*end)
+		return CST_ERR_INVALID;
 	/* written this way NaN fails too */
 	if (!(d >= -(double)JSON_MAX_SAFE_INT && d <= (double)JSON_MAX_SAFE_INT))
 		return CST_ERR_INVALID;
@@ -497,236 +977,494 @@ static int json_int64(const cJSON *node, int64_t *out)
 }
 
 /*
- * Parses one item object into it. Unknown keys are ignored (a newer cstoken may add
+ * The fields of a scanned item checked. Unknown keys are ignored (a newer cstoken may add
  * some); *skip is set for a kind this version does not know, in a newer file.
  */
-static int parse_item(const struct file_store *fs, const cJSON *obj, size_t idx, int version,
-		      struct cst_item *it, bool *skip, struct cst_error *e)
+static int check_item(struct scan *s, int version, struct raw_item *it, bool *skip)
 {
-	const cJSON *node;
-	char why[128];
+	const struct jval *v = &it->f[F_KIND];
+	char why[128], kind[KEY_MAX];
+	int64_t n;
 	size_t i;
 
 	*skip = false;
-	if (!cJSON_IsObject(obj))
-		return corrupt(fs, e, "not an object", idx);
-	node = cJSON_GetObjectItemCaseSensitive(obj, "kind");
-	if (!cJSON_IsString(node))
-		return corrupt(fs, e, "no kind", idx);
-	if (cst_item_kind_parse(node->valuestring, &it->kind)) {
+	if (v->type != 's')
+		return corrupt(s->fs, s->e, "no kind", s->idx);
+	if (v->len >= sizeof(kind) || cst_item_kind_parse(jstr_decode(v, kind), &it->kind)) {
 		if (version > STORE_VERSION) {
 			*skip = true;
 			return 0;
 		}
-		return corrupt(fs, e, "unknown kind", idx);
+		return corrupt(s->fs, s->e, "unknown kind", s->idx);
 	}
-	for (i = 0; i < CST_ITEM_NSTRINGS; i++) {
-		node = cJSON_GetObjectItemCaseSensitive(obj, cst_item_strings[i].name);
-		if (!node || cJSON_IsNull(node))
-			continue;
-		if (!cJSON_IsString(node)) {
-			snprintf(why, sizeof(why), "'%s' is not a string",
-				 cst_item_strings[i].name);
-			return corrupt(fs, e, why, idx);
+	if (!it->suspect)
+		return 0;
+	for (i = F_STR; i < F_INT; i++) {
+		v = &it->f[i];
+		if (v->type && v->type != 's' && v->type != 'z') {
+			snprintf(why, sizeof(why), "'%s' is not a string", s->fname[i]);
+			return corrupt(s->fs, s->e, why, s->idx);
 		}
-		*cst_item_field(it, &cst_item_strings[i]) = xstrdup(node->valuestring);
 	}
-	for (i = 0; i < ARRAY_SIZE(int_fields); i++) {
-		node = cJSON_GetObjectItemCaseSensitive(obj, int_fields[i].key);
-		if (!node || cJSON_IsNull(node))
-			continue;
-		if (json_int64(node, item_int(it, &int_fields[i]))) {
-			snprintf(why, sizeof(why), "'%s' is not an integer", int_fields[i].key);
-			return corrupt(fs, e, why, idx);
+	for (i = F_INT; i < NFIELDS; i++) {
+		v = &it->f[i];
+		if (v->type && v->type != 'z' && jval_int64(v, &n)) {
+			snprintf(why, sizeof(why), "'%s' is not an integer", s->fname[i]);
+			return corrupt(s->fs, s->e, why, s->idx);
 		}
 	}
 	return 0;
 }
 
-/* Parses the text of a store file into list (empty text: an empty store). */
-static int parse_store(const struct file_store *fs, const char *text, size_t len,
-		       struct item_list *list, struct cst_error *e)
+/* One element of the item list; the first of a repeated key counts, as it did. */
+static int scan_item(struct scan *s, int version, struct raw_item *it, bool *skip)
 {
-	const cJSON *version, *items, *obj;
-	cJSON *root = NULL;
-	const char *err_at;
-	struct cst_item *it;
-	char why[64];
-	size_t idx = 0;
-	int64_t v;
-	bool skip;
-	int ret = CST_ERR_STORE;
+	struct jval k, v;
+	size_t hint = 0;
+	int ret, i;
 
-	list->version = STORE_VERSION;
-	if (len == 0)
-		return 0; /* never written by cstoken (it writes by rename), so nothing to lose */
-	cst_json_wipe_on_free();
-	if (strlen(text) != len)
-		return corrupt(fs, e, "a NUL byte in the text", 0);
-	/* len + 1 takes in the NUL, which require_null_terminated wants right after the value */
-	root = cJSON_ParseWithLengthOpts(text, len + 1, &err_at, true);
-	if (!root) {
-		err_at = cJSON_GetErrorPtr();
-		if (err_at >= text && err_at <= text + len)
-			snprintf(why, sizeof(why), "not JSON, near byte %zu",
-				 (size_t)(err_at - text));
-		else
-			snprintf(why, sizeof(why), "not JSON");
-		return corrupt(fs, e, why, 0);
+	*skip = false;
+	memset(it, 0, sizeof(*it));
+	it->start = s->p;
+	s->ws_seen = false;
+	if (*s->p != '{') {
+		if ((ret = scan_value(s, &v, 2)))
+			return ret;
+		return corrupt(s->fs, s->e, "not an object", s->idx);
 	}
-	version = cJSON_GetObjectItemCaseSensitive(root, "version");
-	items = cJSON_GetObjectItemCaseSensitive(root, "items");
-	if (!cJSON_IsObject(root) || json_int64(version, &v) || v < 1 || v > INT_MAX) {
-		ret = corrupt(fs, e, "no format version", 0);
-		goto out;
-	}
-	list->version = (int)v;
-	if (!cJSON_IsArray(items)) {
-		ret = corrupt(fs, e, "no item list", 0);
-		goto out;
-	}
-	cJSON_ArrayForEach(obj, items)
-	{
-		idx++;
-		it = item_list_append(list);
-		ret = parse_item(fs, obj, idx, list->version, it, &skip, e);
-		if (ret || skip)
-			cst_item_release(&list->v[--list->n]);
+	s->p++;
+	skip_ws(s);
+	while (*s->p != '}') {
+		if (*s->p != '"')
+			return not_json(s);
+		i = expected_key(s, hint);
+		if (i < 0) {
+			if ((ret = scan_string(s, &k)))
+				return ret;
+			i = field_of(s, &k, hint);
+		}
+		skip_ws(s);
+		if (*s->p != ':')
+			return not_json(s);
+		s->p++;
+		skip_ws(s);
+		ret = *s->p == '"' ? scan_string(s, &v) : scan_value(s, &v, 3);
 		if (ret)
-			goto out;
+			return ret;
+		if (i >= 0 && !it->f[i].type) {
+			it->f[i] = v;
+			hint = (size_t)i + 1;
+			/* what check_item must look at: a string field that is no string, or an
+			 * integer field that is no plain one */
+			if (i >= F_INT ? v.type != 'z' && !v.plain
+				       : i >= F_STR && v.type != 's' && v.type != 'z')
+				it->suspect = true;
+		}
+		skip_ws(s);
+		if (*s->p == ',') {
+			s->p++;
+			skip_ws(s);
+			if (*s->p == '}')
+				return not_json(s);
+		} else if (*s->p != '}') {
+			return not_json(s);
+		}
 	}
-	ret = 0;
-out:
-	if (ret)
-		item_list_release(list);
-	json_delete(root);
-	return ret;
+	s->p++;
+	it->end = s->p;
+	it->loose = s->ws_seen;
+	return check_item(s, version, it, skip);
 }
 
-static bool add_int(cJSON *obj, const char *key, int64_t v)
+static int scan_items(struct scan *s, int version)
 {
-	char num[24];
+	struct raw_item it;
+	struct jval v;
+	bool skip;
+	int ret;
 
-	if (v >= -JSON_MAX_SAFE_INT && v <= JSON_MAX_SAFE_INT)
-		return cJSON_AddNumberToObject(obj, key, (double)v) != NULL;
-	snprintf(num, sizeof(num), "%lld", (long long)v);
-	return cJSON_AddStringToObject(obj, key, num) != NULL;
+	if (*s->p != '[')
+		return scan_value(s, &v, 1); /* not a list: the caller says so */
+	s->p++;
+	skip_ws(s);
+	if (*s->p == ']') {
+		s->p++;
+		return 0;
+	}
+	for (;;) {
+		s->idx++;
+		if ((ret = scan_item(s, version, &it, &skip)))
+			return ret;
+		if (!skip && (ret = s->fn(s->ctx, &it, s->e)))
+			return ret;
+		skip_ws(s);
+		if (*s->p == ']') {
+			s->p++;
+			return 0;
+		}
+		if (*s->p != ',')
+			return not_json(s);
+		s->p++;
+		skip_ws(s);
+	}
 }
 
-/* An upper bound of the printed size of it, so the first print usually fits. */
-static size_t item_size_bound(const struct cst_item *it)
+static bool version_of(const struct jval *v, int *version)
 {
-	size_t n = 256, i;
-	const char *s;
+	int64_t n;
 
-	for (i = 0; i < CST_ITEM_NSTRINGS; i++) {
-		s = cst_item_field_get(it, &cst_item_strings[i]);
-		if (s)
-			n += 6 * strlen(s) + 48; /* \u00XX escapes, key, quotes, indent */
-	}
-	return n;
+	if (!v->type || jval_int64(v, &n) || n < 1 || n > INT_MAX)
+		return false;
+	*version = (int)n;
+	return true;
 }
 
 /*
- * Prints list as the JSON text of a store file into *text (wipe with freezero, *alloc
- * bytes). Printed into buffers of our own: cJSON's reallocating printer would leave
- * copies of the secrets in freed memory.
+ * Scans the text of a store file (NUL-terminated, len bytes; empty: an empty store),
+ * handing each item to fn; *version is the file's. The items are read as they come
+ * when "version" comes first, as cstoken writes it, else in a second pass.
  */
-static int print_store(const struct file_store *fs, const struct item_list *list, char **text,
-		       size_t *len, size_t *alloc, struct cst_error *e)
+static int scan_store(const struct file_store *fs, const char *text, size_t len, item_fn *fn,
+		      void *ctx, int *version, struct cst_error *e)
 {
-	cJSON *root = NULL, *items = NULL, *obj;
-	const struct cst_item *it;
-	size_t size = 128, i, k;
-	char *buf = NULL;
-	const char *s;
-	bool ok;
-	int ret = CST_ERR_NOMEM;
+	struct scan s = {
+	    .fs = fs, .text = text, .p = text, .end = text + len, .fn = fn, .ctx = ctx, .e = e};
+	struct jval k, v, ver = {0};
+	const char *items = NULL;
+	bool done = false;
+	size_t i;
+	int ret;
 
-	*text = NULL;
+	*version = STORE_VERSION;
+	if (len == 0)
+		return 0; /* never written by cstoken (it writes by rename), so nothing to lose */
+	if (strlen(text) != len)
+		return corrupt(fs, e, "a NUL byte in the text", 0);
+	s.fname[F_KIND] = "kind";
+	for (i = 0; i < CST_ITEM_NSTRINGS; i++)
+		s.fname[F_STR + i] = cst_item_strings[i].name;
+	for (i = 0; i < ARRAY_SIZE(int_fields); i++)
+		s.fname[F_INT + i] = int_fields[i].key;
+	for (i = 0; i < NFIELDS; i++)
+		s.flen[i] = strlen(s.fname[i]);
+	skip_ws(&s);
+	if (*s.p != '{') {
+		if ((ret = scan_value(&s, &v, 0)))
+			return ret;
+		skip_ws(&s);
+		return *s.p ? not_json(&s) : corrupt(fs, e, "no format version", 0);
+	}
+	s.p++;
+	skip_ws(&s);
+	while (*s.p != '}') {
+		if (*s.p != '"')
+			return not_json(&s);
+		if ((ret = scan_string(&s, &k)))
+			return ret;
+		skip_ws(&s);
+		if (*s.p != ':')
+			return not_json(&s);
+		s.p++;
+		skip_ws(&s);
+		if (!ver.type && key_is(&k, "version", 7)) {
+			ret = scan_value(&s, &ver, 1);
+		} else if (!items && key_is(&k, "items", 5)) {
+			items = s.p;
+			done = version_of(&ver, version);
+			ret = done ? scan_items(&s, *version) : scan_value(&s, &v, 1);
+		} else {
+			ret = scan_value(&s, &v, 1);
+		}
+		if (ret)
+			return ret;
+		skip_ws(&s);
+		if (*s.p == ',') {
+			s.p++;
+			skip_ws(&s);
+			if (*s.p == '}')
+				return not_json(&s);
+		} else if (*s.p != '}') {
+			return not_json(&s);
+		}
+	}
+	s.p++;
+	skip_ws(&s);
+	if (*s.p)
+		return not_json(&s);
+	if (!version_of(&ver, version))
+		return corrupt(fs, e, "no format version", 0);
+	if (!items || *items != '[')
+		return corrupt(fs, e, "no item list", 0);
+	if (done)
+		return 0;
+	s.p = items;
+	return scan_items(&s, *version);
+}
+
+/* Where views of items are decoded; wiped when released. */
+struct scratch {
+	char *buf;
+	size_t alloc;
+};
+
+static void scratch_release(struct scratch *sc)
+{
+	freezero(sc->buf, sc->alloc);
+	sc->buf = NULL;
+	sc->alloc = 0;
+}
+
+/*
+ * The scanned item as a struct cst_item whose first nstrings strings point into sc (valid
+ * until sc is used again; never released as an item).
+ */
+static void item_view(const struct raw_item *r, size_t nstrings, struct scratch *sc,
+		      struct cst_item *v)
+{
+	size_t need = (size_t)(r->end - r->start) + 1, i;
+	const struct jval *f;
+	char *d;
+
+	if (need > sc->alloc) {
+		scratch_release(sc);
+		sc->alloc = need < 512 ? 512 : 2 * need;
+		sc->buf = xmalloc(sc->alloc);
+	}
+	d = sc->buf;
+	cst_item_init(v);
+	v->kind = r->kind;
+	/* checked by check_item: these cannot fail */
+	for (i = 0; i < ARRAY_SIZE(int_fields); i++)
+		if (r->f[F_INT + i].type == 'n' || r->f[F_INT + i].type == 's')
+			jval_int64(&r->f[F_INT + i], item_int(v, &int_fields[i]));
+	/* each string's text and quotes lie inside the item's, so len + 1 each fits */
+	for (i = 0; i < nstrings; i++) {
+		f = &r->f[F_STR + i];
+		if (f->type != 's')
+			continue;
+		*cst_item_field(v, &cst_item_strings[i]) = jstr_decode(f, d);
+		d += f->len + 1;
+	}
+}
+
+/* --- the format: written --------------------------------------------------------------- */
+
+/*
+ * cstoken writes one item per line, without blanks, and keeps every item it does not
+ * change as it found it (unknown keys too), blanks taken out:
+ *
+ *   {"version":1,"items":[
+ *   {"kind":"credential","protocol":"https","host":"example.com","secret":"..."},
+ *   ...
+ *   ]}
+ */
+#define TEXT_TAIL "\n]}\n"
+
+/* Text being put together; with buf NULL it is only measured. */
+struct out {
+	char *buf;
+	size_t len;
+};
+
+static void out_add(struct out *o, const char *s, size_t n)
+{
+	if (o->buf)
+		memcpy(o->buf + o->len, s, n);
+	o->len += n;
+}
+
+static void out_str(struct out *o, const char *s)
+{
+	out_add(o, s, strlen(s));
+}
+
+/* s as a JSON string: quotes, backslashes and control bytes escaped, the rest as it is. */
+static void out_jstr(struct out *o, const char *s)
+{
+	static const char short_esc[] = "btn?fr"; /* \b \t \n \v \f \r, \v has none */
+	const char *run;
+	char esc[8];
+
+	out_add(o, "\"", 1);
+	while (*s) {
+		run = s;
+		while (*s && *s != '"' && *s != '\\' && (unsigned char)*s >= 0x20)
+			s++;
+		out_add(o, run, (size_t)(s - run));
+		if (!*s)
+			break;
+		if (*s == '"' || *s == '\\') {
+			esc[0] = '\\';
+			esc[1] = *s;
+			out_add(o, esc, 2);
+		} else if (*s >= '\b' && *s <= '\r' && *s != '\v') {
+			esc[0] = '\\';
+			esc[1] = short_esc[*s - '\b'];
+			out_add(o, esc, 2);
+		} else {
+			snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)(unsigned char)*s);
+			out_add(o, esc, 6);
+		}
+		s++;
+	}
+	out_add(o, "\"", 1);
+}
+
+/* Integers past 2^53 lose precision as JSON numbers (doubles): those go as strings. */
+static void out_int(struct out *o, int64_t v)
+{
+	char num[32];
+	bool safe = v >= -JSON_MAX_SAFE_INT && v <= JSON_MAX_SAFE_INT;
+
+	snprintf(num, sizeof(num), safe ? "%lld" : "\"%lld\"", (long long)v);
+	out_str(o, num);
+}
+
+static void out_key(struct out *o, const char *key)
+{
+	out_add(o, ",\"", 2);
+	out_str(o, key);
+	out_add(o, "\":", 2);
+}
+
+static void out_item(struct out *o, const struct cst_item *it)
+{
+	const char *s;
+	size_t i;
+
+	out_str(o, "{\"kind\":");
+	out_jstr(o, cst_item_kind_name(it->kind));
+	for (i = 0; i < CST_ITEM_NSTRINGS; i++) {
+		s = cst_item_field_get(it, &cst_item_strings[i]);
+		if (!s)
+			continue;
+		out_key(o, cst_item_strings[i].name);
+		out_jstr(o, s);
+	}
+	for (i = 0; i < ARRAY_SIZE(int_fields); i++) {
+		if (!item_int_const(it, &int_fields[i]))
+			continue;
+		out_key(o, int_fields[i].key);
+		out_int(o, item_int_const(it, &int_fields[i]));
+	}
+	out_add(o, "}", 1);
+}
+
+/* The text of an item from the file, blanks between its tokens taken out. */
+static void out_compact(struct out *o, const char *p, const char *end)
+{
+	const char *run;
+
+	while (p < end) {
+		run = p;
+		while (p < end && *p != '"' && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+			p++;
+		if (p < end && *p == '"') /* a whole string, escapes and all */
+			for (p++; *p != '"'; p++)
+				if (*p == '\\')
+					p++;
+		if (p < end && *p == '"')
+			p++;
+		out_add(o, run, (size_t)(p - run));
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+			p++;
+	}
+}
+
+/* The items a write keeps, as they were in the file, and where the new one goes. */
+struct kept {
+	struct raw_span {
+		const char *start, *end;
+		bool loose;
+	} * v;
+	size_t n, alloc;
+	size_t at; /* the new item goes before v[at]; n: at the end */
+	bool placed;
+};
+
+static void kept_add(struct kept *k, const struct raw_item *r)
+{
+	struct raw_span *v;
+
+	if (k->n == k->alloc) {
+		k->alloc = k->alloc ? 2 * k->alloc : 64;
+		v = xcalloc(k->alloc, sizeof(*v));
+		if (k->n)
+			memcpy(v, k->v, k->n * sizeof(*v));
+		free(k->v);
+		k->v = v;
+	}
+	k->v[k->n].start = r->start;
+	k->v[k->n].end = r->end;
+	k->v[k->n].loose = r->loose;
+	k->n++;
+}
+
+static void out_store(struct out *o, const struct kept *k, const struct cst_item *item)
+{
+	char head[64];
+	size_t i, n = 0;
+
+	snprintf(head, sizeof(head), "{\"version\":%d,\"items\":[", STORE_VERSION);
+	out_str(o, head);
+	for (i = 0; i <= k->n; i++) {
+		if (item && i == (k->placed ? k->at : k->n)) {
+			out_str(o, n++ ? ",\n" : "\n");
+			out_item(o, item);
+		}
+		if (i == k->n)
+			break;
+		out_str(o, n++ ? ",\n" : "\n");
+		if (k->v[i].loose)
+			out_compact(o, k->v[i].start, k->v[i].end);
+		else
+			out_add(o, k->v[i].start, (size_t)(k->v[i].end - k->v[i].start));
+	}
+	out_str(o, TEXT_TAIL);
+}
+
+/*
+ * The store's new text: the kept items, with item (when not NULL) in its place, into
+ * text (*len bytes). Measured first, so the buffer is made once.
+ */
+static int print_store(const struct file_store *fs, const struct kept *k,
+		       const struct cst_item *item, struct big *text, size_t *len,
+		       struct cst_error *e)
+{
+	struct out o = {0};
+
 	*len = 0;
-	*alloc = 0;
-	cst_json_wipe_on_free();
-	root = cJSON_CreateObject();
-	if (!root || !cJSON_AddNumberToObject(root, "version", STORE_VERSION) ||
-	    !(items = cJSON_AddArrayToObject(root, "items")))
-		goto nomem;
-	for (i = 0; i < list->n; i++) {
-		it = &list->v[i];
-		size += item_size_bound(it);
-		obj = cJSON_CreateObject();
-		if (!obj || !cJSON_AddItemToArray(items, obj)) {
-			cJSON_Delete(obj);
-			goto nomem;
-		}
-		ok = cJSON_AddStringToObject(obj, "kind", cst_item_kind_name(it->kind)) != NULL;
-		for (k = 0; ok && k < CST_ITEM_NSTRINGS; k++) {
-			s = cst_item_field_get(it, &cst_item_strings[k]);
-			if (s)
-				ok = cJSON_AddStringToObject(obj, cst_item_strings[k].name, s) !=
-				     NULL;
-		}
-		for (k = 0; ok && k < ARRAY_SIZE(int_fields); k++)
-			if (item_int_const(it, &int_fields[k]))
-				ok = add_int(obj, int_fields[k].key,
-					     item_int_const(it, &int_fields[k]));
-		if (!ok)
-			goto nomem;
-	}
-	/* the text may not pass the cap, so a buffer a little over it decides */
-	if (size > PRINT_MAX)
-		size = PRINT_MAX;
-	for (;;) {
-		buf = xmalloc(size);
-		if (cJSON_PrintPreallocated(root, buf, (int)size, true))
-			break;
-		freezero(buf, size);
-		buf = NULL;
-		if (size == PRINT_MAX)
-			break;
-		size = size > PRINT_MAX / 2 ? PRINT_MAX : 2 * size;
-	}
-	if (!buf || (*len = strlen(buf)) + 1 > STORE_MAX_SIZE) {
-		ret = cst_error_set(
+	out_store(&o, k, item);
+	if (o.len > STORE_MAX_SIZE)
+		return cst_error_set(
 		    e, CST_ERR_TOO_LARGE,
 		    "cannot write '%s': the store would grow past " STORE_MAX_SIZE_TEXT, fs->path);
-		goto out;
-	}
-	buf[(*len)++] = '\n'; /* over the NUL: the text is written by length */
-	*text = buf;
-	*alloc = size;
-	buf = NULL;
-	ret = 0;
-	goto out;
-nomem:
-	ret = cst_error_set(e, CST_ERR_NOMEM, "out of memory writing '%s'", fs->path);
-out:
-	freezero(buf, size);
-	json_delete(root);
-	return ret;
+	*len = o.len;
+	big_alloc(text, o.len);
+	o.buf = text->p;
+	o.len = 0;
+	out_store(&o, k, item);
+	return 0;
 }
 
 /* --- reading and transactions ---------------------------------------------------------- */
 
-/* Reads the store without a lock: the file is only ever replaced whole. */
-static int load(const struct file_store *fs, struct item_list *list, struct cst_error *e)
+/* Reads the store without a lock (the file is only ever replaced whole) and scans it. */
+static int load(const struct file_store *fs, struct store_text *t, item_fn *fn, void *ctx,
+		struct cst_error *e)
 {
-	char *text = NULL;
-	size_t len = 0;
 	int dirfd = -1;
 	int ret;
 
-	memset(list, 0, sizeof(*list));
-	list->version = STORE_VERSION;
+	memset(t, 0, sizeof(*t));
+	t->version = STORE_VERSION;
 	ret = open_dir(fs, false, &dirfd, e);
 	if (ret || dirfd < 0)
 		goto out;
-	ret = read_store_file(fs, dirfd, &text, &len, e);
-	if (ret || !text)
-		goto out;
-	ret = parse_store(fs, text, len, list, e);
+	ret = read_store_file(fs, dirfd, t, e);
+	if (!ret && t->mem.p)
+		ret = scan_store(fs, t->mem.p, t->len, fn, ctx, &t->version, e);
 out:
-	freezero(text, len + 1);
 	if (dirfd >= 0)
 		close(dirfd);
 	return ret;
@@ -736,63 +1474,61 @@ out:
 struct txn {
 	int dirfd;
 	int lockfd;
-	struct item_list list;
+	struct store_text text;
 };
 
 /*
- * Opens the directory (creating it with create), takes the lock and reads the store into
- * t->list. With !create and no directory, t->dirfd is -1 and the list empty. Always
- * followed by txn_end.
+ * Opens the directory (creating it with create), takes the lock, reads the store and
+ * scans it with fn. With !create and no directory, t->dirfd is -1 and nothing is
+ * scanned. Always followed by txn_end.
  */
-static int txn_begin(const struct file_store *fs, bool create, struct txn *t, struct cst_error *e)
+static int txn_begin(const struct file_store *fs, bool create, struct txn *t, item_fn *fn,
+		     void *ctx, struct cst_error *e)
 {
-	char *text = NULL;
-	size_t len = 0;
 	int ret;
 
 	memset(t, 0, sizeof(*t));
 	t->dirfd = -1;
 	t->lockfd = -1;
-	t->list.version = STORE_VERSION;
+	t->text.version = STORE_VERSION;
 	ret = open_dir(fs, create, &t->dirfd, e);
 	if (ret || t->dirfd < 0)
-		goto out;
+		return ret;
 	ret = lock_store(fs, t->dirfd, &t->lockfd, e);
 	if (ret)
-		goto out;
+		return ret;
 	remove_stale_temps(fs, t->dirfd);
-	ret = read_store_file(fs, t->dirfd, &text, &len, e);
-	if (ret || !text)
-		goto out;
-	ret = parse_store(fs, text, len, &t->list, e);
+	ret = read_store_file(fs, t->dirfd, &t->text, e);
+	if (ret || !t->text.mem.p)
+		return ret;
+	ret = scan_store(fs, t->text.mem.p, t->text.len, fn, ctx, &t->text.version, e);
 	if (ret)
-		goto out;
-	if (t->list.version > STORE_VERSION)
+		return ret;
+	if (t->text.version > STORE_VERSION)
 		ret = cst_error_set(e, CST_ERR_STORE,
 				    "'%s' was written by a newer cstoken (format %d, this one "
 				    "writes %d); upgrade cstoken to change it",
-				    fs->path, t->list.version, STORE_VERSION);
-out:
-	freezero(text, len + 1);
+				    fs->path, t->text.version, STORE_VERSION);
 	return ret;
 }
 
-static int txn_commit(const struct file_store *fs, struct txn *t, struct cst_error *e)
+static int txn_commit(const struct file_store *fs, struct txn *t, const struct kept *k,
+		      const struct cst_item *item, struct cst_error *e)
 {
-	char *text = NULL;
-	size_t len = 0, alloc = 0;
+	struct big text = {0};
+	size_t len = 0;
 	int ret;
 
-	ret = print_store(fs, &t->list, &text, &len, &alloc, e);
+	ret = print_store(fs, k, item, &text, &len, e);
 	if (!ret)
-		ret = replace_store_file(fs, t->dirfd, text, len, e);
-	freezero(text, alloc);
+		ret = replace_store_file(fs, t->dirfd, text.p, len, e);
+	big_free(&text);
 	return ret;
 }
 
 static void txn_end(struct txn *t)
 {
-	item_list_release(&t->list);
+	store_text_release(&t->text);
 	if (t->lockfd >= 0)
 		close(t->lockfd); /* releases the lock */
 	if (t->dirfd >= 0)
@@ -803,157 +1539,259 @@ static void txn_end(struct txn *t)
 
 /* --- the backend operations ------------------------------------------------------------ */
 
+/*
+ * What a pattern wants, for may_match: false when an item cannot match it, decided on
+ * the text (another kind, or a plain string that differs). cst_item_match decides the rest.
+ */
+struct prefilter {
+	enum cst_item_kind kind;
+	size_t n;
+	struct {
+		size_t field; /* in cst_item_strings */
+		const char *want;
+		size_t len;
+	} f[CST_ITEM_NATTRS];
+};
+
+static void prefilter_init(struct prefilter *pf, const struct cst_item *pattern)
+{
+	const char *want;
+	size_t i;
+
+	pf->kind = pattern->kind;
+	pf->n = 0;
+	for (i = 0; i < CST_ITEM_NATTRS; i++) {
+		want = cst_item_field_get(pattern, &cst_item_strings[i]);
+		if (!want)
+			continue;
+		pf->f[pf->n].field = i;
+		pf->f[pf->n].want = want;
+		pf->f[pf->n].len = strlen(want);
+		pf->n++;
+	}
+}
+
+static bool may_match(const struct prefilter *pf, const struct raw_item *r)
+{
+	const struct jval *f;
+	size_t i;
+
+	if (pf->kind != CST_ITEM_ANY && pf->kind != r->kind)
+		return false;
+	for (i = 0; i < pf->n; i++) {
+		f = &r->f[F_STR + pf->f[i].field];
+		if (f->type != 's' ||
+		    (!f->esc && (f->len != pf->f[i].len || memcmp(f->p, pf->f[i].want, f->len))))
+			return false;
+	}
+	return true;
+}
+
+/* get: the newest item that matches */
+struct get_ctx {
+	const struct cst_item *pattern;
+	struct prefilter pf;
+	struct scratch sc;
+	struct raw_item best;
+	int64_t best_created;
+	bool found;
+};
+
+static int get_one(void *ctx, const struct raw_item *r, struct cst_error *e)
+{
+	struct get_ctx *g = ctx;
+	struct cst_item v;
+
+	(void)e;
+	if (!may_match(&g->pf, r))
+		return 0;
+	item_view(r, CST_ITEM_NATTRS, &g->sc, &v);
+	if (cst_item_match(g->pattern, &v) && (!g->found || v.created > g->best_created)) {
+		g->best = *r;
+		g->best_created = v.created;
+		g->found = true;
+	}
+	return 0;
+}
+
 static int file_get(struct cst_store *st, const struct cst_item *pattern, struct cst_item *out,
 		    struct cst_error *e)
 {
 	const struct file_store *fs = st->priv;
-	struct item_list list;
-	const struct cst_item *best = NULL;
-	size_t i;
+	struct get_ctx g = {.pattern = pattern};
+	struct store_text t;
+	struct cst_item v;
 	int ret;
 
 	cst_item_init(out);
-	ret = load(fs, &list, e);
+	prefilter_init(&g.pf, pattern);
+	ret = load(fs, &t, get_one, &g, e);
 	if (ret)
 		goto out;
-	for (i = 0; i < list.n; i++)
-		if (cst_item_match(pattern, &list.v[i]) &&
-		    (!best || list.v[i].created > best->created))
-			best = &list.v[i];
-	if (!best) {
+	if (!g.found) {
 		ret = cst_error_set(e, CST_ERR_NOT_FOUND, "no matching item in '%s'", fs->path);
 		goto out;
 	}
-	cst_item_copy(out, best);
-	ret = 0;
+	item_view(&g.best, CST_ITEM_NSTRINGS, &g.sc, &v);
+	cst_item_copy(out, &v);
 out:
-	item_list_release(&list);
+	scratch_release(&g.sc);
+	store_text_release(&t);
 	return ret;
+}
+
+/* put: the items of other identities kept, the first of the same one replaced */
+struct put_ctx {
+	const struct cst_item *item;
+	struct scratch sc;
+	struct kept kept;
+	size_t same;
+	bool identical;
+};
+
+static int put_one(void *ctx, const struct raw_item *r, struct cst_error *e)
+{
+	struct put_ctx *c = ctx;
+	struct cst_item v;
+
+	(void)e;
+	item_view(r, CST_ITEM_NATTRS, &c->sc, &v);
+	if (!cst_item_same_identity(c->item, &v)) {
+		kept_add(&c->kept, r);
+		return 0;
+	}
+	item_view(r, CST_ITEM_NSTRINGS, &c->sc, &v);
+	c->identical = cst_item_identical(c->item, &v);
+	if (!c->same++) {
+		c->kept.at = c->kept.n;
+		c->kept.placed = true;
+	}
+	return 0;
 }
 
 static int file_put(struct cst_store *st, const struct cst_item *item, bool *unchanged,
 		    struct cst_error *e)
 {
 	const struct file_store *fs = st->priv;
-	struct cst_item *it;
+	struct put_ctx c = {.item = item};
+	struct cst_item fresh;
 	struct txn t;
-	size_t i, j, same = 0;
-	bool identical = false, placed = false;
 	int ret;
 
 	if (unchanged)
 		*unchanged = false;
-	ret = txn_begin(fs, true, &t, e);
+	ret = txn_begin(fs, true, &t, put_one, &c, e);
 	if (ret)
 		goto out;
-	for (i = 0; i < t.list.n; i++)
-		if (cst_item_same_identity(item, &t.list.v[i])) {
-			same++;
-			identical = cst_item_identical(item, &t.list.v[i]);
-		}
-	if (same == 1 && identical) {
+	if (c.same == 1 && c.identical) {
 		if (unchanged)
 			*unchanged = true;
 		goto out;
 	}
-	/* the new item takes the place of the first it replaces; the others go */
-	for (i = j = 0; i < t.list.n; i++) {
-		it = &t.list.v[i];
-		if (cst_item_same_identity(item, it)) {
-			cst_item_release(it);
-			if (placed)
-				continue;
-			cst_item_copy(it, item);
-			placed = true;
-		}
-		if (i != j) {
-			t.list.v[j] = *it;
-			cst_item_init(it);
-		}
-		j++;
-	}
-	t.list.n = j;
-	if (!placed) {
-		it = item_list_append(&t.list);
-		cst_item_copy(it, item);
-	} else {
-		for (i = 0; i < t.list.n && !cst_item_same_identity(item, &t.list.v[i]); i++)
-			;
-		it = &t.list.v[i];
-	}
-	if (!it->created)
-		it->created = (int64_t)time(NULL);
-	ret = txn_commit(fs, &t, e);
+	fresh = *item; /* borrows item's strings */
+	if (!fresh.created)
+		fresh.created = (int64_t)time(NULL);
+	ret = txn_commit(fs, &t, &c.kept, &fresh, e);
 out:
+	scratch_release(&c.sc);
+	free(c.kept.v);
 	txn_end(&t);
 	return ret;
+}
+
+/* erase: the items that do not match kept */
+struct erase_ctx {
+	const struct cst_item *pattern;
+	struct prefilter pf;
+	struct scratch sc;
+	struct kept kept;
+	size_t removed;
+};
+
+static int erase_one(void *ctx, const struct raw_item *r, struct cst_error *e)
+{
+	struct erase_ctx *c = ctx;
+	struct cst_item v;
+
+	(void)e;
+	if (!may_match(&c->pf, r)) {
+		kept_add(&c->kept, r);
+		return 0;
+	}
+	item_view(r, CST_ITEM_NATTRS, &c->sc, &v);
+	if (cst_item_match(c->pattern, &v))
+		c->removed++;
+	else
+		kept_add(&c->kept, r);
+	return 0;
 }
 
 static int file_erase(struct cst_store *st, const struct cst_item *pattern, size_t *removed,
 		      struct cst_error *e)
 {
 	const struct file_store *fs = st->priv;
+	struct erase_ctx c = {.pattern = pattern};
 	struct txn t;
-	size_t i, j;
 	int ret;
 
+	prefilter_init(&c.pf, pattern);
 	if (removed)
 		*removed = 0;
-	ret = txn_begin(fs, false, &t, e);
-	if (ret)
+	ret = txn_begin(fs, false, &t, erase_one, &c, e);
+	if (ret || !c.removed)
 		goto out;
-	for (i = j = 0; i < t.list.n; i++) {
-		if (cst_item_match(pattern, &t.list.v[i])) {
-			cst_item_release(&t.list.v[i]);
-			continue;
-		}
-		if (i != j) {
-			t.list.v[j] = t.list.v[i];
-			cst_item_init(&t.list.v[i]);
-		}
-		j++;
-	}
-	if (j == t.list.n)
-		goto out;
-	i = t.list.n - j;
-	t.list.n = j;
-	ret = txn_commit(fs, &t, e);
+	ret = txn_commit(fs, &t, &c.kept, NULL, e);
 	if (!ret && removed)
-		*removed = i;
+		*removed = c.removed;
 out:
+	scratch_release(&c.sc);
+	free(c.kept.v);
 	txn_end(&t);
 	return ret;
+}
+
+/* list: the matching items, without their secrets */
+struct list_ctx {
+	const struct cst_item *pattern;
+	struct prefilter pf;
+	struct scratch sc;
+	struct item_list out;
+};
+
+static int list_one(void *ctx, const struct raw_item *r, struct cst_error *e)
+{
+	struct list_ctx *c = ctx;
+	struct cst_item v;
+
+	(void)e;
+	if (!may_match(&c->pf, r))
+		return 0;
+	item_view(r, CST_ITEM_NATTRS, &c->sc, &v);
+	if (cst_item_match(c->pattern, &v))
+		cst_item_copy(item_list_append(&c->out), &v);
+	return 0;
 }
 
 static int file_list(struct cst_store *st, const struct cst_item *pattern, struct cst_item **items,
 		     size_t *n, struct cst_error *e)
 {
 	const struct file_store *fs = st->priv;
-	struct item_list list, out = {0};
-	struct cst_item *it;
-	size_t i;
+	struct list_ctx c = {.pattern = pattern};
+	struct store_text t;
 	int ret;
 
+	prefilter_init(&c.pf, pattern);
 	*items = NULL;
 	*n = 0;
-	ret = load(fs, &list, e);
-	if (ret)
-		goto done;
-	for (i = 0; i < list.n; i++) {
-		if (!cst_item_match(pattern, &list.v[i]))
-			continue;
-		it = item_list_append(&out);
-		*it = list.v[i];
-		cst_item_init(&list.v[i]);
-		free_secret(it->secret);
-		free_secret(it->oauth_refresh_token);
-		it->secret = NULL;
-		it->oauth_refresh_token = NULL;
+	ret = load(fs, &t, list_one, &c, e);
+	if (ret) {
+		item_list_release(&c.out);
+	} else {
+		*items = c.out.v;
+		*n = c.out.n;
 	}
-	*items = out.v;
-	*n = out.n;
-done:
-	item_list_release(&list);
+	scratch_release(&c.sc);
+	store_text_release(&t);
 	return ret;
 }
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <locale.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -557,6 +558,137 @@ static void test_refuses_corrupt_file(void **state)
 	assert_refused(f, f->path, CST_ERR_STORE, f->path);
 }
 
+/* Files another JSON writer laid out (cJSON's tabs, keys in any order) read as before. */
+static void test_reads_any_layout(void **state)
+{
+	static const char text[] =
+	    "{\n\t\"items\":\t[{\n\t\t\t\"secret\":\t\"s1\",\n\t\t\t\"future\":\t{\"x\": [1, "
+	    "true, null]},\n\t\t\t\"host\":\t\"a.example\",\n\t\t\t\"kind\":\t\"credential\",\n"
+	    "\t\t\t\"created\":\t\"5\"\n\t\t}, {\"kind\": \"credential\", \"h\\u006fst\": "
+	    "\"caf\\u00e9 \\ud83d\\ude00\", \"secret\": \"tab\\there \\\"q\\\" \\\\\"}],\n"
+	    "\t\"version\":\t1\n}\n";
+	struct fixture *f = *state;
+	struct cst_error e = CST_ERROR_INIT;
+	struct cst_item pat = CST_ITEM_INIT, got;
+
+	put_credential(f->st, "x", "u", "s"); /* creates the directory */
+	write_text(f->path, text, sizeof(text) - 1, 0600);
+	pat.host = xstrdup("a.example");
+	assert_int_equal(cst_store_get(f->st, &pat, &got, &e), 0);
+	assert_string_equal(got.secret, "s1");
+	assert_true(got.created == 5);
+	cst_item_release(&got);
+	free(pat.host);
+	pat.host = xstrdup("caf\xc3\xa9 \xf0\x9f\x98\x80");
+	assert_int_equal(cst_store_get(f->st, &pat, &got, &e), 0);
+	assert_string_equal(got.secret, "tab\there \"q\" \\");
+	cst_item_release(&got);
+	cst_item_release(&pat);
+	assert_int_equal(count_items(f->st, NULL), 2);
+}
+
+/*
+ * A write keeps the items it does not change as they were, keys it does not know
+ * included, and lays the file out one item per line.
+ */
+static void test_write_keeps_other_items(void **state)
+{
+	static const char text[] =
+	    "{\"version\": 1, \"items\": [\n  {\"kind\": \"credential\", \"host\": \"a\", "
+	    "\"secret\": \"s1\", \"future\": {\"x\": [1, \"y z\"]}},\n  {\"kind\": "
+	    "\"credential\", \"host\": \"b\", \"secret\": \"s2\"}]}";
+	struct fixture *f = *state;
+	struct cst_item pat = CST_ITEM_INIT;
+	char *after, *line;
+	size_t len, lines = 0;
+
+	put_credential(f->st, "x", "u", "s");
+	write_text(f->path, text, sizeof(text) - 1, 0600);
+	put_credential(f->st, "c", "u", "s3");
+	after = read_text(f->path, &len);
+	assert_non_null(strstr(after, "{\"kind\":\"credential\",\"host\":\"a\",\"secret\":\"s1\","
+				      "\"future\":{\"x\":[1,\"y z\"]}}"));
+	assert_true(strncmp(after, "{\"version\":1,\"items\":[\n", 23) == 0);
+	for (line = strchr(after, '\n'); line; line = strchr(line + 1, '\n'))
+		lines += line[1] == '{';
+	assert_int_equal(lines, 3);
+	free(after);
+	assert_int_equal(count_items(f->st, NULL), 3);
+	/* erasing one leaves the others' text alone too */
+	pat.host = xstrdup("b");
+	assert_int_equal(cst_store_erase(f->st, &pat, NULL, &(struct cst_error){0}), 0);
+	after = read_text(f->path, &len);
+	assert_non_null(strstr(after, "\"future\":{\"x\":[1,\"y z\"]}"));
+	assert_null(strstr(after, "\"s2\""));
+	free(after);
+	cst_item_release(&pat);
+	assert_int_equal(count_items(f->st, NULL), 2);
+}
+
+/* Escapes JSON forbids, or that would cut a string short, make the file corrupt. */
+static void test_refuses_bad_escapes(void **state)
+{
+	static const char *const bad[] = {
+	    "{\"version\":1,\"items\":[{\"kind\":\"credential\",\"host\":\"a\\u0000b\"}]}",
+	    "{\"version\":1,\"items\":[{\"kind\":\"credential\",\"host\":\"\\ud83d\"}]}",
+	    "{\"version\":1,\"items\":[{\"kind\":\"credential\",\"host\":\"\\ude00\"}]}",
+	    "{\"version\":1,\"items\":[{\"kind\":\"credential\",\"host\":\"\\u12g4\"}]}",
+	    "{\"version\":1,\"items\":[{\"kind\":\"credential\",\"host\":\"\\x\"}]}",
+	    "{\"version\":1,\"items\":[{\"kind\":\"credential\",\"host\":\"a\",}]}",
+	    "{\"version\":1,\"items\":[{\"kind\":\"credential\"},]}",
+	    "{\"version\":1,\"items\":[{\"kind\":\"credential\",\"expiry\":01}]}",
+	    "{\"version\":1,\"items\":[{\"kind\":\"credential\",\"x\":tru}]}",
+	    "{\"version\":1,\"items\":[{\"kind\":\"credential\",\"x\":[[[[[",
+	};
+	struct fixture *f = *state;
+	size_t i;
+
+	put_credential(f->st, "h", "u", "s");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_text(f->path, bad[i], strlen(bad[i]), 0600);
+		assert_refused(f, f->path, CST_ERR_STORE, "corrupt");
+	}
+}
+
+/* Numbers past plain integers: an exponent, a fraction, 16 digits. */
+static void check_numbers(struct fixture *f)
+{
+	static const char frac[] =
+	    "{\"version\":1,\"items\":[{\"kind\":\"credential\",\"host\":\"h\",\"expiry\":1.5}]}";
+	static const char exp[] =
+	    "{\"version\":1,\"items\":[{\"kind\":\"credential\",\"host\":\"h\","
+	    "\"secret\":\"s\",\"expiry\":1.5e3,\"created\":1234567890123456}]}";
+	struct cst_error e = CST_ERROR_INIT;
+	struct cst_item pat = CST_ITEM_INIT, got;
+
+	write_text(f->path, frac, sizeof(frac) - 1, 0600);
+	assert_refused(f, f->path, CST_ERR_STORE, "corrupt");
+	write_text(f->path, exp, sizeof(exp) - 1, 0600);
+	pat.host = xstrdup("h");
+	assert_int_equal(cst_store_get(f->st, &pat, &got, &e), 0);
+	assert_true(got.expiry == 1500);
+	assert_true(got.created == 1234567890123456LL);
+	cst_item_release(&got);
+	cst_item_release(&pat);
+}
+
+/* ... read the same whatever the locale's decimal point (where one with a comma exists). */
+static void test_numbers_ignore_locale(void **state)
+{
+	static const char *const comma[] = {"de_DE.UTF-8", "fr_FR.UTF-8", "de_DE", "fr_FR"};
+	struct fixture *f = *state;
+	size_t i;
+
+	put_credential(f->st, "x", "u", "s");
+	check_numbers(f);
+	for (i = 0; i < sizeof(comma) / sizeof(comma[0]); i++)
+		if (setlocale(LC_NUMERIC, comma[i]) && *localeconv()->decimal_point == ',')
+			break;
+	if (i < sizeof(comma) / sizeof(comma[0]))
+		check_numbers(f);
+	setlocale(LC_NUMERIC, "C");
+}
+
 static void test_refuses_oversized_file(void **state)
 {
 	struct fixture *f = *state;
@@ -709,6 +841,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_refuses_group_readable_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refuses_world_writable_directory, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refuses_corrupt_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reads_any_layout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_write_keeps_other_items, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refuses_bad_escapes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_numbers_ignore_locale, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refuses_oversized_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refuses_to_grow_past_cap, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refuses_foreign_owner, setup, teardown),
