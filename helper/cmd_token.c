@@ -66,19 +66,8 @@ static void handout_release(struct handout *h)
  */
 static int emit(struct cli *cli, const struct strbuf *sb)
 {
-	size_t off = 0;
-	ssize_t n;
-
-	if (fflush(stdout))
+	if (fflush(stdout) || cst_write_all(STDOUT_FILENO, sb->buf, sb->len))
 		return cst_error_errno(&cli->err, CST_ERR_SYSTEM, "cannot write to stdout");
-	while (off < sb->len) {
-		n = write(STDOUT_FILENO, sb->buf + off, sb->len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return cst_error_errno(&cli->err, CST_ERR_SYSTEM, "cannot write to stdout");
-		off += (size_t)n;
-	}
 	return 0;
 }
 

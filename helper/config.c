@@ -1429,22 +1429,6 @@ out:
 	return ret;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Writes text to a temporary file next to path, checks that it loads, renames it over. */
 static int replace_file(const char *path, const struct strbuf *text, mode_t mode,
 			struct cst_error *e)
@@ -1461,7 +1445,8 @@ static int replace_file(const char *path, const struct strbuf *text, mode_t mode
 		goto out;
 	}
 	made = true;
-	if (fchmod(fd, mode) || write_all(fd, text->buf ? text->buf : "", text->len) || fsync(fd)) {
+	if (fchmod(fd, mode) || cst_write_all(fd, text->buf ? text->buf : "", text->len) ||
+	    fsync(fd)) {
 		ret = cst_error_errno(e, CST_ERR_CONFIG, "cannot write '%s'", tmp);
 		close(fd);
 		goto out;

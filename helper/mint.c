@@ -480,22 +480,6 @@ int cst_evictions_read(const struct cst_config *cfg, const char *profile, struct
 	return 0;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t w;
-
-	while (len) {
-		w = write(fd, buf, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Replaces the record at path (beside the minting lock, held by the caller) with sb. */
 static void write_record(const char *path, const struct strbuf *sb)
 {
@@ -504,7 +488,7 @@ static void write_record(const char *path, const struct strbuf *sb)
 
 	unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
-	ok = fd >= 0 && !write_all(fd, sb->buf, sb->len);
+	ok = fd >= 0 && !cst_write_all(fd, sb->buf, sb->len);
 	if (fd >= 0 && close(fd))
 		ok = 0;
 	if (!ok || rename(tmp, path)) {

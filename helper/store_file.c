@@ -425,22 +425,6 @@ static void remove_stale_temps(const struct file_store *fs, int dirfd)
 	closedir(d);
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t w;
-
-	while (len) {
-		w = write(fd, buf, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Creates "<base>.tmp.<16 hex>" exclusively, mode 0600; the name goes to *name. */
 static int create_temp(const struct file_store *fs, int dirfd, char **name, struct cst_error *e)
 {
@@ -484,7 +468,7 @@ static int replace_store_file(const struct file_store *fs, int dirfd, const char
 	if (fd < 0)
 		return fd;
 	/* the umask may have narrowed 0600 on creation; the owner needs both */
-	if (fchmod(fd, 0600) || write_all(fd, text, len) || fsync(fd)) {
+	if (fchmod(fd, 0600) || cst_write_all(fd, text, len) || fsync(fd)) {
 		ret = cst_error_errno(e, CST_ERR_STORE, "cannot write '%s/%s'", fs->dir, tmp);
 		goto out;
 	}

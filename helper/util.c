@@ -332,6 +332,26 @@ bool cst_has_control(const char *s)
 	return false;
 }
 
+int cst_write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+	ssize_t w;
+
+	while (n) {
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (!w)
+				errno = EIO;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
 const char *getenv_nonempty(const char *name)
 {
 	const char *v = getenv(name);

@@ -129,6 +129,9 @@ struct cst_nearest {
 void cst_nearest_init(struct cst_nearest *n, const char *word);
 void cst_nearest_add(struct cst_nearest *n, const char *name);
 
+/* Writes all n bytes at buf to fd, again after EINTR: 0, or -1 with errno set. */
+int cst_write_all(int fd, const void *buf, size_t n);
+
 /* The value of env var name if set and non-empty, else NULL. */
 const char *getenv_nonempty(const char *name);
 
