@@ -6,24 +6,14 @@ if(TARGET pam_cstoken)
   add_library(pcs_parse STATIC ${PROJECT_SOURCE_DIR}/pam/cfg.c ${PROJECT_SOURCE_DIR}/pam/token.c)
   target_include_directories(pcs_parse PUBLIC ${PROJECT_SOURCE_DIR}/pam
                                               ${PROJECT_SOURCE_DIR}/include)
-  target_link_libraries(pcs_parse PUBLIC PkgConfig::PAM PRIVATE cstoken_warnings)
+  target_link_libraries(pcs_parse PUBLIC PkgConfig::PAM PRIVATE cstoken_warnings cstoken_sanitize)
   cst_unit_test(test_pam_parse pam/test_pam_parse.c pcs_parse)
 
   # The drivers load non-instrumented modules under LD_PRELOADed cwrap libraries, where
-  # ASan's runtime cannot come first: like the modules, they are built without sanitizers.
+  # ASan's runtime cannot come first: like the modules, they do not link cstoken_sanitize.
   foreach(driver pam_driver pam_exports)
     add_executable(${driver} pam/${driver}.c)
     target_link_libraries(${driver} PRIVATE PkgConfig::PAM cstoken_warnings ${CMAKE_DL_LIBS})
-    get_target_property(opts ${driver} COMPILE_OPTIONS)
-    if(opts)
-      list(FILTER opts EXCLUDE REGEX "^-fsanitize|^-fno-sanitize")
-      set_target_properties(${driver} PROPERTIES COMPILE_OPTIONS "${opts}")
-    endif()
-    get_target_property(opts ${driver} LINK_OPTIONS)
-    if(opts)
-      list(FILTER opts EXCLUDE REGEX "^-fsanitize")
-      set_target_properties(${driver} PROPERTIES LINK_OPTIONS "${opts}")
-    endif()
   endforeach()
   add_dependencies(pam_driver pam_cstoken_test)
   add_dependencies(pam_exports pam_cstoken)
