@@ -1,4 +1,4 @@
-# The git credential protocol and the get/store/erase commands (issue 2).
+# The git credential protocol and the get/store/erase commands.
 cst_unit_test(test_credential unit/test_credential.c cst_credential)
 
 # git's own external-helper suite, once per store.

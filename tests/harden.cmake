@@ -1,4 +1,4 @@
-# Hardening (issue 6): hostile input on the credential protocol, secret hygiene, hostile
+# Hardening: hostile input on the credential protocol, secret hygiene, hostile
 # servers. The libFuzzer smoke runs live in fuzz/ (CSTOKEN_FUZZ=ON, label fuzz).
 cst_shell_test(hostile.input integration/hostile_input.sh)
 cst_shell_test(hygiene.secrets integration/hygiene.sh)

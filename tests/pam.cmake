@@ -1,4 +1,4 @@
-# pam_cstoken (issue 5): exports, argument/timeout/privilege behaviour with a stand-in
+# pam_cstoken: exports, argument/timeout/privilege behaviour with a stand-in
 # program, the real cstoken against the emulator, and a real throwaway user when root
 # (file store, and the user's own Secret Service on its bus).
 if(TARGET pam_cstoken)
