@@ -7,6 +7,8 @@ cst_shell_test(mint.evicted integration/mint_evicted.sh)
 cst_shell_test(mint.hygiene integration/mint_hygiene.sh)
 cst_shell_test(mint.keyring integration/mint_keyring.sh)
 cst_shell_test(mint.token_cmds integration/token_cmds.sh)
+# exec's environment follows the profile, never the caller
+cst_shell_test(exec.environment integration/exec_environment.sh)
 cst_unit_test(test_mint unit/test_mint.c cst_mint)
 cst_shell_test(mint.server_values integration/mint_server_values.sh)
 cst_shell_test(mint.min_ttl integration/token_min_ttl.sh)

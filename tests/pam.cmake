@@ -1,4 +1,4 @@
-# pam_cstoken (issue 5): exports, argument/timeout/privilege behaviour with a stand-in
+# pam_cstoken: exports, argument/timeout/privilege behaviour with a stand-in
 # program, the real cstoken against the emulator, and a real throwaway user when root
 # (file store, and the user's own Secret Service on its bus).
 if(TARGET pam_cstoken)
@@ -6,24 +6,14 @@ if(TARGET pam_cstoken)
   add_library(pcs_parse STATIC ${PROJECT_SOURCE_DIR}/pam/cfg.c ${PROJECT_SOURCE_DIR}/pam/token.c)
   target_include_directories(pcs_parse PUBLIC ${PROJECT_SOURCE_DIR}/pam
                                               ${PROJECT_SOURCE_DIR}/include)
-  target_link_libraries(pcs_parse PUBLIC PkgConfig::PAM PRIVATE cstoken_warnings)
+  target_link_libraries(pcs_parse PUBLIC PkgConfig::PAM PRIVATE cstoken_warnings cstoken_sanitize)
   cst_unit_test(test_pam_parse pam/test_pam_parse.c pcs_parse)
 
   # The drivers load non-instrumented modules under LD_PRELOADed cwrap libraries, where
-  # ASan's runtime cannot come first: like the modules, they are built without sanitizers.
+  # ASan's runtime cannot come first: like the modules, they do not link cstoken_sanitize.
   foreach(driver pam_driver pam_exports)
     add_executable(${driver} pam/${driver}.c)
     target_link_libraries(${driver} PRIVATE PkgConfig::PAM cstoken_warnings ${CMAKE_DL_LIBS})
-    get_target_property(opts ${driver} COMPILE_OPTIONS)
-    if(opts)
-      list(FILTER opts EXCLUDE REGEX "^-fsanitize|^-fno-sanitize")
-      set_target_properties(${driver} PROPERTIES COMPILE_OPTIONS "${opts}")
-    endif()
-    get_target_property(opts ${driver} LINK_OPTIONS)
-    if(opts)
-      list(FILTER opts EXCLUDE REGEX "^-fsanitize")
-      set_target_properties(${driver} PROPERTIES LINK_OPTIONS "${opts}")
-    endif()
   endforeach()
   add_dependencies(pam_driver pam_cstoken_test)
   add_dependencies(pam_exports pam_cstoken)
@@ -32,19 +22,17 @@ if(TARGET pam_cstoken)
               "PCS_TEST_MODULE=$<TARGET_FILE:pam_cstoken_test>"
               "PCS_DRIVER=$<TARGET_FILE:pam_driver>"
               "PCS_EXPORTS=$<TARGET_FILE:pam_exports>")
-  foreach(t pam_exports pam_standin pam_emulator pam_realuser pam_realbus)
-    cst_shell_test(${t} integration/${t}.sh)
-    set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT ${pcs_env})
-    set_property(TEST ${t} PROPERTY LABELS integration pam)
+  foreach(t exports standin emulator realuser realbus)
+    cst_shell_test(pam.${t} integration/pam_${t}.sh)
   endforeach()
-  set_tests_properties(pam_realuser pam_realbus PROPERTIES SKIP_RETURN_CODE 77)
+  set_tests_properties(pam.realuser pam.realbus PROPERTIES SKIP_RETURN_CODE 77)
   cst_shell_test(pam.reaping_host integration/pam_reaper.sh)
   cst_shell_test(pam.trusted_program integration/pam_trust.sh)
-  foreach(t pam.reaping_host pam.trusted_program)
-    set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT ${pcs_env})
-    set_property(TEST ${t} PROPERTY LABELS integration pam)
+  foreach(t exports standin emulator realuser realbus reaping_host trusted_program)
+    set_property(TEST pam.${t} APPEND PROPERTY ENVIRONMENT ${pcs_env})
+    set_property(TEST pam.${t} PROPERTY LABELS integration pam)
   endforeach()
 endif()
 
-add_test(NAME pam_manpage COMMAND mandoc -Tlint -Wwarning ${PROJECT_SOURCE_DIR}/man/pam_cstoken.8)
-set_tests_properties(pam_manpage PROPERTIES LABELS pam TIMEOUT 60)
+add_test(NAME pam.manpage COMMAND mandoc -Tlint -Wwarning ${PROJECT_SOURCE_DIR}/man/pam_cstoken.8)
+set_tests_properties(pam.manpage PROPERTIES LABELS pam TIMEOUT 60)

@@ -3,13 +3,13 @@
 # bus and keyring (in_keyring), never against the user's own.
 add_executable(test_store_secret unit/test_store_secret.c)
 target_link_libraries(test_store_secret PRIVATE PkgConfig::CMOCKA PkgConfig::LIBSECRET
-                      cstoken_warnings cst_store)
+                      cstoken_warnings cst_store cstoken_sanitize)
 target_include_directories(test_store_secret PRIVATE ${PROJECT_SOURCE_DIR}/include
                                                      ${PROJECT_SOURCE_DIR}/helper)
 
 # store_probe: opens a store and prints which kind it got (auto choice tests).
-add_executable(store_probe unit/store_probe.c)
-target_link_libraries(store_probe PRIVATE cstoken_warnings cst_store)
+add_executable(store_probe drivers/store_probe.c)
+target_link_libraries(store_probe PRIVATE cstoken_warnings cst_store cstoken_sanitize)
 target_include_directories(store_probe PRIVATE ${PROJECT_SOURCE_DIR}/include
                                                ${PROJECT_SOURCE_DIR}/helper)
 
@@ -23,9 +23,11 @@ set_tests_properties(store_secret.keyring PROPERTIES
 
 # the encrypted session's crypto against OpenSSL's implementation of the same algorithm
 cst_unit_test(test_ss_session unit/test_ss_session.c cst_store PkgConfig::LIBCRYPTO)
+# the service's side of the session, shared with fake_secrets
+target_include_directories(test_ss_session PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/drivers)
 
 # store_secret.provider: a fake provider that does the session right (OpenSSL on its side),
 # wrong on purpose, or only in plain
-add_executable(fake_secrets unit/fake_secrets.c)
-target_link_libraries(fake_secrets PRIVATE PkgConfig::DBUS PkgConfig::LIBCRYPTO)
+add_executable(fake_secrets drivers/fake_secrets.c)
+target_link_libraries(fake_secrets PRIVATE PkgConfig::DBUS PkgConfig::LIBCRYPTO cstoken_sanitize)
 cst_shell_test(store_secret.provider integration/store_secret_provider.sh)

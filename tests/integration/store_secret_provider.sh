@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Secret Service store against providers other than gnome-keyring: a fake one
-# (tests/unit/fake_secrets.c) that does the encrypted session right with an independent
+# (tests/drivers/fake_secrets.c) that does the encrypted session right with an independent
 # implementation (OpenSSL), or gets it wrong on purpose, or offers only the plain session.
 # Each misbehaviour must end in a clear one-line error, nothing on stdout, no secret in
 # any output; a plain-only provider is read through libsecret, as git's helper would.
