@@ -1068,7 +1068,7 @@ static void status_token(struct cli *cli, const struct cst_profile *p, bool mint
 	name = shown(it.name);
 	uid = shown(it.uid);
 	fp = cst_scope_fingerprint(p);
-	matches = it.scope_fp && str_equal(it.scope_fp, fp);
+	matches = cst_scope_matches(p, fp, it.scope_fp);
 	expired = it.expiry && it.expiry <= now;
 	renew = it.expiry && it.expiry - now <= p->renew_before;
 	format_time(it.expiry, when);

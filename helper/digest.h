@@ -1,4 +1,4 @@
-/* Message digests for fingerprints (never for secrets' protection). */
+/* Message digests: the older scope fingerprint, a SHA-256 (never for secrets' protection). */
 #ifndef CSTOKEN_DIGEST_H
 #define CSTOKEN_DIGEST_H
 

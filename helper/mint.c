@@ -33,14 +33,19 @@
 #define MAX_NAME_SHOWN 60
 /* Replaced tokens remembered per profile until they are deleted. */
 #define MAX_SUPERSEDED 32
+/* The scope fingerprint's version: an older one is recognised, not taken for a new scope. */
+#define SCOPE_FP_V2 "v2:"
 
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The names sorted and comma-separated: the order in the config carries no meaning. */
-static void add_sorted_list(struct strbuf *sb, const char *key, char **v, size_t n)
+/*
+ * The names sorted and comma-separated, then sep: the order in the config carries no
+ * meaning.
+ */
+static void add_sorted_list(struct strbuf *sb, const char *key, char **v, size_t n, char sep)
 {
 	const char **sorted = xcalloc(n, sizeof(*sorted));
 	size_t i;
@@ -51,32 +56,82 @@ static void add_sorted_list(struct strbuf *sb, const char *key, char **v, size_t
 	strbuf_addf(sb, "%s=", key);
 	for (i = 0; i < n; i++)
 		strbuf_addf(sb, "%s%s", i ? "," : "", sorted[i]);
-	strbuf_addch(sb, '\n');
+	strbuf_addch(sb, sep);
 	free(sorted);
 }
 
+/*
+ * What the token can reach: where, which stack, which branches, read or write; each field
+ * ended by sep. The config allows none of ',', ';' or a newline in a host, an API key or
+ * a branch or alias name (config.c), so the text is unambiguous.
+ */
+static void add_scope_text(struct strbuf *sb, const struct cst_profile *p, char sep)
+{
+	const char *h;
+
+	strbuf_addstr(sb, "host=");
+	for (h = p->host ? p->host : ""; *h; h++)
+		strbuf_addch(sb, (char)(*h >= 'A' && *h <= 'Z' ? *h - 'A' + 'a' : *h));
+	strbuf_addf(sb, "%capi_key=%s%c", sep, p->api_key ? p->api_key : "", sep);
+	add_sorted_list(sb, "branches", p->branches, p->nbranches, sep);
+	add_sorted_list(sb, "aliases", p->aliases, p->naliases, sep);
+	strbuf_addf(sb, "acl=%s%c", p->write ? "read,write" : "read", sep);
+}
+
+/*
+ * The fingerprint is the scope text itself, one line: only equality matters and nothing
+ * in it is secret, so no digest (and no libcrypto) is needed to make or compare it.
+ */
 char *cst_scope_fingerprint(const struct cst_profile *p)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addstr(&sb, SCOPE_FP_V2);
+	add_scope_text(&sb, p, ';');
+	sb.buf[--sb.len] = '\0'; /* the last ';' */
+	return strbuf_detach(&sb, NULL);
+}
+
+/* The form cstoken stored before: 64 lower-case hex digits of a SHA-256. */
+static bool scope_fp_v1(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (i >= 2 * CST_SHA256_LEN ||
+		    !((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return i == 2 * CST_SHA256_LEN;
+}
+
+/* Does the v1 fingerprint stored match p? It costs the digest module, so only for such a token. */
+static bool scope_v1_matches(const struct cst_profile *p, const char *stored)
 {
 	struct strbuf sb = STRBUF_INIT, hex = STRBUF_INIT;
 	unsigned char md[CST_SHA256_LEN];
+	bool match = false;
 	size_t i;
-	const char *h;
 
-	/* what the token can reach: where, which stack, which branches, read or write
-	 */
-	strbuf_addstr(&sb, "cstoken-scope-v1\nhost=");
-	for (h = p->host ? p->host : ""; *h; h++)
-		strbuf_addch(&sb, (char)(*h >= 'A' && *h <= 'Z' ? *h - 'A' + 'a' : *h));
-	strbuf_addf(&sb, "\napi_key=%s\n", p->api_key ? p->api_key : "");
-	add_sorted_list(&sb, "branches", p->branches, p->nbranches);
-	add_sorted_list(&sb, "aliases", p->aliases, p->naliases);
-	strbuf_addf(&sb, "acl=%s\n", p->write ? "read,write" : "read");
-	/* an empty fingerprint never matches: the token is re-minted */
-	if (!cst_sha256(sb.buf, sb.len, md, NULL))
+	strbuf_addstr(&sb, "cstoken-scope-v1\n");
+	add_scope_text(&sb, p, '\n');
+	if (!cst_sha256(sb.buf, sb.len, md, NULL)) {
 		for (i = 0; i < CST_SHA256_LEN; i++)
 			strbuf_addf(&hex, "%02x", md[i]);
+		match = str_equal(hex.buf, stored);
+	}
 	strbuf_release(&sb);
-	return strbuf_detach(&hex, NULL);
+	strbuf_release(&hex);
+	return match;
+}
+
+bool cst_scope_matches(const struct cst_profile *p, const char *fp, const char *stored)
+{
+	/* an empty fingerprint never matches: the token is re-minted */
+	if (!fp || !*fp || !stored || !*stored)
+		return false;
+	if (str_equal(stored, fp))
+		return true;
+	return scope_fp_v1(stored) && scope_v1_matches(p, stored);
 }
 
 /* {user}, {hostname} and {profile} in t replaced; anything else kept as written. */
@@ -208,9 +263,10 @@ static int plan_expiry(const struct cst_profile *p, int64_t now, char expires_on
  * Does the token fit the profile's scope and live more than margin seconds past now?
  * expiry is 00:00 UTC of the token's expires_on, when the server stops taking it.
  */
-static bool token_usable(const struct cst_item *it, const char *fp, int64_t now, int64_t margin)
+static bool token_usable(const struct cst_profile *p, const struct cst_item *it, const char *fp,
+			 int64_t now, int64_t margin)
 {
-	if (!it->secret || !*it->secret || !fp || !*fp || !str_equal(it->scope_fp, fp))
+	if (!it->secret || !*it->secret || !cst_scope_matches(p, fp, it->scope_fp))
 		return false;
 	return it->expiry == 0 || it->expiry - now > margin;
 }
@@ -607,7 +663,7 @@ static int await_minter(const struct cst_config *cfg, const char *lockdir,
 	if (ret && ret != CST_ERR_NOT_FOUND)
 		return ret;
 	*have_cur = !ret;
-	if (*have_cur && token_usable(cur, fp, (int64_t)time(NULL), margin)) {
+	if (*have_cur && token_usable(p, cur, fp, (int64_t)time(NULL), margin)) {
 		cst_debug("another process minted the token of profile '%s'", p->name);
 		return CST_MINTED_ELSEWHERE;
 	}
@@ -773,8 +829,9 @@ static void supersede(const struct cst_config *cfg, const struct cst_profile *p,
 		strbuf_release(&host);
 		return;
 	}
-	due = !str_equal(old->scope_fp, fp) || (old->expiry && old->expiry <= now) ? now
-										   : old->expiry;
+	due = !cst_scope_matches(p, fp, old->scope_fp) || (old->expiry && old->expiry <= now)
+		  ? now
+		  : old->expiry;
 	/* a never-expiring token is replaced only by rotate, which deletes it itself */
 	if (!due)
 		return;
@@ -1101,11 +1158,12 @@ int cst_token_obtain_for(const struct cst_config *cfg, const struct cst_profile 
 	if (ret && ret != CST_ERR_NOT_FOUND)
 		goto out;
 	have_cur = !ret;
-	if (have_cur && !force && token_usable(&cur, fp, now, needed_life(p, may_mint, min_ttl))) {
+	if (have_cur && !force &&
+	    token_usable(p, &cur, fp, now, needed_life(p, may_mint, min_ttl))) {
 		cst_debug("using the stored token of profile '%s'", p->name);
 		goto use_cur;
 	}
-	if (!may_mint && have_cur && min_ttl > 0 && token_usable(&cur, fp, now, 0)) {
+	if (!may_mint && have_cur && min_ttl > 0 && token_usable(p, &cur, fp, now, 0)) {
 		ret = too_short(p, "stored", &cur,
 				p->mint
 				    ? "this call may not mint; drop --no-mint or ask for less"
@@ -1159,7 +1217,7 @@ int cst_token_obtain_for(const struct cst_config *cfg, const struct cst_profile 
 		if (ret && ret != CST_ERR_NOT_FOUND)
 			goto out;
 		have_cur = !ret;
-		if (have_cur && token_usable(&cur, fp, now, needed_life(p, true, min_ttl))) {
+		if (have_cur && token_usable(p, &cur, fp, now, needed_life(p, true, min_ttl))) {
 			cst_debug("another process minted the token of profile '%s'", p->name);
 			goto use_cur;
 		}
@@ -1206,7 +1264,7 @@ int cst_token_obtain_for(const struct cst_config *cfg, const struct cst_profile 
 	report_evicted(cfg, &client, p, authtoken, toks, ntoks, now);
 	retire_superseded(cfg, &client, p, st, authtoken, now);
 	/* the server may have set an earlier expiry than asked for */
-	if (!token_usable(&fresh, fp, now, min_ttl)) {
+	if (!token_usable(p, &fresh, fp, now, min_ttl)) {
 		ret = too_short(p, "new", &fresh, "the server chose that date; ask for less", e);
 		goto out;
 	}
@@ -1224,7 +1282,7 @@ use_cur:
 	retire_due(cfg, p, st);
 out:
 	/* a failed renewal must not take away a token that still works */
-	if (ret && !force && have_cur && token_usable(&cur, fp, (int64_t)time(NULL), min_ttl)) {
+	if (ret && !force && have_cur && token_usable(p, &cur, fp, (int64_t)time(NULL), min_ttl)) {
 		char day[11];
 
 		format_date(cur.expiry, day);

@@ -1,7 +1,8 @@
 /*
  * Optional parts of the cstoken program, loaded on first use: the Secret Service store
- * (libsecret, GLib), the HTTP client (libcurl, TLS) and the digest (libcrypto). A stored
- * hit in the file store loads none of them; a keyring hit never loads the HTTP client.
+ * (libsecret, GLib), the HTTP client (libcurl, TLS) and the digest (libcrypto, for an older
+ * scope fingerprint only). A stored hit in the file store loads none of them, a stored
+ * profile token neither; a keyring hit never loads the HTTP client.
  */
 #ifndef CSTOKEN_MODULE_H
 #define CSTOKEN_MODULE_H

@@ -54,8 +54,17 @@ bool cst_token_ours(const struct cst_config *cfg, const struct cst_profile *p, s
 void cst_tokens_tidy(const struct cst_config *cfg, const struct cst_profile *p,
 		     struct cst_store *st);
 
-/* Fingerprint of the scope/permissions/lifetime policy of p (caller frees). */
+/*
+ * Fingerprint of the scope of p: "v2:" and the canonical scope text on one line, no
+ * control characters (caller frees).
+ */
 char *cst_scope_fingerprint(const struct cst_profile *p);
+
+/*
+ * Does the stored fingerprint match p, whose fingerprint is fp? Also the older form (a
+ * SHA-256 in hex), so a token minted before is not taken for one of another scope.
+ */
+bool cst_scope_matches(const struct cst_profile *p, const char *fp, const char *stored);
 
 /* The stored authtoken for p's host (and email when set). *authtoken freed by free_secret. */
 int cst_authtoken_get(const struct cst_profile *p, struct cst_store *st, char **authtoken,

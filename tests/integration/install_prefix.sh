@@ -119,7 +119,8 @@ pass "a moved installation loads its modules from its own tree and mints"
 # next to the copy
 mkdir -p "$CST_TMP/lone"
 cp "$moved/bin/cstoken" "$CST_TMP/lone/cstoken"
-"$CST_TMP/lone/cstoken" -v token >/dev/null 2>"$CST_TMP/err" || true
+printf '%s' "$PW" | "$CST_TMP/lone/cstoken" -v login --password-stdin >/dev/null 2>"$CST_TMP/err" ||
+	true
 assert_contains "$(cat "$CST_TMP/err")" "$CST_FULL_LIBDIR/cstoken/cstoken-" \
 	"-v output of a lone copy of the program"
 assert_not_contains "$(cat "$CST_TMP/err")" "$CST_TMP/lone/" "-v output of a lone copy of the program"

@@ -2,7 +2,8 @@
 # The program loads only what the request in hand needs (helper/module.h): no libcurl, TLS,
 # libcrypto or libsecret at startup; a file-store hit loads no module at all; a keyring hit
 # loads only the Secret Service store's libdbus-1 module (neither GLib and libsecret nor the
-# HTTP client); a stored profile token costs a digest, not a network stack. (bench/bench.sh measures what this buys.)
+# HTTP client); a stored profile token costs no module (its scope fingerprint is the scope
+# text, compared as it is), one stored with the older SHA-256 fingerprint the digest module. (bench/bench.sh measures what this buys.)
 . "$CSTOKEN_SRC/tests/lib/common.sh"
 cst_setup
 
@@ -31,7 +32,7 @@ got=$(printf 'protocol=https\nhost=elsewhere.example\n\n' | modules_loaded cstok
 assert_eq "" "$got" "modules loaded by a file-store miss"
 pass "file store: no module loaded"
 
-# a profile: the scope fingerprint loads the digest, nothing more
+# a profile: its scope fingerprint needs no module
 mkdir -p "$XDG_CONFIG_HOME/cstoken"
 cat >"$XDG_CONFIG_HOME/cstoken/config" <<INI
 [profile default]
@@ -40,8 +41,45 @@ api_key = blt0123456789abcdef
 INI
 # no token stored and no login: the not-logged-in hint, without loading the HTTP client
 got=$(printf 'protocol=https\nhost=127.0.0.1:9\n\n' | modules_loaded cstoken -v get)
-assert_eq "cstoken-digest " "$got" "modules loaded by a profile get that cannot mint"
-pass "profile get: only the digest module"
+assert_eq "" "$got" "modules loaded by a profile get that cannot mint"
+pass "profile get: no module"
+
+# store_profile_token FP: the file store holds only the profile's token, fingerprint FP
+store_profile_token() {
+	rm -f "$XDG_DATA_HOME/cstoken/credentials"
+	printf 'protocol=https\nhost=x.example\nusername=u\npassword=p\n\n' | cstoken store
+	"$PYTHON" -c 'import json, sys
+path, fp = sys.argv[1:]
+with open(path, "r+") as f:
+    f.seek(0)
+    f.truncate()
+    json.dump({"version": 1, "items": [{"kind": "token", "profile": "default",
+        "host": "127.0.0.1:9", "api_key": "blt0123456789abcdef", "uid": "bltuid",
+        "name": "cstoken lazy", "scope_fp": fp, "expiry": 4102444800,
+        "secret": "cs-lazy-profile", "created": 1}]}, f)' \
+		"$XDG_DATA_HOME/cstoken/credentials" "$1"
+}
+# profile_get_loads: the modules a profile get of the stored token loads; fails unless
+# it answers that token
+profile_get_loads() {
+	got=$(printf 'protocol=https\nhost=127.0.0.1:9\n\n' | modules_loaded cstoken -v get)
+	assert_contains "$(cat "$CST_TMP/out")" "password=cs-lazy-profile" "profile get of a stored token"
+	printf 'protocol=https\nhost=127.0.0.1:9\n\n' |
+		LD_DEBUG=files cstoken get >/dev/null 2>"$CST_TMP/ld" || fail "profile get failed"
+}
+store_profile_token "v2:host=127.0.0.1:9;api_key=blt0123456789abcdef;branches=main;aliases=;acl=read"
+profile_get_loads
+assert_eq "" "$got" "modules loaded by a profile get of a stored token"
+assert_not_contains "$(cat "$CST_TMP/ld")" "libcrypto" "libraries loaded by a profile get"
+pass "stored profile token: no module, no libcrypto"
+# the older fingerprint, the SHA-256 of the v1 scope text: recognised through the digest
+v1=$(printf 'cstoken-scope-v1\nhost=127.0.0.1:9\napi_key=blt0123456789abcdef\nbranches=main\naliases=\nacl=read\n' |
+	"$PYTHON" -c 'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')
+store_profile_token "$v1"
+profile_get_loads
+assert_eq "cstoken-digest " "$got" "modules loaded by a profile get of a v1-fingerprinted token"
+assert_contains "$(cat "$CST_TMP/ld")" "libcrypto" "libraries loaded for a v1 fingerprint"
+pass "stored profile token with a v1 fingerprint: the digest module, the token used"
 unset CSTOKEN_STORE
 rm -f "$XDG_CONFIG_HOME/cstoken/config"
 

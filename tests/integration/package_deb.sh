@@ -89,7 +89,10 @@ mkdir -p "$CST_TMP/lone"
 cp /usr/bin/cstoken "$CST_TMP/lone/cstoken"
 got=$("$CST_TMP/lone/cstoken" -v token 2>"$CST_TMP/err") || { cat "$CST_TMP/err"; fail "lone copy"; }
 assert_eq "$tok" "$got" "the stored token through a lone copy of the program"
-assert_contains "$(cat "$CST_TMP/err")" "loaded '/usr/lib/$ma/cstoken/cstoken-digest.so'" \
+# logging in needs the HTTP client's module
+printf '%s' "$PW" | "$CST_TMP/lone/cstoken" -v login --password-stdin 2>"$CST_TMP/err" ||
+	{ cat "$CST_TMP/err"; fail "login through a lone copy"; }
+assert_contains "$(cat "$CST_TMP/err")" "loaded '/usr/lib/$ma/cstoken/cstoken-http.so'" \
 	"-v output of a lone copy"
 pass "a copy of the program loads the modules from /usr/lib/$ma/cstoken"
 

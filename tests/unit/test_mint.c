@@ -39,8 +39,12 @@ static void test_fingerprint(void **state)
 	profile(&b, branches_b, 2);
 	fa = cst_scope_fingerprint(&a);
 	fb = cst_scope_fingerprint(&b);
-	assert_int_equal(strlen(fa), 64);
+	/* the scope text itself, versioned, on one line */
+	assert_string_equal(fa, "v2:host=eu-api.contentstack.com;api_key=blt0123;"
+				"branches=development,main;aliases=;acl=read");
+	assert_false(cst_has_control(fa));
 	assert_string_equal(fa, fb); /* order of branches carries no meaning */
+	assert_true(cst_scope_matches(&a, fa, fb));
 	free(fb);
 	b.host = (char *)(uintptr_t) "EU-API.contentstack.com";
 	fb = cst_scope_fingerprint(&b);
@@ -76,7 +80,46 @@ static void test_fingerprint(void **state)
 	b.host = (char *)(uintptr_t) "api.contentstack.io";
 	fb = cst_scope_fingerprint(&b);
 	assert_string_not_equal(fa, fb);
+	assert_false(cst_scope_matches(&a, fa, fb));
 	free(fb);
+	free(fa);
+}
+
+/* SHA-256 of "cstoken-scope-v1\nhost=eu-api.contentstack.com\n...acl=read\n", as stored before */
+#define V1_FP_A "a10f302c45368af15f52a366bcd9ab43b59d5b0f9d40704aea897eeb786f27f1"
+
+static void test_fingerprint_v1(void **state)
+{
+	struct cst_profile a, b;
+	char *fa, *fb;
+
+	(void)state;
+	profile(&a, branches_a, 2);
+	profile(&b, branches_b, 2);
+	b.host = (char *)(uintptr_t) "EU-API.contentstack.com";
+	fa = cst_scope_fingerprint(&a);
+	fb = cst_scope_fingerprint(&b);
+	/* the old form of the same scope is recognised, whatever the order and case */
+	assert_true(cst_scope_matches(&a, fa, V1_FP_A));
+	assert_true(cst_scope_matches(&b, fb, V1_FP_A));
+	free(fb);
+	/* ... and of another scope is not */
+	profile(&b, branches_a, 2);
+	b.write = true;
+	fb = cst_scope_fingerprint(&b);
+	assert_false(cst_scope_matches(&b, fb, V1_FP_A));
+	free(fb);
+	profile(&b, branches_c, 1);
+	fb = cst_scope_fingerprint(&b);
+	assert_false(cst_scope_matches(&b, fb, V1_FP_A));
+	free(fb);
+	/* not quite the old form: never a match */
+	assert_false(cst_scope_matches(
+	    &a, fa, "A10F302C45368AF15F52A366BCD9AB43B59D5B0F9D40704AEA897EEB786F27F1"));
+	assert_false(cst_scope_matches(&a, fa, V1_FP_A "0"));
+	assert_false(cst_scope_matches(&a, fa, ""));
+	assert_false(cst_scope_matches(&a, fa, NULL));
+	assert_false(cst_scope_matches(&a, "", ""));
 	free(fa);
 }
 
@@ -183,6 +226,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fingerprint),
+	    cmocka_unit_test(test_fingerprint_v1),
 	    cmocka_unit_test(test_token_name),
 	    cmocka_unit_test(test_lock_excludes),
 	    cmocka_unit_test(test_lock_refuses_insecure),
