@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# As root only (CI): issue 5's rule with real components. A throwaway user runs a real
+# As root only (CI): the per-user bus rule with real components. A throwaway user runs a real
 # dbus-daemon on <runtime base>/UID/bus with gnome-keyring unlocked in it; a PAM session
 # (pamtester under pam_wrapper, `mint`) must put the minted token into that keyring and
 # write no file store. Then a bus socket at the same place owned by someone else (root):
