@@ -4,11 +4,7 @@
 # verified, redirects never followed. Then the token calls of the client (test_cma).
 . "$CSTOKEN_SRC/tests/lib/common.sh"
 . "$CSTOKEN_SRC/tests/lib/emulator.sh"
-cst_setup
-emulator_start
-export CSTOKEN_STORE=file
-
-ALICE=alice@example.com
+emulator_sandbox
 PW='alice pw'
 emu_user "$ALICE" "$PW"
 emu_stack blt0123456789abcdef "$ALICE"

@@ -5,12 +5,7 @@
 # names the region it tried.
 . "$CSTOKEN_SRC/tests/lib/common.sh"
 . "$CSTOKEN_SRC/tests/lib/emulator.sh"
-cst_setup
-emulator_start
-export CSTOKEN_STORE=file
-
-ALICE=alice@example.com
-PW='correct horse battery'
+emulator_sandbox
 SITE=blt0123456789abcdef
 DOCS=blt00000000000000d0c
 SHOP=blt0000000000000005b

@@ -5,12 +5,7 @@
 # asks for an e-mail the profile does not give.
 . "$CSTOKEN_SRC/tests/lib/common.sh"
 . "$CSTOKEN_SRC/tests/lib/emulator.sh"
-cst_setup
-emulator_start
-export CSTOKEN_STORE=file
-
-ALICE=alice@example.com
-PW='correct horse battery'
+emulator_sandbox
 SECRET=JBSWY3DPEHPK3PXP
 SITE=blt0123456789abcdef
 emu_user "$ALICE" "$PW" "$SECRET"

@@ -3,12 +3,7 @@
 # a live authtoken, a wrong password, a dead stored session, logout. Passwords only on stdin.
 . "$CSTOKEN_SRC/tests/lib/common.sh"
 . "$CSTOKEN_SRC/tests/lib/emulator.sh"
-cst_setup
-emulator_start
-export CSTOKEN_STORE=file
-
-ALICE=alice@example.com
-PW='correct horse battery'
+emulator_sandbox
 TFA_SECRET=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
 
 emu_user "$ALICE" "$PW"

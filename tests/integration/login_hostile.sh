@@ -3,12 +3,7 @@
 # nothing is stored; a hostile authtoken planted in the store never becomes a header.
 . "$CSTOKEN_SRC/tests/lib/common.sh"
 . "$CSTOKEN_SRC/tests/lib/emulator.sh"
-cst_setup
-emulator_start
-export CSTOKEN_STORE=file
-
-ALICE=alice@example.com
-PW='correct horse battery'
+emulator_sandbox
 STORE=$XDG_DATA_HOME/cstoken/credentials
 
 emu_user "$ALICE" "$PW"

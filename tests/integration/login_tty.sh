@@ -4,12 +4,7 @@
 # after fg.
 . "$CSTOKEN_SRC/tests/lib/common.sh"
 . "$CSTOKEN_SRC/tests/lib/emulator.sh"
-cst_setup
-emulator_start
-export CSTOKEN_STORE=file
-
-ALICE=alice@example.com
-PW='correct horse battery'
+emulator_sandbox
 emu_user "$ALICE" "$PW"
 emu_stack blt0123456789abcdef "$ALICE"
 emulator_config blt0123456789abcdef "$ALICE"

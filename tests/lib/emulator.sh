@@ -1,6 +1,17 @@
 # The local Contentstack CMA emulator (tests/emulator/cma_emulator.py) for end-to-end tests.
-# Source after tests/lib/common.sh, call after cst_setup. The emulator's interface (endpoints,
-# control API, faults) is documented at the top of cma_emulator.py.
+# Source after tests/lib/common.sh; call after cst_setup, or call emulator_sandbox for both.
+# The emulator's interface (endpoints, control API, faults) is documented at the top of
+# cma_emulator.py.
+
+# emulator_sandbox: the test's sandbox (cst_setup) with the emulator started and the file
+# store chosen; ALICE and PW are the e-mail and password of the usual test user.
+emulator_sandbox() {
+	cst_setup
+	emulator_start
+	export CSTOKEN_STORE=file
+	ALICE=alice@example.com
+	PW='correct horse battery'
+}
 
 # emulator_start: starts the emulator on an ephemeral port, waits until it is ready, stops it
 # when the test ends. Exports CST_EMU_DIR, CST_EMU_HOST (127.0.0.1:PORT), CST_EMU_CA,
