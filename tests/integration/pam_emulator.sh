@@ -18,8 +18,8 @@ mkdir -p "$RUN"
 T="test_runtime_dir=$RUN debug"
 # the module runs the build's cstoken when root alone can change it; else a copy of it
 if ! pcs_trusted "$CSTOKEN_BIN_DIR/cstoken"; then
-	install -m 755 "$CSTOKEN_BIN_DIR/cstoken" "$PCS_BIN/cstoken"
-	T="$T test_program=$PCS_BIN/cstoken"
+	pcs_copy_cstoken
+	T="$T test_program=$PCS_CSTOKEN"
 fi
 export CSTOKEN_STORE=file # the user's own cstoken calls, as in a login without a bus
 

@@ -34,8 +34,8 @@ pcs_bin_dir
 bin=$CSTOKEN_BIN_DIR/cstoken
 prog=
 if ! runuser -u "$user" -- test -x "$bin" || ! pcs_trusted "$bin"; then
-	install -m 755 "$bin" "$PCS_BIN/cstoken"
-	bin=$PCS_BIN/cstoken
+	pcs_copy_cstoken
+	bin=$PCS_CSTOKEN
 	prog="test_program=$bin"
 fi
 # In a sanitizer build the module's clean environment would drop the run's leak

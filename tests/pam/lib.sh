@@ -45,6 +45,17 @@ pcs_bin_dir() {
 	fail "no directory that only root (or this user) can change for the test's programs"
 }
 
+# pcs_copy_cstoken: copies the build's cstoken, with the modules it loads, into PCS_BIN in
+# the installed layout (bin/ and lib/cstoken/, which the program finds beside itself); the
+# copy's path goes to PCS_CSTOKEN.
+pcs_copy_cstoken() {
+	mkdir -p "$PCS_BIN/bin" "$PCS_BIN/lib/cstoken"
+	chmod 755 "$PCS_BIN/bin" "$PCS_BIN/lib" "$PCS_BIN/lib/cstoken"
+	install -m 755 "$CSTOKEN_BIN_DIR/cstoken" "$PCS_BIN/bin/cstoken"
+	install -m 644 "$CSTOKEN_BUILD"/lib/cstoken/*.so "$PCS_BIN/lib/cstoken/"
+	PCS_CSTOKEN=$PCS_BIN/bin/cstoken
+}
+
 # pcs_setup: cst_setup plus passwd/group files (the fake user's home is $HOME), a services
 # directory and the stand-in program.
 pcs_setup() {
