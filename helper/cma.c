@@ -19,6 +19,7 @@
 
 #include "cma_impl.h"
 #include "cstoken/cma.h"
+#include "cstoken/config.h"
 #include "cstoken/util.h"
 
 #ifndef CSTOKEN_VERSION
@@ -26,7 +27,6 @@
 #endif
 
 #define CMA_USER_AGENT "cstoken/" CSTOKEN_VERSION
-#define CMA_DEFAULT_TIMEOUT 10
 #define CMA_MAX_CONNECT_TIMEOUT 10
 /* Longest single wait a Retry-After may ask for, and the most one call waits in all. */
 #define CMA_MAX_RETRY_AFTER_MS 30000
@@ -485,7 +485,7 @@ static CURLcode perform(struct cma_client *c, const struct cma_request *rq, cons
 			struct curl_slist *headers, struct cma_response *rs, struct cma_wait *w)
 {
 	CURL *curl = c->curl;
-	long timeout = c->timeout > 0 ? c->timeout : CMA_DEFAULT_TIMEOUT;
+	long timeout = c->timeout > 0 ? c->timeout : CST_DEFAULT_TIMEOUT;
 	CURLcode cc;
 
 	/* keeps the connection and TLS session caches, drops every option */
@@ -632,7 +632,7 @@ static int transport_error(const struct cma_client *c, const struct cma_request 
 			   struct cst_error *e)
 {
 	char why[CMA_MAX_QUOTE + 8], tries[64] = "";
-	long timeout = c->timeout > 0 ? c->timeout : CMA_DEFAULT_TIMEOUT;
+	long timeout = c->timeout > 0 ? c->timeout : CST_DEFAULT_TIMEOUT;
 
 	quote_text(why, sizeof(why), rs->errbuf[0] ? rs->errbuf : curl_easy_strerror(cc));
 	if (attempts > 1)

@@ -351,7 +351,7 @@ static int need_login(struct cli *cli, const struct cst_profile *p, const char *
 
 static void client_for(struct cli *cli, const struct cst_profile *p, struct cma_client *c)
 {
-	cma_client_init(c, p->host, p->ca_file, cli->cfg.timeout > 0 ? cli->cfg.timeout : 10);
+	cma_client_init(c, p->host, p->ca_file, cli->cfg.timeout);
 }
 
 static int stored_token(struct cli *cli, const struct cst_profile *p, struct cst_item *out,

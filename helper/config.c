@@ -31,7 +31,6 @@
 #define MAX_DURATION (36500 * DAY) /* a hundred years keeps every date computable */
 
 #define DEFAULT_PROFILE "default"
-#define DEFAULT_TIMEOUT 10
 #define MAX_TIMEOUT 300
 #define DEFAULT_BRANCH "main"
 #define DEFAULT_LIFETIME (30 * DAY)
@@ -1131,7 +1130,7 @@ int cst_config_load(struct cst_config *cfg, const char *path, struct cst_error *
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->store = CST_STORE_AUTO;
-	cfg->timeout = DEFAULT_TIMEOUT;
+	cfg->timeout = CST_DEFAULT_TIMEOUT;
 	cfg->default_profile = xstrdup(DEFAULT_PROFILE);
 	if (path)
 		cfg->path = expand_home(path);

@@ -624,7 +624,7 @@ static void report_evicted(const struct cst_config *cfg, struct cma_client *clie
 /* Long enough for another process to list and create with all its retries. */
 static int lock_wait_seconds(const struct cst_config *cfg)
 {
-	int timeout = cfg && cfg->timeout > 0 ? cfg->timeout : 10;
+	int timeout = cfg && cfg->timeout > 0 ? cfg->timeout : CST_DEFAULT_TIMEOUT;
 
 	return 2 * CMA_MAX_ATTEMPTS * timeout + 30;
 }
@@ -948,7 +948,7 @@ void cst_tokens_tidy(const struct cst_config *cfg, const struct cst_profile *p,
 		free_secret(authtoken);
 		return;
 	}
-	cma_client_init(&client, p->host, p->ca_file, cfg && cfg->timeout > 0 ? cfg->timeout : 10);
+	cma_client_init(&client, p->host, p->ca_file, cfg ? cfg->timeout : 0);
 	retire_superseded(cfg, &client, p, st, authtoken, (int64_t)time(NULL));
 	pattern.kind = CST_ITEM_TOKEN;
 	if (!cma_tokens_list(&client, p->api_key, authtoken, &toks, &ntoks, &err) &&
@@ -1234,7 +1234,7 @@ int cst_token_obtain_for(const struct cst_config *cfg, const struct cst_profile 
 	if (ret)
 		goto out;
 
-	cma_client_init(&client, p->host, p->ca_file, cfg && cfg->timeout > 0 ? cfg->timeout : 10);
+	cma_client_init(&client, p->host, p->ca_file, cfg ? cfg->timeout : 0);
 	client_ready = true;
 	retire_superseded(cfg, &client, p, st, authtoken, now);
 	ret = cma_tokens_list(&client, p->api_key, authtoken, &toks, &ntoks, e);

@@ -14,9 +14,10 @@
 #define CMA_MAX_ATTEMPTS 4
 
 struct cma_client {
-	char *host;	  /* host[:port]; requests go to https://host/v3/... */
-	char *ca_file;	  /* extra trust (NULL: system store only) */
-	int timeout;	  /* seconds per attempt (total); connect timeout is min(timeout, 10) */
+	char *host;    /* host[:port]; requests go to https://host/v3/... */
+	char *ca_file; /* extra trust (NULL: system store only) */
+	int timeout;   /* seconds per attempt (total; <= 0: CST_DEFAULT_TIMEOUT); connect timeout is
+			  min(timeout, 10) */
 	int max_attempts; /* 0: CMA_MAX_ATTEMPTS */
 	void *curl;	  /* CURL *, created lazily on the first request */
 	int64_t spent_ms; /* wall time of the last request, its retries included */

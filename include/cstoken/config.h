@@ -15,6 +15,9 @@ enum cst_lifetime_kind {
 	CST_LIFETIME_NEVER,
 };
 
+/* Seconds per HTTP request when the configuration sets none (the API client's default too). */
+#define CST_DEFAULT_TIMEOUT 10
+
 struct cst_profile {
 	char *name;
 	char *region;  /* canonical region id ("na", "eu", ...) */
@@ -47,7 +50,7 @@ struct cst_config {
 	enum cst_store_kind store;
 	char *store_file; /* expanded; NULL means the default path */
 	char *default_profile;
-	int timeout; /* seconds per HTTP request */
+	int timeout; /* seconds per HTTP request; CST_DEFAULT_TIMEOUT unless set */
 	struct cst_profile *profiles;
 	size_t nprofiles;
 	struct cst_profile builtin; /* the unconfigured default, see cst_config_profile */
