@@ -58,16 +58,10 @@ enum transport {
 	T_OTHER,
 };
 
-static void json_oom(void)
-{
-	fputs("cstoken: out of memory\n", stderr);
-	abort();
-}
-
 static cJSON *jcheck(cJSON *j)
 {
 	if (!j)
-		json_oom();
+		cst_oom();
 	return j;
 }
 
@@ -1402,7 +1396,7 @@ int cma_token_create(struct cma_client *c, const char *api_key, const char *auth
 	req = token_body(spec);
 	body = cJSON_PrintUnformatted(req);
 	if (!body)
-		json_oom();
+		cst_oom();
 	rq.body = body;
 	ret = cma_exchange(c, &rq, &status, &answer, &attempts, e);
 	if (!ret)

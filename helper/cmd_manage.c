@@ -34,10 +34,8 @@ extern char **environ;
 
 static cJSON *jok(cJSON *j)
 {
-	if (!j) {
-		fputs("cstoken: out of memory\n", stderr);
-		abort();
-	}
+	if (!j)
+		cst_oom();
 	return j;
 }
 
@@ -100,10 +98,8 @@ static int json_emit(struct cli *cli, cJSON *root)
 	struct strbuf sb = STRBUF_INIT;
 	char *text = cJSON_Print(root);
 
-	if (!text) {
-		fputs("cstoken: out of memory\n", stderr);
-		abort();
-	}
+	if (!text)
+		cst_oom();
 	json_add_safe(&sb, text);
 	puts(sb.buf);
 	strbuf_release(&sb);

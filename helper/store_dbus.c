@@ -57,7 +57,7 @@ static char *probed_owner;
 static void oom_check(bool ok)
 {
 	if (!ok)
-		abort();
+		cst_oom();
 }
 
 static int64_t now_us(void)

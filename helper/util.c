@@ -17,7 +17,7 @@
 
 int cst_verbose;
 
-static void oom(void)
+void cst_oom(void)
 {
 	static const char msg[] = "cstoken: out of memory\n";
 
@@ -30,7 +30,7 @@ void *xmalloc(size_t n)
 	void *p = malloc(n ? n : 1);
 
 	if (!p)
-		oom();
+		cst_oom();
 	return p;
 }
 
@@ -39,7 +39,7 @@ void *xcalloc(size_t nmemb, size_t n)
 	void *p = calloc(nmemb ? nmemb : 1, n ? n : 1);
 
 	if (!p)
-		oom();
+		cst_oom();
 	return p;
 }
 
@@ -48,7 +48,7 @@ char *xstrdup(const char *s)
 	char *p = strdup(s);
 
 	if (!p)
-		oom();
+		cst_oom();
 	return p;
 }
 
@@ -57,7 +57,7 @@ char *xstrndup(const char *s, size_t n)
 	char *p = strndup(s, n);
 
 	if (!p)
-		oom();
+		cst_oom();
 	return p;
 }
 
@@ -71,7 +71,7 @@ char *xasprintf(const char *fmt, ...)
 	n = vasprintf(&p, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		oom();
+		cst_oom();
 	return p;
 }
 
@@ -150,7 +150,7 @@ static void strbuf_grow(struct strbuf *sb, size_t extra)
 	char *nbuf;
 
 	if (extra > SIZE_MAX / 2 - sb->len - 1)
-		oom();
+		cst_oom();
 	want = sb->len + extra + 1;
 	if (want <= sb->alloc)
 		return;

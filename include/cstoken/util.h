@@ -11,6 +11,8 @@
  * Allocation that cannot fail: on out-of-memory these print one line and abort().
  * Used by the cstoken program only; the PAM module does not link the core.
  */
+/* Prints "cstoken: out of memory" and aborts: the one out-of-memory path. */
+void cst_oom(void) __attribute__((noreturn));
 void *xmalloc(size_t n);
 void *xcalloc(size_t nmemb, size_t n);
 char *xstrdup(const char *s);
