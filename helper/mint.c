@@ -471,8 +471,9 @@ void cst_evictions_free(struct cst_eviction *v, size_t n)
 	free(v);
 }
 
-/* The record, when it is a regular file of ours of sane size; NULL otherwise. */
-static FILE *open_evictions(const char *path)
+/* A record beside the minting lock (evicted-, superseded-), when it is a regular file of
+ * ours of sane size; NULL otherwise. */
+static FILE *open_record(const char *path)
 {
 	struct stat sb;
 	FILE *fp;
@@ -512,7 +513,7 @@ int cst_evictions_read(const struct cst_config *cfg, const char *profile, struct
 	struct strbuf line = STRBUF_INIT;
 	struct cst_eviction *v = xcalloc(MAX_EVICTIONS + 1, sizeof(*v));
 	char *path = cst_lock_dir_file(cfg, "evicted", profile);
-	FILE *fp = open_evictions(path);
+	FILE *fp = open_record(path);
 	size_t count = 0;
 	int r;
 
@@ -718,7 +719,7 @@ static size_t superseded_read(const struct cst_config *cfg, const char *profile,
 	struct strbuf line = STRBUF_INIT;
 	struct superseded *v = xcalloc(MAX_SUPERSEDED + 1, sizeof(*v));
 	char *path = cst_lock_dir_file(cfg, "superseded", profile);
-	FILE *fp = open_evictions(path);
+	FILE *fp = open_record(path);
 	size_t n = 0;
 	int r;
 
