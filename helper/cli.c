@@ -362,6 +362,12 @@ static int exit_status(int ret)
 	return 1;
 }
 
+/* What the library says goes to stderr, one "cstoken:" line each. */
+static void say_on_stderr(enum cst_say kind, const char *msg)
+{
+	fprintf(stderr, "cstoken: %s%s\n", kind == CST_SAY_DEBUG ? "debug: " : "warning: ", msg);
+}
+
 int main(int argc, char **argv)
 {
 	struct cli cli = {0};
@@ -369,6 +375,7 @@ int main(int argc, char **argv)
 	const char *name;
 	int ret;
 
+	cst_say_sink(say_on_stderr);
 	secure_process();
 	cst_json_wipe_on_free();
 	ret = take_global_options(&cli, &argc, argv);

@@ -1,3 +1,4 @@
+/* Error codes and their messages, and the one channel for warnings that main owns. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -102,4 +103,31 @@ const char *cst_error_msg(const struct cst_error *e, int code)
 	if (e && e->msg[0])
 		return e->msg;
 	return cst_strerror(code);
+}
+
+static cst_say_fn *say_sink;
+
+void cst_say_sink(cst_say_fn *fn)
+{
+	say_sink = fn;
+}
+
+void cst_vsay(enum cst_say kind, const char *fmt, va_list ap)
+{
+	char msg[1024];
+
+	if (!say_sink)
+		return;
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+		return;
+	say_sink(kind, msg);
+}
+
+void cst_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cst_vsay(CST_SAY_WARNING, fmt, ap);
+	va_end(ap);
 }

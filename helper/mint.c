@@ -580,7 +580,7 @@ static void record_eviction(const struct cst_config *cfg, const struct cst_profi
 /*
  * The reference says that creating a token past the limit silently expires the oldest:
  * list again and name every token of the first list that is gone (cstoken deleted none in
- * between), on stderr and in the record `status` shows.
+ * between), as a warning and in the record `status` shows.
  */
 static void report_evicted(const struct cst_config *cfg, struct cma_client *client,
 			   const struct cst_profile *p, const char *authtoken,
@@ -610,11 +610,10 @@ static void report_evicted(const struct cst_config *cfg, struct cma_client *clie
 			strbuf_addstr(&uid, before[i].uid);
 		else
 			add_shown(&uid, before[i].uid);
-		fprintf(stderr,
-			"cstoken: warning: stack '%s' was full, so Contentstack silently expired "
-			"token '%s' (uid %s) to make room for the new one; set stack_token_limit "
-			"= %zu in [profile %s] so that cstoken refuses instead\n",
-			p->api_key, name.buf, uid.buf, suggest, p->name);
+		cst_warn("stack '%s' was full, so Contentstack silently expired token '%s' (uid "
+			 "%s) to make room for the new one; set stack_token_limit = %zu in "
+			 "[profile %s] so that cstoken refuses instead",
+			 p->api_key, name.buf, uid.buf, suggest, p->name);
 		record_eviction(cfg, p, uid.buf, name.buf, now);
 	}
 	strbuf_release(&name);
@@ -809,9 +808,8 @@ static void supersede(const struct cst_config *cfg, const struct cst_profile *p,
 	    str_equal(old->uid, fresh->uid))
 		return;
 	if (!cst_plain_uid(old->uid)) {
-		fputs("cstoken: warning: the replaced token has a malformed uid, so cstoken cannot "
-		      "revoke it; delete it in the Contentstack web UI\n",
-		      stderr);
+		cst_warn("the replaced token has a malformed uid, so cstoken cannot revoke it; "
+			 "delete it in the Contentstack web UI");
 		return;
 	}
 	if (!cst_host_equal(old->host, p->host)) {
@@ -822,11 +820,9 @@ static void supersede(const struct cst_config *cfg, const struct cst_profile *p,
 			add_shown(&host, old->host);
 		else
 			strbuf_addstr(&host, "another host");
-		fprintf(stderr,
-			"cstoken: warning: the replaced token (uid %s) lives on '%s'; "
-			"revoke it "
-			"there, e.g. in the Contentstack web UI\n",
-			old->uid, host.buf);
+		cst_warn("the replaced token (uid %s) lives on '%s'; revoke it there, e.g. in the "
+			 "Contentstack web UI",
+			 old->uid, host.buf);
 		strbuf_release(&host);
 		return;
 	}
@@ -873,11 +869,10 @@ static void retire_superseded(const struct cst_config *cfg, struct cma_client *c
 			? 0
 			: cma_token_delete(client, v[i].api_key, authtoken, v[i].uid, &err);
 		if (r && r != CST_ERR_NOT_FOUND) {
-			fprintf(stderr,
-				"cstoken: warning: cannot revoke the replaced token (uid %s): %s; "
-				"cstoken tries again on its next call for profile '%s', or run "
-				"'cstoken revoke -p %s --uid %s'\n",
-				v[i].uid, cst_error_msg(&err, r), p->name, p->name, v[i].uid);
+			cst_warn("cannot revoke the replaced token (uid %s): %s; cstoken tries "
+				 "again on its next call for profile '%s', or run 'cstoken revoke "
+				 "-p %s --uid %s'",
+				 v[i].uid, cst_error_msg(&err, r), p->name, p->name, v[i].uid);
 			continue;
 		}
 		cst_debug("done with the replaced token uid %s", v[i].uid);
@@ -1287,11 +1282,9 @@ out:
 		char day[11];
 
 		format_date(cur.expiry, day);
-		fprintf(stderr,
-			"cstoken: warning: cannot renew the token of profile '%s': %s; "
-			"using the "
-			"stored one until %s\n",
-			p->name, cst_error_msg(e, ret), cur.expiry ? day : "it is revoked");
+		cst_warn("cannot renew the token of profile '%s': %s; using the stored one "
+			 "until %s",
+			 p->name, cst_error_msg(e, ret), cur.expiry ? day : "it is revoked");
 		*out = cur;
 		cst_item_init(&cur);
 		ret = 0;

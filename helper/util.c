@@ -1,3 +1,4 @@
+/* The small helpers every layer shares: allocation, strbuf, secrets, parsing, syntax checks. */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -274,11 +275,9 @@ void cst_debug(const char *fmt, ...)
 
 	if (cst_verbose <= 0)
 		return;
-	fputs("cstoken: debug: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cst_vsay(CST_SAY_DEBUG, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 static bool uid_char(char c)

@@ -61,4 +61,18 @@ int cst_error_errno(struct cst_error *e, int code, const char *fmt, ...)
 /* The message recorded in e, or cst_strerror(code) when none was set. */
 const char *cst_error_msg(const struct cst_error *e, int code);
 
+/*
+ * The one channel by which library code says something that is not an error: a warning
+ * (the call went on) or, with cst_debug, a diagnostic. Library code never writes to a
+ * terminal itself; main installs the sink that does. Until one is installed nothing is
+ * said. msg is one line without a newline and never holds a secret.
+ */
+enum cst_say { CST_SAY_WARNING, CST_SAY_DEBUG };
+typedef void cst_say_fn(enum cst_say kind, const char *msg);
+void cst_say_sink(cst_say_fn *fn);
+/* Delivers a message of that kind to the sink (truncated past 1 KiB). */
+void cst_vsay(enum cst_say kind, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* A warning: lower case, no full stop, without the "warning:" the sink adds. */
+void cst_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif

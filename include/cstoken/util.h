@@ -77,7 +77,8 @@ void cst_json_wipe_on_free(void);
 /* Disables core dumps and ptrace attach for this process (prctl, setrlimit). */
 void secure_process(void);
 
-/* Verbose diagnostics to stderr, on when cst_verbose > 0. Never pass a secret. */
+/* Verbose diagnostics to the sink main installs (error.h), on when cst_verbose > 0. Never
+ * pass a secret. */
 extern int cst_verbose;
 void cst_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
