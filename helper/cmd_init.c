@@ -12,6 +12,7 @@
 #include "cstoken/cma.h"
 #include "cstoken/mint.h"
 #include "cstoken/util.h"
+#include "present.h"
 
 /* Bytes of a server-sent stack name shown. */
 #define INIT_MAX_SHOWN 80

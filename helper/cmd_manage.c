@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,10 +18,9 @@
 #include "cstoken/cma.h"
 #include "cstoken/mint.h"
 #include "cstoken/util.h"
+#include "present.h"
 
 #define DAY_SECONDS 86400
-/* Longest server- or store-supplied value shown in a table cell or message. */
-#define MAX_SHOWN 80
 /* status asks the store it does not use only when that answers quickly */
 #define OTHER_STORE_TIMEOUT_MS 1000
 /* what status reads of git's answer */
@@ -31,108 +29,6 @@
 extern char **environ;
 
 /* ---------------------------------------------------------------- helpers */
-
-static cJSON *jok(cJSON *j)
-{
-	if (!j)
-		cst_oom();
-	return j;
-}
-
-static void json_add_str(cJSON *obj, const char *key, const char *v)
-{
-	if (v)
-		jok(cJSON_AddStringToObject(obj, key, v));
-	else
-		jok(cJSON_AddNullToObject(obj, key));
-}
-
-/*
- * cJSON escapes only C0 controls: DEL and C1 controls (CSI is U+009B) from the server
- * would reach a terminal raw, and invalid UTF-8 would make the document invalid. Both can
- * only stand inside strings, where an escape means the same.
- */
-static void json_add_safe(struct strbuf *sb, const char *text)
-{
-	const unsigned char *u = (const unsigned char *)text;
-	struct strbuf one = STRBUF_INIT;
-	char seq[5];
-	size_t i = 0, n;
-
-	while (u[i]) {
-		if (u[i] < 0x7f) {
-			strbuf_addch(sb, (char)u[i++]);
-			continue;
-		}
-		if (u[i] == 0xc2 && u[i + 1] >= 0x80 && u[i + 1] <= 0x9f) {
-			strbuf_addf(sb, "\\u%04x", u[i + 1]);
-			i += 2;
-			continue;
-		}
-		if (u[i] == 0x7f) {
-			strbuf_addstr(sb, "\\u007f");
-			i++;
-			continue;
-		}
-		/* a valid sequence comes back from the filter unchanged */
-		for (n = 1; n < 4 && (u[i + n] & 0xc0) == 0x80; n++)
-			;
-		memcpy(seq, u + i, n);
-		seq[n] = '\0';
-		strbuf_reset(&one);
-		cst_add_shown(&one, seq, sizeof(seq));
-		if (one.len == n && !memcmp(one.buf, seq, n)) {
-			strbuf_add(sb, u + i, n);
-			i += n;
-		} else {
-			strbuf_addstr(sb, "\\ufffd");
-			i++;
-		}
-	}
-	strbuf_release(&one);
-}
-
-/* Prints the document and a newline on stdout. */
-static int json_emit(struct cli *cli, cJSON *root)
-{
-	struct strbuf sb = STRBUF_INIT;
-	char *text = cJSON_Print(root);
-
-	if (!text)
-		cst_oom();
-	json_add_safe(&sb, text);
-	puts(sb.buf);
-	strbuf_release(&sb);
-	free(text);
-	if (ferror(stdout))
-		return cst_error_errno(&cli->err, CST_ERR_SYSTEM, "cannot write to stdout");
-	return 0;
-}
-
-/* ISO 8601 UTC ("2026-12-31T00:00:00Z"), or "never" for 0. */
-static void format_time(int64_t t, char out[32])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!t) {
-		strcpy(out, "never");
-		return;
-	}
-	if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(out, 32, "@%" PRId64, t);
-}
-
-/* Text from the store or the server, safe for a terminal: no control bytes, capped. */
-static char *shown(const char *s)
-{
-	struct strbuf sb = STRBUF_INIT;
-
-	if (!s || !*s)
-		return xstrdup("-");
-	cst_add_shown(&sb, s, MAX_SHOWN);
-	return strbuf_detach(&sb, NULL);
-}
 
 static const char *kind_name(enum cst_item_kind k)
 {
@@ -162,143 +58,6 @@ static const char *item_source(const struct cst_item *it)
 static const char *item_user(const struct cst_item *it)
 {
 	return it->kind == CST_ITEM_AUTHTOKEN ? it->email : it->username;
-}
-
-/*
- * An aligned table: row 0 is the header, every cell already made safe by shown(). It is
- * printed to fit the output's width; cells cut short end in an ellipsis, except in column
- * keep (the uid, which revoke --uid needs whole) and the header.
- */
-struct table {
-	size_t ncols;
-	size_t nrows;
-	char **cells;
-	size_t keep;
-};
-
-static void table_init(struct table *t, size_t ncols, size_t keep)
-{
-	t->ncols = ncols;
-	t->nrows = 0;
-	t->cells = NULL;
-	t->keep = keep;
-}
-
-/* Adds a row of ncols values (NULL shows as "-"). */
-static void table_add(struct table *t, const char *const *vals)
-{
-	char **cells = xcalloc((t->nrows + 1) * t->ncols, sizeof(*cells));
-	size_t i;
-
-	if (t->cells)
-		memcpy(cells, t->cells, t->nrows * t->ncols * sizeof(*cells));
-	for (i = 0; i < t->ncols; i++)
-		cells[t->nrows * t->ncols + i] = shown(vals[i]);
-	free(t->cells);
-	t->cells = cells;
-	t->nrows++;
-}
-
-/* Display width: UTF-8 continuation bytes take no column. */
-static size_t text_width(const char *s)
-{
-	size_t w = 0;
-
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			w++;
-	return w;
-}
-
-/* COLUMNS when set, else the width of the terminal on stdout, else 80. */
-static size_t output_width(void)
-{
-	const char *env = getenv_nonempty("COLUMNS");
-	struct winsize ws;
-	int64_t n;
-
-	if (env && !parse_int64(env, 20, 10000, &n))
-		return (size_t)n;
-	if (!ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_col >= 20)
-		return ws.ws_col;
-	return 80;
-}
-
-/* Narrows the widest cuttable column, one column at a time, until the rows fit limit. */
-static void fit_widths(const struct table *t, size_t *width, size_t limit)
-{
-	size_t total = 2 * (t->ncols - 1), c, widest, min;
-
-	for (c = 0; c < t->ncols; c++)
-		total += width[c];
-	while (total > limit) {
-		widest = t->ncols;
-		for (c = 0; c < t->ncols; c++) {
-			min = c == t->keep ? width[c] : text_width(t->cells[c]);
-			if (width[c] > min && (widest == t->ncols || width[c] > width[widest]))
-				widest = c;
-		}
-		if (widest == t->ncols)
-			return;
-		width[widest]--;
-		total--;
-	}
-}
-
-/* cell in at most w columns: cut short, it ends in an ellipsis. Returns the columns used. */
-static size_t put_cell(const char *cell, size_t w, FILE *fp)
-{
-	size_t n = text_width(cell), used = 0;
-
-	if (n <= w) {
-		fputs(cell, fp);
-		return n;
-	}
-	for (; *cell; cell++) {
-		bool starts = ((unsigned char)*cell & 0xc0) != 0x80;
-
-		if (starts && used + 1 >= w)
-			break;
-		used += starts;
-		fputc(*cell, fp);
-	}
-	fputs("\u2026", fp);
-	return used + 1;
-}
-
-static void table_print(const struct table *t, FILE *fp)
-{
-	size_t *width = xcalloc(t->ncols, sizeof(*width));
-	size_t r, c, w;
-
-	for (r = 0; r < t->nrows; r++)
-		for (c = 0; c < t->ncols; c++) {
-			w = text_width(t->cells[r * t->ncols + c]);
-			if (w > width[c])
-				width[c] = w;
-		}
-	fit_widths(t, width, output_width());
-	for (r = 0; r < t->nrows; r++) {
-		for (c = 0; c < t->ncols; c++) {
-			w = put_cell(t->cells[r * t->ncols + c], width[c], fp);
-			if (c + 1 == t->ncols)
-				break;
-			for (; w < width[c] + 2; w++)
-				fputc(' ', fp);
-		}
-		fputc('\n', fp);
-	}
-	free(width);
-}
-
-static void table_release(struct table *t)
-{
-	size_t i;
-
-	for (i = 0; t->cells && i < t->nrows * t->ncols; i++)
-		free(t->cells[i]);
-	free(t->cells);
-	table_init(t, t->ncols, t->keep);
 }
 
 /* The selected profile; an unknown name is a configuration error naming the fix. */
@@ -389,33 +148,33 @@ static int item_order(const void *a, const void *b)
 
 static void list_local_json(const struct cst_item *items, size_t n, cJSON *root)
 {
-	cJSON *arr = jok(cJSON_AddArrayToObject(root, "items")), *o;
+	cJSON *arr = cst_json_ok(cJSON_AddArrayToObject(root, "items")), *o;
 	char when[32];
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		const struct cst_item *it = &items[i];
 
-		o = jok(cJSON_CreateObject());
+		o = cst_json_ok(cJSON_CreateObject());
 		cJSON_AddItemToArray(arr, o);
-		json_add_str(o, "kind", kind_name(it->kind));
-		json_add_str(o, "source", item_source(it));
-		json_add_str(o, "profile", it->profile);
-		json_add_str(o, "protocol", it->protocol);
-		json_add_str(o, "host", it->host);
-		json_add_str(o, "path", it->path);
-		json_add_str(o, "stack", it->api_key);
-		json_add_str(o, "user", item_user(it));
-		json_add_str(o, "name", it->name);
-		json_add_str(o, "uid", it->uid);
-		format_time(it->expiry, when);
-		json_add_str(o, "expires", when);
-		jok(cJSON_AddNumberToObject(o, "expiry", (double)it->expiry));
+		cst_json_add_str(o, "kind", kind_name(it->kind));
+		cst_json_add_str(o, "source", item_source(it));
+		cst_json_add_str(o, "profile", it->profile);
+		cst_json_add_str(o, "protocol", it->protocol);
+		cst_json_add_str(o, "host", it->host);
+		cst_json_add_str(o, "path", it->path);
+		cst_json_add_str(o, "stack", it->api_key);
+		cst_json_add_str(o, "user", item_user(it));
+		cst_json_add_str(o, "name", it->name);
+		cst_json_add_str(o, "uid", it->uid);
+		cst_format_time(it->expiry, when);
+		cst_json_add_str(o, "expires", when);
+		cst_json_ok(cJSON_AddNumberToObject(o, "expiry", (double)it->expiry));
 		if (it->created) {
-			format_time(it->created, when);
-			json_add_str(o, "created", when);
+			cst_format_time(it->created, when);
+			cst_json_add_str(o, "created", when);
 		} else {
-			json_add_str(o, "created", NULL);
+			cst_json_add_str(o, "created", NULL);
 		}
 	}
 }
@@ -424,17 +183,17 @@ static void list_local_table(const struct cst_item *items, size_t n, int64_t now
 {
 	static const char *const header[] = {"KIND", "PROFILE", "HOST",	   "STACK", "USER",
 					     "NAME", "UID",	"EXPIRES", "SOURCE"};
-	struct table t;
+	struct cst_table t;
 	char when[48];
 	size_t i;
 
-	table_init(&t, sizeof(header) / sizeof(header[0]), 6);
-	table_add(&t, header);
+	cst_table_init(&t, sizeof(header) / sizeof(header[0]), 6);
+	cst_table_add(&t, header);
 	for (i = 0; i < n; i++) {
 		const struct cst_item *it = &items[i];
 		const char *row[9];
 
-		format_time(it->expiry, when);
+		cst_format_time(it->expiry, when);
 		if (it->expiry && it->expiry <= now)
 			strcat(when, " (expired)");
 		row[0] = kind_name(it->kind);
@@ -446,10 +205,10 @@ static void list_local_table(const struct cst_item *items, size_t n, int64_t now
 		row[6] = it->uid;
 		row[7] = when;
 		row[8] = item_source(it);
-		table_add(&t, row);
+		cst_table_add(&t, row);
 	}
-	table_print(&t, stdout);
-	table_release(&t);
+	cst_table_print(&t, stdout);
+	cst_table_release(&t);
 }
 
 static int list_local(struct cli *cli, bool json)
@@ -469,10 +228,10 @@ static int list_local(struct cli *cli, bool json)
 	if (n)
 		qsort(items, n, sizeof(*items), item_order);
 	if (json) {
-		root = jok(cJSON_CreateObject());
-		json_add_str(root, "store", cst_store_kind_name(cst_store_kind(cli->store)));
+		root = cst_json_ok(cJSON_CreateObject());
+		cst_json_add_str(root, "store", cst_store_kind_name(cst_store_kind(cli->store)));
 		list_local_json(items, n, root);
-		ret = json_emit(cli, root);
+		ret = cst_json_print(root, &cli->err);
 	} else if (!n) {
 		fprintf(stderr, "cstoken: nothing stored in %s\n", cst_store_describe(cli->store));
 	} else {
@@ -500,7 +259,7 @@ static int list_remote(struct cli *cli, bool json)
 	struct cst_item pattern = CST_ITEM_INIT, *mine = NULL;
 	struct cma_token *toks = NULL;
 	struct cma_client c;
-	struct table t;
+	struct cst_table t;
 	cJSON *root = NULL, *arr = NULL, *o;
 	char *authtoken = NULL, *ours = NULL;
 	char when[48];
@@ -509,7 +268,7 @@ static int list_remote(struct cli *cli, bool json)
 	bool client = false;
 	int ret;
 
-	table_init(&t, 6, 1);
+	cst_table_init(&t, 6, 1);
 	ret = need_profile(cli, &p);
 	if (ret)
 		goto out;
@@ -534,36 +293,37 @@ static int list_remote(struct cli *cli, bool json)
 	ours = cst_token_name(p);
 
 	if (json) {
-		root = jok(cJSON_CreateObject());
-		json_add_str(root, "profile", p->name);
-		json_add_str(root, "host", p->host);
-		json_add_str(root, "stack", p->api_key);
-		arr = jok(cJSON_AddArrayToObject(root, "tokens"));
+		root = cst_json_ok(cJSON_CreateObject());
+		cst_json_add_str(root, "profile", p->name);
+		cst_json_add_str(root, "host", p->host);
+		cst_json_add_str(root, "stack", p->api_key);
+		arr = cst_json_ok(cJSON_AddArrayToObject(root, "tokens"));
 	} else {
 		static const char *const header[] = {"NAME",  "UID",   "EXPIRES",
 						     "SCOPE", "OWNER", "STORED"};
 
-		table_add(&t, header);
+		cst_table_add(&t, header);
 	}
 	for (i = 0; i < ntoks; i++) {
 		const struct cma_token *tk = &toks[i];
 		const struct cst_item *st = find_uid(mine, nmine, tk->uid);
 		bool is_ours = cst_token_is_ours(tk, ours, mine, nmine);
 
-		format_time(tk->expires_on ? tk->expiry : 0, when);
+		cst_format_time(tk->expires_on ? tk->expiry : 0, when);
 		if (json) {
-			o = jok(cJSON_CreateObject());
+			o = cst_json_ok(cJSON_CreateObject());
 			cJSON_AddItemToArray(arr, o);
-			json_add_str(o, "uid", tk->uid);
-			json_add_str(o, "name", tk->name);
-			json_add_str(o, "description", tk->description);
-			json_add_str(o, "expires", when);
-			json_add_str(o, "expires_on", tk->expires_on);
-			jok(cJSON_AddBoolToObject(o, "expired", tk->expiry && tk->expiry <= now));
-			json_add_str(o, "created_at", tk->created_at);
-			json_add_str(o, "scope", tk->scope);
-			jok(cJSON_AddBoolToObject(o, "cstoken", is_ours));
-			json_add_str(o, "stored_profile", st ? st->profile : NULL);
+			cst_json_add_str(o, "uid", tk->uid);
+			cst_json_add_str(o, "name", tk->name);
+			cst_json_add_str(o, "description", tk->description);
+			cst_json_add_str(o, "expires", when);
+			cst_json_add_str(o, "expires_on", tk->expires_on);
+			cst_json_ok(
+			    cJSON_AddBoolToObject(o, "expired", tk->expiry && tk->expiry <= now));
+			cst_json_add_str(o, "created_at", tk->created_at);
+			cst_json_add_str(o, "scope", tk->scope);
+			cst_json_ok(cJSON_AddBoolToObject(o, "cstoken", is_ours));
+			cst_json_add_str(o, "stored_profile", st ? st->profile : NULL);
 		} else {
 			const char *row[6];
 
@@ -575,18 +335,18 @@ static int list_remote(struct cli *cli, bool json)
 			row[3] = tk->scope;
 			row[4] = is_ours ? "cstoken" : "foreign";
 			row[5] = st ? st->profile : NULL;
-			table_add(&t, row);
+			cst_table_add(&t, row);
 		}
 	}
 	if (json)
-		ret = json_emit(cli, root);
+		ret = cst_json_print(root, &cli->err);
 	else if (!ntoks)
 		fprintf(stderr, "cstoken: stack '%s' on %s has no management tokens\n", p->api_key,
 			p->host);
 	else
-		table_print(&t, stdout);
+		cst_table_print(&t, stdout);
 out:
-	table_release(&t);
+	cst_table_release(&t);
 	cJSON_Delete(root);
 	if (client)
 		cma_client_release(&c);
@@ -682,11 +442,11 @@ static int may_delete(struct cli *cli, const struct cst_profile *p, const char *
 		;
 	if (ret || i == n)
 		goto out;
-	*name = shown(toks[i].name);
+	*name = cst_shown(toks[i].name);
 	*foreign = !cst_token_ours(&cli->cfg, p, cli->store, uid, toks[i].name);
 	if (force || !*foreign)
 		goto out;
-	suid = shown(uid);
+	suid = cst_shown(uid);
 	if (!isatty(STDIN_FILENO)) {
 		ret = cst_error_set(&cli->err, CST_ERR_INVALID,
 				    "token '%s' (uid %s) on stack '%s' was not minted by cstoken, "
@@ -774,7 +534,7 @@ int cmd_revoke(struct cli *cli, int argc, char **argv)
 			goto out;
 		}
 		if (it.host && p->host && !cst_host_equal(it.host, p->host)) {
-			suid = shown(it.uid);
+			suid = cst_shown(it.uid);
 			ret =
 			    cst_error_set(&cli->err, CST_ERR_INVALID,
 					  "the stored token of profile '%s' (uid %s) belongs to "
@@ -797,11 +557,11 @@ int cmd_revoke(struct cli *cli, int argc, char **argv)
 	ret = forget_uid(cli, uid, &removed);
 	if (ret)
 		goto out;
-	suid = shown(uid);
+	suid = cst_shown(uid);
 	/* a call that talks to the API for the profile clears cstoken's dead tokens too */
 	cst_tokens_tidy(&cli->cfg, p, cli->store);
 	if (!name && it.name)
-		name = shown(it.name);
+		name = cst_shown(it.name);
 	fprintf(stderr, "cstoken: %stoken %s%s%s(uid %s%s) %s %s; %s\n", gone ? "" : "revoked ",
 		name ? "'" : "", name ? name : "", name ? "' " : "", suid,
 		foreign ? ", not minted by cstoken" : "", gone ? "was already gone on" : "on",
@@ -853,9 +613,9 @@ int cmd_rotate(struct cli *cli, int argc, char **argv)
 			      cst_error_msg(&why, ret));
 		goto out;
 	}
-	nname = shown(fresh.name);
-	nuid = shown(fresh.uid);
-	format_time(fresh.expiry, when);
+	nname = cst_shown(fresh.name);
+	nuid = cst_shown(fresh.uid);
+	cst_format_time(fresh.expiry, when);
 	if (!have_old || str_equal(old.uid, fresh.uid)) {
 		fprintf(stderr,
 			"cstoken: minted token '%s' (uid %s, expires %s) for profile '%s'\n", nname,
@@ -863,8 +623,8 @@ int cmd_rotate(struct cli *cli, int argc, char **argv)
 		ret = 0;
 		goto out;
 	}
-	oname = shown(old.name);
-	ouid = shown(old.uid);
+	oname = cst_shown(old.name);
+	ouid = cst_shown(old.uid);
 	if (old.host && p->host && !cst_host_equal(old.host, p->host)) {
 		ret =
 		    cst_error_set(&cli->err, CST_ERR_INVALID,
@@ -1008,7 +768,7 @@ static void status_login(struct cli *cli, const struct cst_profile *p, bool mint
 			cst_error_msg(&e, ret));
 		goto out;
 	}
-	semail = shown(email);
+	semail = cst_shown(email);
 	client_for(cli, p, &c);
 	ret = cma_check_authtoken(&c, authtoken, &e);
 	cma_client_release(&c);
@@ -1061,13 +821,13 @@ static void status_token(struct cli *cli, const struct cst_profile *p, bool mint
 			cst_error_msg(&e, ret));
 		goto out;
 	}
-	name = shown(it.name);
-	uid = shown(it.uid);
+	name = cst_shown(it.name);
+	uid = cst_shown(it.uid);
 	fp = cst_scope_fingerprint(p);
 	matches = cst_scope_matches(p, fp, it.scope_fp);
 	expired = it.expiry && it.expiry <= now;
 	renew = it.expiry && it.expiry - now <= p->renew_before;
-	format_time(it.expiry, when);
+	cst_format_time(it.expiry, when);
 	if (it.expiry && !expired)
 		snprintf(left, sizeof(left), ", %" PRId64 " days left",
 			 (it.expiry - now) / DAY_SECONDS);
@@ -1092,7 +852,7 @@ static void status_token(struct cli *cli, const struct cst_profile *p, bool mint
 		goto out;
 	/* a token goes only to the host it was minted for */
 	if (it.host && !cst_host_equal(it.host, p->host)) {
-		host = shown(it.host);
+		host = cst_shown(it.host);
 		row("server", "not asked: the token is for %s, the profile now names %s", host,
 		    p->host);
 		goto out;
@@ -1139,9 +899,9 @@ static void status_stale(struct cli *cli, const struct cst_profile *p, const str
 		if (!toks[i].uid || !cst_token_is_ours(&toks[i], ours, mine, nmine) ||
 		    (!expired && find_uid(mine, nmine, toks[i].uid)))
 			continue;
-		name = shown(toks[i].name);
-		uid = shown(toks[i].uid);
-		format_time(toks[i].expiry, when);
+		name = cst_shown(toks[i].name);
+		uid = cst_shown(toks[i].uid);
+		cst_format_time(toks[i].expiry, when);
 		/* the server's uid goes into a shell command: only a plain one */
 		if (cst_plain_uid(toks[i].uid))
 			row("stale",
@@ -1170,7 +930,7 @@ static void status_access(struct cli *cli, const struct cst_profile *p, bool min
 	struct cst_error e = CST_ERROR_INIT;
 	struct cma_token *toks = NULL;
 	struct cma_client c;
-	char *key = shown(p->api_key), *where;
+	char *key = cst_shown(p->api_key), *where;
 	size_t ntoks = 0;
 	int ret;
 
@@ -1290,9 +1050,9 @@ static void status_evictions(struct cli *cli, const struct cst_profile *p)
 	cst_evictions_read(&cli->cfg, p->name, &v, &n);
 	for (i = 0; i < n; i++) {
 		/* recorded already made safe; shown again, since the file is read back */
-		name = shown(v[i].name);
-		uid = shown(v[i].uid);
-		format_time(v[i].when, when);
+		name = cst_shown(v[i].name);
+		uid = cst_shown(v[i].uid);
+		cst_format_time(v[i].when, when);
 		row("evicted",
 		    "'%s' (uid %s): Contentstack expired it to make room when cstoken minted at "
 		    "%s (stack_token_limit %d)",

@@ -16,6 +16,7 @@
 #include "cstoken/util.h"
 #include "digest.h"
 #include "lock.h"
+#include "present.h"
 
 /*
  * The API reference says 10 tokens per stack (newer docs say 30) and that one
@@ -303,55 +304,6 @@ static int stored_token(struct cst_store *st, const struct cst_profile *p, struc
 	pattern.kind = CST_ITEM_TOKEN;
 	pattern.profile = p->name;
 	return cst_store_get(st, &pattern, out, e);
-}
-
-/* Length of the UTF-8 sequence at s that is valid and no C1 control, else 0. */
-static size_t printable_utf8(const unsigned char *s)
-{
-	size_t n, i;
-	unsigned cp;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1fu;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0fu;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07u;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3fu);
-	}
-	/* overlong forms, surrogates, past U+10FFFF, and U+0080..U+009F (C1: CSI is one) */
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp < 0xa0)
-		return 0;
-	return n;
-}
-
-void cst_add_shown(struct strbuf *sb, const char *s, size_t max)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, n;
-
-	while (u && u[i] && i < max) {
-		if (u[i] >= 0x20 && u[i] < 0x7f) {
-			strbuf_addch(sb, (char)u[i++]);
-		} else if (u[i] >= 0x80 && (n = printable_utf8(u + i))) {
-			strbuf_add(sb, u + i, n);
-			i += n;
-		} else if (u[i] == 0xc2 && u[i + 1] >= 0x80 && u[i + 1] <= 0x9f) {
-			strbuf_addch(sb, '?'); /* one C1 control, one mark */
-			i += 2;
-		} else {
-			strbuf_addch(sb, '?');
-			i++;
-		}
-	}
-	if (u && u[i])
-		strbuf_addstr(sb, "...");
 }
 
 /* Server-supplied text in a message: no control characters, bounded length. */

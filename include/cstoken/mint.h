@@ -97,12 +97,4 @@ int cst_evictions_read(const struct cst_config *cfg, const char *profile, struct
 		       size_t *n);
 void cst_evictions_free(struct cst_eviction *v, size_t n);
 
-struct strbuf;
-/*
- * Appends s (server- or store-supplied text) made safe for a terminal: control bytes,
- * C1 controls and invalid UTF-8 become '?'; past max bytes "..." ends it. NULL adds
- * nothing.
- */
-void cst_add_shown(struct strbuf *sb, const char *s, size_t max);
-
 #endif
