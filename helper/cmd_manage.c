@@ -109,16 +109,6 @@ static void client_for(struct cli *cli, const struct cst_profile *p, struct cma_
 	cma_client_init(c, p->host, p->ca_file, cli->cfg.timeout);
 }
 
-static int stored_token(struct cli *cli, const struct cst_profile *p, struct cst_item *out,
-			struct cst_error *e)
-{
-	struct cst_item pattern = CST_ITEM_INIT;
-
-	pattern.kind = CST_ITEM_TOKEN;
-	pattern.profile = p->name;
-	return cst_store_get(cli->store, &pattern, out, e);
-}
-
 /* ------------------------------------------------------------------- list */
 
 /* Tokens first, then sessions, then git credentials. */
@@ -379,110 +369,35 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 
 /* ----------------------------------------------------------------- revoke */
 
-static int revoke_on_server(struct cli *cli, const struct cst_profile *p, const char *api_key,
-			    const char *uid, bool *gone)
-{
-	struct cma_client c;
-	char *authtoken = NULL;
-	int ret;
-
-	*gone = false;
-	ret = need_login(cli, p, "revoking a token", &authtoken);
-	if (ret)
-		return ret;
-	client_for(cli, p, &c);
-	ret = cma_token_delete(&c, api_key, authtoken, uid, &cli->err);
-	if (ret == CST_ERR_NOT_FOUND) {
-		cst_debug("token uid %s was already gone on the server", uid);
-		*gone = true;
-		ret = 0;
-	}
-	cma_client_release(&c);
-	free_secret(authtoken);
-	return ret;
-}
-
-static int forget_uid(struct cli *cli, const char *uid, size_t *removed)
-{
-	struct cst_item pattern = CST_ITEM_INIT;
-	int ret;
-
-	pattern.kind = CST_ITEM_TOKEN;
-	pattern.uid = xstrdup(uid);
-	ret = cst_store_erase(cli->store, &pattern, removed, &cli->err);
-	cst_item_release(&pattern);
-	return ret;
-}
-
-/*
- * Finds token uid on the profile's stack (*name its name as shown, NULL when the stack
- * has no such token) and decides whether it may go: cstoken's own does, another only
- * with --force or a yes on a terminal (*foreign says which).
- */
-static int may_delete(struct cli *cli, const struct cst_profile *p, const char *uid, bool force,
-		      char **name, bool *foreign)
+/* Asks on the terminal before a token cstoken did not mint is deleted. */
+static bool ask_foreign(void *ctx, const char *name, const char *uid)
 {
 	struct strbuf answer = STRBUF_INIT;
-	struct cma_token *toks = NULL;
-	struct cma_client c;
-	char *authtoken = NULL, *suid = NULL, *prompt;
-	size_t n = 0, i;
+	char *prompt;
+	bool yes;
 	int ret;
 
-	*name = NULL;
-	*foreign = false;
-	ret = need_login(cli, p, "revoking a token", &authtoken);
-	if (ret)
-		return ret;
-	client_for(cli, p, &c);
-	ret = cma_tokens_list(&c, p->api_key, authtoken, &toks, &n, &cli->err);
-	cma_client_release(&c);
-	free_secret(authtoken);
-	for (i = 0; !ret && i < n && !str_equal(toks[i].uid, uid); i++)
-		;
-	if (ret || i == n)
-		goto out;
-	*name = cst_shown(toks[i].name);
-	*foreign = !cst_token_ours(&cli->cfg, p, cli->store, uid, toks[i].name);
-	if (force || !*foreign)
-		goto out;
-	suid = cst_shown(uid);
-	if (!isatty(STDIN_FILENO)) {
-		ret = cst_error_set(&cli->err, CST_ERR_INVALID,
-				    "token '%s' (uid %s) on stack '%s' was not minted by cstoken, "
-				    "so nothing was deleted; add --force to delete it",
-				    *name, suid, p->api_key);
-		goto out;
-	}
-	prompt = xasprintf("Delete token '%s' (uid %s), which cstoken did not mint? [y/N] ", *name,
-			   suid);
+	(void)ctx;
+	prompt =
+	    xasprintf("Delete token '%s' (uid %s), which cstoken did not mint? [y/N] ", name, uid);
 	ret = cli_tty_ask(prompt, true, &answer);
+	yes = !ret && (!strcasecmp(answer.buf, "y") || !strcasecmp(answer.buf, "yes"));
 	free(prompt);
-	if (!ret && (!strcasecmp(answer.buf, "y") || !strcasecmp(answer.buf, "yes")))
-		goto out;
-	ret = cst_error_set(&cli->err, CST_ERR_INVALID,
-			    "token '%s' (uid %s) was not minted by cstoken and is not deleted",
-			    *name, suid);
-out:
 	strbuf_release(&answer);
-	cma_token_array_free(toks, n);
-	free(suid);
-	return ret;
+	return yes;
 }
 
 int cmd_revoke(struct cli *cli, int argc, char **argv)
 {
 	const struct cst_profile *p = NULL;
-	struct cst_item it = CST_ITEM_INIT;
-	const char *uid = NULL, *api_key;
-	char *name = NULL, *suid = NULL;
-	size_t removed = 0;
-	bool gone = false, force = false, foreign = false;
+	struct cst_revoked r;
+	const char *uid = NULL;
+	unsigned flags = 0;
 	int i, ret;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--force")) {
-			force = true;
+			flags |= CST_REVOKE_FORCE;
 		} else if (!strcmp(argv[i], "--uid")) {
 			if (i + 1 >= argc)
 				return cli_usage_error(cli, "revoke",
@@ -500,77 +415,20 @@ int cmd_revoke(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, "revoke", "'--uid' takes a token uid such as blt...");
 	ret = need_profile(cli, &p);
 	if (ret)
-		goto out;
+		return ret;
 	ret = cli_store(cli);
 	if (ret)
-		goto out;
-	if (uid) {
-		ret = need_api_key(cli, p, "revoke a token of its stack");
-		if (ret)
-			goto out;
-		api_key = p->api_key;
-		ret = may_delete(cli, p, uid, force, &name, &foreign);
-		if (ret)
-			goto out;
-		/* not on the stack: nothing there to delete, whoever made it */
-		gone = !name;
-	} else {
-		ret = stored_token(cli, p, &it, &cli->err);
-		if (ret == CST_ERR_NOT_FOUND) {
-			ret = cst_error_set(&cli->err, ret,
-					    "no token stored for profile '%s'; see 'cstoken list' "
-					    "or 'cstoken list --remote', and give --uid UID",
-					    p->name);
-			goto out;
-		}
-		if (ret)
-			goto out;
-		if (!it.uid || !*it.uid) {
-			ret =
-			    cst_error_set(&cli->err, CST_ERR_NOT_FOUND,
-					  "the stored token of profile '%s' has no uid, so cstoken "
-					  "cannot revoke it; delete it in the Contentstack web UI",
-					  p->name);
-			goto out;
-		}
-		if (it.host && p->host && !cst_host_equal(it.host, p->host)) {
-			suid = cst_shown(it.uid);
-			ret =
-			    cst_error_set(&cli->err, CST_ERR_INVALID,
-					  "the stored token of profile '%s' (uid %s) belongs to "
-					  "'%s', not to the profile's host '%s'; revoke it there, "
-					  "e.g. in the Contentstack web UI",
-					  p->name, suid, it.host, p->host);
-			goto out;
-		}
-		uid = it.uid;
-		api_key = it.api_key && *it.api_key ? it.api_key : p->api_key;
-		if (!api_key) {
-			ret = need_api_key(cli, p, "revoke its token");
-			goto out;
-		}
-	}
-	if (!gone)
-		ret = revoke_on_server(cli, p, api_key, uid, &gone);
+		return ret;
+	ret = cst_token_revoke(&cli->cfg, p, cli->store, uid, flags,
+			       isatty(STDIN_FILENO) ? ask_foreign : NULL, NULL, &r, &cli->err);
 	if (ret)
-		goto out;
-	ret = forget_uid(cli, uid, &removed);
-	if (ret)
-		goto out;
-	suid = cst_shown(uid);
-	/* a call that talks to the API for the profile clears cstoken's dead tokens too */
-	cst_tokens_tidy(&cli->cfg, p, cli->store);
-	if (!name && it.name)
-		name = cst_shown(it.name);
-	fprintf(stderr, "cstoken: %stoken %s%s%s(uid %s%s) %s %s; %s\n", gone ? "" : "revoked ",
-		name ? "'" : "", name ? name : "", name ? "' " : "", suid,
-		foreign ? ", not minted by cstoken" : "", gone ? "was already gone on" : "on",
-		p->host, removed ? "removed it from the store" : "it was not in the store");
-out:
-	cst_item_release(&it);
-	free(name);
-	free(suid);
-	return ret;
+		return ret;
+	fprintf(stderr, "cstoken: %stoken %s%s%s(uid %s%s) %s %s; %s\n", r.gone ? "" : "revoked ",
+		r.name ? "'" : "", r.name ? r.name : "", r.name ? "' " : "", r.uid,
+		r.foreign ? ", not minted by cstoken" : "", r.gone ? "was already gone on" : "on",
+		p->host, r.removed ? "removed it from the store" : "it was not in the store");
+	cst_revoked_release(&r);
+	return 0;
 }
 
 /* ----------------------------------------------------------------- rotate */
@@ -578,11 +436,8 @@ out:
 int cmd_rotate(struct cli *cli, int argc, char **argv)
 {
 	const struct cst_profile *p = NULL;
-	struct cst_item old = CST_ITEM_INIT, fresh = CST_ITEM_INIT;
-	struct cst_error why = CST_ERROR_INIT;
-	char *oname = NULL, *ouid = NULL, *nname = NULL, *nuid = NULL;
-	char when[32];
-	bool have_old, gone = false;
+	struct cst_rotated r;
+	char *name, *uid, when[32];
 	int ret;
 
 	if (argc > 1) {
@@ -592,73 +447,30 @@ int cmd_rotate(struct cli *cli, int argc, char **argv)
 	}
 	ret = need_profile(cli, &p);
 	if (ret)
-		goto out;
-	ret = need_api_key(cli, p, "mint a token for it");
-	if (ret)
-		goto out;
+		return ret;
 	ret = cli_store(cli);
 	if (ret)
-		goto out;
-	ret = stored_token(cli, p, &old, &cli->err);
-	if (ret && ret != CST_ERR_NOT_FOUND)
-		goto out;
-	have_old = !ret && old.uid && *old.uid;
-	/* the old token stays stored and valid until the new one is stored */
-	ret = cst_token_obtain(&cli->cfg, p, cli->store, CST_TOKEN_MINT | CST_TOKEN_FORCE, &fresh,
-			       NULL, &why);
-	if (ret) {
-		cst_error_set(&cli->err, ret, "cannot rotate the token of profile '%s'%s: %s",
-			      p->name,
-			      have_old ? " (the old token is still stored and in use)" : "",
-			      cst_error_msg(&why, ret));
-		goto out;
-	}
-	nname = cst_shown(fresh.name);
-	nuid = cst_shown(fresh.uid);
-	cst_format_time(fresh.expiry, when);
-	if (!have_old || str_equal(old.uid, fresh.uid)) {
+		return ret;
+	ret = cst_token_rotate(&cli->cfg, p, cli->store, &r, &cli->err);
+	if (ret)
+		return ret;
+	name = cst_shown(r.fresh.name);
+	uid = cst_shown(r.fresh.uid);
+	cst_format_time(r.fresh.expiry, when);
+	if (!r.old_uid)
 		fprintf(stderr,
-			"cstoken: minted token '%s' (uid %s, expires %s) for profile '%s'\n", nname,
-			nuid, when, p->name);
-		ret = 0;
-		goto out;
-	}
-	oname = cst_shown(old.name);
-	ouid = cst_shown(old.uid);
-	if (old.host && p->host && !cst_host_equal(old.host, p->host)) {
-		ret =
-		    cst_error_set(&cli->err, CST_ERR_INVALID,
-				  "new token '%s' (uid %s) is stored, but the old token '%s' (uid "
-				  "%s) lives on '%s' and is still valid there; revoke it in the "
-				  "Contentstack web UI",
-				  nname, nuid, oname, ouid, old.host);
-		goto out;
-	}
-	ret = revoke_on_server(cli, p, old.api_key && *old.api_key ? old.api_key : p->api_key,
-			       old.uid, &gone);
-	if (ret) {
-		snprintf(why.msg, sizeof(why.msg), "%s", cst_error_msg(&cli->err, ret));
-		cst_error_set(&cli->err, ret,
-			      "new token '%s' (uid %s) is stored and in use, but the old token "
-			      "'%s' (uid %s) is still valid on the server; run 'cstoken revoke "
-			      "-p %s --uid %s' (deleting it failed: %s)",
-			      nname, nuid, oname, ouid, p->name, ouid, why.msg);
-		goto out;
-	}
-	fprintf(stderr,
-		"cstoken: rotated profile '%s': new token '%s' (uid %s, expires %s) replaces "
-		"uid %s, %s\n",
-		p->name, nname, nuid, when, ouid,
-		gone ? "which the server had already forgotten" : "now revoked");
-	ret = 0;
-out:
-	cst_item_release(&old);
-	cst_item_release(&fresh);
-	free(oname);
-	free(ouid);
-	free(nname);
-	free(nuid);
-	return ret;
+			"cstoken: minted token '%s' (uid %s, expires %s) for profile '%s'\n", name,
+			uid, when, p->name);
+	else
+		fprintf(stderr,
+			"cstoken: rotated profile '%s': new token '%s' (uid %s, expires %s) "
+			"replaces uid %s, %s\n",
+			p->name, name, uid, when, r.old_uid,
+			r.old_gone ? "which the server had already forgotten" : "now revoked");
+	free(name);
+	free(uid);
+	cst_rotated_release(&r);
+	return 0;
 }
 
 /* ----------------------------------------------------------------- status */
@@ -798,14 +610,13 @@ static void status_token(struct cli *cli, const struct cst_profile *p, bool mint
 {
 	struct cst_item it = CST_ITEM_INIT;
 	struct cst_error e = CST_ERROR_INIT;
+	struct cst_token_state state;
 	struct cma_client c;
-	char *fp = NULL, *name = NULL, *uid = NULL, *host = NULL;
+	char *name = NULL, *uid = NULL, *host = NULL;
 	char when[32], left[64] = "";
-	int64_t now = (int64_t)time(NULL);
-	bool expired, renew, matches;
 	int ret;
 
-	ret = stored_token(cli, p, &it, &e);
+	ret = cst_token_stored(cli->store, p, &it, &e);
 	if (ret == CST_ERR_NOT_FOUND) {
 		row("token", "none stored%s", minting ? " (minted on first use)" : "");
 		if (p->api_key && !p->mint)
@@ -823,24 +634,20 @@ static void status_token(struct cli *cli, const struct cst_profile *p, bool mint
 	}
 	name = cst_shown(it.name);
 	uid = cst_shown(it.uid);
-	fp = cst_scope_fingerprint(p);
-	matches = cst_scope_matches(p, fp, it.scope_fp);
-	expired = it.expiry && it.expiry <= now;
-	renew = it.expiry && it.expiry - now <= p->renew_before;
+	cst_token_state(p, &it, (int64_t)time(NULL), &state);
 	cst_format_time(it.expiry, when);
-	if (it.expiry && !expired)
-		snprintf(left, sizeof(left), ", %" PRId64 " days left",
-			 (it.expiry - now) / DAY_SECONDS);
+	if (state.left)
+		snprintf(left, sizeof(left), ", %" PRId64 " days left", state.left / DAY_SECONDS);
 	row("token", "'%s' (uid %s)", name, uid);
 	row("expires", "%s%s%s", when, left,
-	    expired ? " (expired)"
-	    : renew ? " (renewed on next use)"
-		    : "");
+	    state.expired ? " (expired)"
+	    : state.renew ? " (renewed on next use)"
+			  : "");
 	row("minted", "%s",
-	    !it.scope_fp ? "no (stored by hand)"
-	    : matches	 ? "yes, with the profile's current scope"
-			 : "yes, with another scope (re-minted on next use)");
-	if (expired) {
+	    !it.scope_fp	  ? "no (stored by hand)"
+	    : state.scope_matches ? "yes, with the profile's current scope"
+				  : "yes, with another scope (re-minted on next use)");
+	if (state.expired) {
 		if (!minting)
 			problem(f,
 				"the token of profile '%s' expired on %s and minting is off; run "
@@ -873,7 +680,6 @@ static void status_token(struct cli *cli, const struct cst_profile *p, bool mint
 	}
 out:
 	cst_item_release(&it);
-	free(fp);
 	free(name);
 	free(uid);
 	free(host);

@@ -260,6 +260,12 @@ static int plan_expiry(const struct cst_profile *p, int64_t now, char expires_on
 	return 0;
 }
 
+/* Does the token live more than margin seconds past now (a token without expiry does)? */
+static bool lives_past(const struct cst_item *it, int64_t now, int64_t margin)
+{
+	return it->expiry == 0 || it->expiry - now > margin;
+}
+
 /*
  * Does the token fit the profile's scope and live more than margin seconds past now?
  * expiry is 00:00 UTC of the token's expires_on, when the server stops taking it.
@@ -269,7 +275,7 @@ static bool token_usable(const struct cst_profile *p, const struct cst_item *it,
 {
 	if (!it->secret || !*it->secret || !cst_scope_matches(p, fp, it->scope_fp))
 		return false;
-	return it->expiry == 0 || it->expiry - now > margin;
+	return lives_past(it, now, margin);
 }
 
 /*
@@ -281,6 +287,20 @@ static int64_t needed_life(const struct cst_profile *p, bool may_mint, int64_t m
 	int64_t margin = may_mint ? p->renew_before : 0;
 
 	return margin > min_ttl ? margin : min_ttl;
+}
+
+void cst_token_state(const struct cst_profile *p, const struct cst_item *it, int64_t now,
+		     struct cst_token_state *out)
+{
+	char *fp = cst_scope_fingerprint(p);
+
+	out->minted = it->scope_fp && *it->scope_fp;
+	out->scope_matches = cst_scope_matches(p, fp, it->scope_fp);
+	out->expired = !lives_past(it, now, 0);
+	out->renew = !out->expired && !lives_past(it, now, p->renew_before);
+	out->usable = token_usable(p, it, fp, now, needed_life(p, true, 0));
+	out->left = it->expiry && !out->expired ? it->expiry - now : 0;
+	free(fp);
 }
 
 /* The refusal of a token that is valid but would die before min_ttl is over. */
@@ -296,8 +316,8 @@ static int too_short(const struct cst_profile *p, const char *which, const struc
 			     which, p->name, day, why);
 }
 
-static int stored_token(struct cst_store *st, const struct cst_profile *p, struct cst_item *out,
-			struct cst_error *e)
+int cst_token_stored(struct cst_store *st, const struct cst_profile *p, struct cst_item *out,
+		     struct cst_error *e)
 {
 	struct cst_item pattern = CST_ITEM_INIT;
 
@@ -609,7 +629,7 @@ static int await_minter(const struct cst_config *cfg, const char *lockdir,
 	if (ret)
 		return ret;
 	cst_item_release(cur);
-	ret = stored_token(st, p, cur, e);
+	ret = cst_token_stored(st, p, cur, e);
 	cst_lock_release(*lockfd);
 	*lockfd = -1;
 	if (ret && ret != CST_ERR_NOT_FOUND)
@@ -1102,7 +1122,7 @@ int cst_token_obtain_for(const struct cst_config *cfg, const struct cst_profile 
 	may_mint = force || ((flags & CST_TOKEN_MINT) && p->mint);
 	fp = cst_scope_fingerprint(p);
 
-	ret = stored_token(st, p, &cur, e);
+	ret = cst_token_stored(st, p, &cur, e);
 	if (ret && ret != CST_ERR_NOT_FOUND)
 		goto out;
 	have_cur = !ret;
@@ -1161,7 +1181,7 @@ int cst_token_obtain_for(const struct cst_config *cfg, const struct cst_profile 
 	now = (int64_t)time(NULL);
 	if (!force) {
 		cst_item_release(&cur);
-		ret = stored_token(st, p, &cur, e);
+		ret = cst_token_stored(st, p, &cur, e);
 		if (ret && ret != CST_ERR_NOT_FOUND)
 			goto out;
 		have_cur = !ret;

@@ -37,6 +37,66 @@ int cst_token_obtain_for(const struct cst_config *cfg, const struct cst_profile 
 			 struct cst_store *st, unsigned flags, int64_t min_ttl,
 			 struct cst_item *out, bool *minted, struct cst_error *e);
 
+/* The token stored for p: 0 with *out set, CST_ERR_NOT_FOUND when none, or the store's error. */
+int cst_token_stored(struct cst_store *st, const struct cst_profile *p, struct cst_item *out,
+		     struct cst_error *e);
+
+/* What a stored token is worth to p at now, by the rules cst_token_obtain applies. */
+struct cst_token_state {
+	bool usable;  /* handed out as it is: a value, p's scope, more than renew_before left */
+	bool expired; /* past its expiry: the server no longer takes it */
+	bool renew;   /* not expired, but within renew_before: renewed on next use */
+	bool minted;  /* minted by cstoken (it has a scope fingerprint) */
+	bool scope_matches; /* minted for p's current scope (else re-minted on next use) */
+	int64_t left;	    /* seconds until it expires; 0 when it never does or has */
+};
+void cst_token_state(const struct cst_profile *p, const struct cst_item *it, int64_t now,
+		     struct cst_token_state *out);
+
+enum cst_revoke_flags {
+	CST_REVOKE_FORCE = 1 << 0, /* delete a token cstoken did not mint without asking */
+};
+/*
+ * Asked before a token cstoken did not mint is deleted (name and uid as shown on a
+ * terminal): true to delete it.
+ */
+typedef bool cst_confirm_fn(void *ctx, const char *name, const char *uid);
+/* What cst_token_revoke did; strings made safe for a terminal. */
+struct cst_revoked {
+	char *name;	/* the token's name, NULL when unknown */
+	char *uid;	/* its uid */
+	bool gone;	/* the server no longer had it */
+	bool foreign;	/* cstoken did not mint it */
+	size_t removed; /* store items removed */
+};
+/*
+ * Revokes token uid on p's stack, or p's stored token when uid is NULL, and removes it
+ * from the store; then tidies p's dead tokens. A token cstoken did not mint goes only with
+ * CST_REVOKE_FORCE or when confirm (NULL: no one to ask, refused) says yes. A stored token
+ * of another host is refused. On success *out is set (caller frees with
+ * cst_revoked_release); on failure it is empty.
+ */
+int cst_token_revoke(const struct cst_config *cfg, const struct cst_profile *p,
+		     struct cst_store *st, const char *uid, unsigned flags, cst_confirm_fn *confirm,
+		     void *ctx, struct cst_revoked *out, struct cst_error *e);
+void cst_revoked_release(struct cst_revoked *r);
+
+/* What cst_token_rotate did. */
+struct cst_rotated {
+	struct cst_item fresh; /* the new token, stored (secret set) */
+	char *old_uid;	       /* the replaced token's uid as shown; NULL when none was stored */
+	bool old_gone;	       /* the server had already forgotten the replaced token */
+};
+/*
+ * Mints a new token for p whatever is stored, stores it, then revokes the one it replaced.
+ * The old token stays stored and valid until the new one is stored. When the old one
+ * cannot be revoked the new one stays stored and the error names the revoke to run. On
+ * success *out is set (caller frees with cst_rotated_release); on failure it is empty.
+ */
+int cst_token_rotate(const struct cst_config *cfg, const struct cst_profile *p,
+		     struct cst_store *st, struct cst_rotated *out, struct cst_error *e);
+void cst_rotated_release(struct cst_rotated *r);
+
 /*
  * Did cstoken mint the token uid (name as the server lists it, may be NULL) for p: a
  * name of p's template, a uid some profile stores, or a token p replaced that is still
