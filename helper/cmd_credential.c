@@ -193,67 +193,6 @@ out:
 	return ret;
 }
 
-/*
- * Erases the items matching the request whose password is the given one (git
- * rejects a password it was refused; another stored for the same host may still
- * be good). Patterns treat absent attributes as wildcards, so an item is erased
- * only when everything its identity pattern would take carries that password
- * too; an item whose secret cannot be read alone is left in place.
- */
-static int erase_with_password(struct cli *cli, const struct cst_item *request,
-			       const char *password, size_t *removed)
-{
-	struct cst_item *items = NULL, got = CST_ITEM_INIT, pattern;
-	bool *known = NULL, *gone = NULL;
-	size_t n = 0, i, j, count;
-	int ret;
-
-	*removed = 0;
-	ret = cst_store_list(cli->store, request, &items, &n, &cli->err);
-	if (ret)
-		goto out;
-	known = xcalloc(n, sizeof(*known));
-	gone = xcalloc(n, sizeof(*gone));
-	for (i = 0; i < n; i++) {
-		pattern = credential_pattern(items[i].protocol, items[i].host, items[i].path,
-					     items[i].username);
-		ret = cst_store_get(cli->store, &pattern, &got, &cli->err);
-		if (ret == CST_ERR_NOT_FOUND)
-			continue;
-		if (ret)
-			goto out;
-		/* the password is known only when the get found this very item */
-		known[i] =
-		    cst_item_same_identity(&got, &items[i]) && secret_equal(got.secret, password);
-		cst_item_release(&got);
-	}
-	for (i = 0; i < n; i++) {
-		bool ok = known[i] && !gone[i];
-
-		pattern = credential_pattern(items[i].protocol, items[i].host, items[i].path,
-					     items[i].username);
-		for (j = 0; ok && j < n; j++)
-			if (cst_item_match(&pattern, &items[j]) && !known[j])
-				ok = false;
-		if (!ok)
-			continue;
-		ret = cst_store_erase(cli->store, &pattern, &count, &cli->err);
-		if (ret)
-			goto out;
-		*removed += count;
-		for (j = 0; j < n; j++)
-			if (cst_item_match(&pattern, &items[j]))
-				gone[j] = true;
-	}
-	ret = 0;
-out:
-	cst_item_release(&got);
-	free(known);
-	free(gone);
-	cst_item_array_free(items, n);
-	return ret;
-}
-
 /* For a profile host: forget the management token git was refused. Never
  * revokes. */
 static int erase_profile_token(struct cli *cli, const struct cst_profile *p, const char *password)
@@ -299,7 +238,8 @@ int cmd_erase(struct cli *cli, int argc, char **argv)
 	}
 	pattern = credential_pattern(c.protocol, c.host, c.path, c.username);
 	if (c.password)
-		ret = erase_with_password(cli, &pattern, c.password, &removed);
+		ret = cst_store_erase_with_secret(cli->store, &pattern, c.password, &removed,
+						  &cli->err);
 	else
 		ret = cst_store_erase(cli->store, &pattern, &removed, &cli->err);
 	if (!ret)

@@ -1,3 +1,4 @@
+/* The store layer: the backend the configuration picks, and what every backend shares. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -358,4 +359,69 @@ int cst_store_list(struct cst_store *st, const struct cst_item *pattern, struct 
 	*items = NULL;
 	*n = 0;
 	return st->ops->list(st, pattern, items, n, e);
+}
+
+/* The pattern of it's identity as a git credential (borrowed, not copied). */
+static struct cst_item identity_pattern(const struct cst_item *it)
+{
+	struct cst_item p = CST_ITEM_INIT;
+
+	p.kind = CST_ITEM_CREDENTIAL;
+	p.protocol = it->protocol;
+	p.host = it->host;
+	p.path = it->path;
+	p.username = it->username;
+	return p;
+}
+
+int cst_store_erase_with_secret(struct cst_store *st, const struct cst_item *request,
+				const char *secret, size_t *removed, struct cst_error *e)
+{
+	struct cst_item *items = NULL, got = CST_ITEM_INIT, pattern;
+	bool *known = NULL, *gone = NULL;
+	size_t n = 0, i, j, count;
+	int ret;
+
+	*removed = 0;
+	ret = cst_store_list(st, request, &items, &n, e);
+	if (ret)
+		goto out;
+	known = xcalloc(n, sizeof(*known));
+	gone = xcalloc(n, sizeof(*gone));
+	for (i = 0; i < n; i++) {
+		pattern = identity_pattern(&items[i]);
+		ret = cst_store_get(st, &pattern, &got, e);
+		if (ret == CST_ERR_NOT_FOUND)
+			continue;
+		if (ret)
+			goto out;
+		/* the secret is known only when the get found this very item */
+		known[i] =
+		    cst_item_same_identity(&got, &items[i]) && secret_equal(got.secret, secret);
+		cst_item_release(&got);
+	}
+	for (i = 0; i < n; i++) {
+		bool ok = known[i] && !gone[i];
+
+		pattern = identity_pattern(&items[i]);
+		for (j = 0; ok && j < n; j++)
+			if (cst_item_match(&pattern, &items[j]) && !known[j])
+				ok = false;
+		if (!ok)
+			continue;
+		ret = cst_store_erase(st, &pattern, &count, e);
+		if (ret)
+			goto out;
+		*removed += count;
+		for (j = 0; j < n; j++)
+			if (cst_item_match(&pattern, &items[j]))
+				gone[j] = true;
+	}
+	ret = 0;
+out:
+	cst_item_release(&got);
+	free(known);
+	free(gone);
+	cst_item_array_free(items, n);
+	return ret;
 }

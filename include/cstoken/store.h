@@ -118,6 +118,16 @@ int cst_store_erase(struct cst_store *st, const struct cst_item *pattern, size_t
 		    struct cst_error *e);
 
 /*
+ * Removes the git credentials matching request whose secret is secret (git erases a
+ * password it was refused; another stored for the same host may still be good). Patterns
+ * treat absent attributes as wildcards, so an item goes only when every item its identity
+ * would take carries that secret too; an item whose secret cannot be read alone stays.
+ * *removed gets the count.
+ */
+int cst_store_erase_with_secret(struct cst_store *st, const struct cst_item *request,
+				const char *secret, size_t *removed, struct cst_error *e);
+
+/*
  * All items matching pattern, attributes only (secrets NULL). Caller frees with
  * cst_item_array_free.
  */
