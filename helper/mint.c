@@ -601,14 +601,14 @@ static int lock_wait_seconds(const struct cst_config *cfg)
 	return 2 * CMA_MAX_ATTEMPTS * timeout + 30;
 }
 
-/* await_minter's answer when the process it waited for stored a usable token */
-#define CST_MINTED_ELSEWHERE 1
+/* A step's answer when the stored token it read is the one to hand out. */
+#define USE_STORED 1
 
 /*
  * Takes the minting lock into *lockfd, at once when it is free. When another process
  * holds it (it is minting), waits for it in a shared lock instead: every waiter wakes
  * when it releases and they read the store side by side. The token found there goes to
- * *cur and, when it has more than margin seconds left, CST_MINTED_ELSEWHERE is returned
+ * *cur and, when it has more than margin seconds left, USE_STORED is returned
  * with *lockfd -1; when there is none (that
  * process failed), the lock is taken exclusively after all, to mint.
  */
@@ -637,7 +637,7 @@ static int await_minter(const struct cst_config *cfg, const char *lockdir,
 	*have_cur = !ret;
 	if (*have_cur && token_usable(p, cur, fp, (int64_t)time(NULL), margin)) {
 		cst_debug("another process minted the token of profile '%s'", p->name);
-		return CST_MINTED_ELSEWHERE;
+		return USE_STORED;
 	}
 	wait -= (int)((int64_t)time(NULL) - start);
 	return cst_lock_acquire(lockdir, p->name, wait > 0 ? wait : 0, lockfd, e);
@@ -1099,179 +1099,277 @@ int cst_token_obtain(const struct cst_config *cfg, const struct cst_profile *p,
 	return cst_token_obtain_for(cfg, p, st, flags, 0, out, minted, e);
 }
 
+/* One cst_token_obtain_for call: what it was asked, and what it has found so far. */
+struct obtain {
+	const struct cst_config *cfg;
+	const struct cst_profile *p;
+	struct cst_store *st;
+	bool force, may_mint, minted;
+	int64_t min_ttl, now;
+	char *fp;	     /* the profile's scope fingerprint */
+	struct cst_item cur; /* the stored token, when have_cur */
+	bool have_cur;
+	char expires_on[11]; /* what a new token asks for ("" for never) */
+	int64_t expiry;	     /* and the expiry it is stored with */
+	char *lockdir;
+	int lockfd; /* the minting lock, -1 when not held */
+};
+
+static void obtain_init(struct obtain *o, const struct cst_config *cfg, const struct cst_profile *p,
+			struct cst_store *st, unsigned flags, int64_t min_ttl)
+{
+	memset(o, 0, sizeof(*o));
+	o->cfg = cfg;
+	o->p = p;
+	o->st = st;
+	o->force = flags & CST_TOKEN_FORCE;
+	o->may_mint = o->force || ((flags & CST_TOKEN_MINT) && p->mint);
+	o->min_ttl = min_ttl;
+	o->now = (int64_t)time(NULL);
+	o->fp = cst_scope_fingerprint(p);
+	cst_item_init(&o->cur);
+	o->lockfd = -1;
+}
+
+static void obtain_release(struct obtain *o)
+{
+	cst_lock_release(o->lockfd);
+	cst_item_release(&o->cur);
+	free(o->fp);
+	free(o->lockdir);
+}
+
+/*
+ * The stored token, when it will do (USE_STORED); 0 when a new one is to be minted; the
+ * refusal when it will not do and minting is not allowed.
+ */
+static int use_stored(struct obtain *o, struct cst_error *e)
+{
+	const struct cst_profile *p = o->p;
+	int ret = cst_token_stored(o->st, p, &o->cur, e);
+
+	if (ret && ret != CST_ERR_NOT_FOUND)
+		return ret;
+	o->have_cur = !ret;
+	if (o->have_cur && !o->force &&
+	    token_usable(p, &o->cur, o->fp, o->now, needed_life(p, o->may_mint, o->min_ttl))) {
+		cst_debug("using the stored token of profile '%s'", p->name);
+		return USE_STORED;
+	}
+	if (o->may_mint)
+		return 0;
+	if (o->have_cur && o->min_ttl > 0 && token_usable(p, &o->cur, o->fp, o->now, 0))
+		return too_short(p, "stored", &o->cur,
+				 p->mint
+				     ? "this call may not mint; drop --no-mint or ask for less"
+				     : "minting is off (mint = no); set mint = yes or ask for less",
+				 e);
+	return cst_error_set(e, CST_ERR_NOT_FOUND,
+			     "no usable token stored for profile '%s'%s; run 'cstoken token -p "
+			     "%s'%s",
+			     p->name, p->mint ? "" : " and minting is off (mint = no)", p->name,
+			     p->mint ? " to mint one" : " after setting mint = yes");
+}
+
+/* Can a token be minted for the profile, and would it live long enough? Plans its expiry. */
+static int plan_mint(struct obtain *o, struct cst_error *e)
+{
+	const struct cst_profile *p = o->p;
+	int ret;
+
+	if (!p->api_key || !*p->api_key)
+		return cst_error_set(e, CST_ERR_CONFIG,
+				     "profile '%s' has no api_key, so cstoken cannot mint for it; "
+				     "set api_key in '%s'",
+				     p->name,
+				     o->cfg && o->cfg->path ? o->cfg->path : "the configuration");
+	ret = plan_expiry(p, o->now, o->expires_on, &o->expiry, e);
+	if (ret)
+		return ret;
+	if (o->expiry && o->expiry - o->now <= o->min_ttl) {
+		format_date(o->expiry, o->expires_on);
+		return cst_error_set(
+		    e, CST_ERR_INVALID,
+		    "a token minted now for profile '%s' would expire at %s 00:00 "
+		    "UTC, sooner than the time asked for (--min-ttl); ask for less "
+		    "or raise the profile's lifetime",
+		    p->name, o->expires_on);
+	}
+	return 0;
+}
+
+/*
+ * Single flight: whoever holds the lock mints, the others find its token stored. Takes
+ * the minting lock (0), or finds the token another process minted meanwhile (USE_STORED).
+ */
+static int lock_for_mint(struct obtain *o, struct cst_error *e)
+{
+	const struct cst_profile *p = o->p;
+	int ret;
+
+	o->lockdir = cst_lock_dir(o->cfg);
+	ret = await_minter(o->cfg, o->lockdir, p, o->st, o->fp, needed_life(p, true, o->min_ttl),
+			   o->force, &o->lockfd, &o->cur, &o->have_cur, e);
+	if (ret) /* an error, or USE_STORED */
+		return ret;
+	o->now = (int64_t)time(NULL);
+	if (o->force)
+		return 0;
+	cst_item_release(&o->cur);
+	ret = cst_token_stored(o->st, p, &o->cur, e);
+	if (ret && ret != CST_ERR_NOT_FOUND)
+		return ret;
+	o->have_cur = !ret;
+	if (o->have_cur &&
+	    token_usable(p, &o->cur, o->fp, o->now, needed_life(p, true, o->min_ttl))) {
+		cst_debug("another process minted the token of profile '%s'", p->name);
+		return USE_STORED;
+	}
+	return 0;
+}
+
+/*
+ * The session to mint with, read only now: a process that waited for another's token
+ * never needs it. *authtoken freed by free_secret.
+ */
+static int mint_login(const struct obtain *o, char **authtoken, struct cst_error *e)
+{
+	int ret = cst_authtoken_get(o->p, o->st, authtoken, NULL, e);
+
+	if (ret == CST_ERR_NOT_LOGGED_IN || (!ret && (!*authtoken || !**authtoken)))
+		return cst_error_set(e, CST_ERR_NOT_LOGGED_IN,
+				     "not logged in to '%s'; run 'cstoken login -p %s'", o->p->host,
+				     o->p->name);
+	return ret;
+}
+
+/*
+ * Lists the stack into *toks (as it was before the mint, for report_evicted), after
+ * deleting what is due and cstoken's expired tokens; the refusal when no slot is free.
+ */
+static int make_room(const struct obtain *o, struct cma_client *client, const char *authtoken,
+		     const char *name, struct cma_token **toks, size_t *ntoks, struct cst_error *e)
+{
+	struct cst_item pattern = CST_ITEM_INIT, *mine = NULL;
+	struct cst_error ignored = CST_ERROR_INIT;
+	size_t nmine = 0;
+	int ret;
+
+	retire_superseded(o->cfg, client, o->p, o->st, authtoken, o->now);
+	ret = cma_tokens_list(client, o->p->api_key, authtoken, toks, ntoks, e);
+	if (ret)
+		return ret;
+	pattern.kind = CST_ITEM_TOKEN;
+	if (cst_store_list(o->st, &pattern, &mine, &nmine, &ignored)) {
+		mine = NULL;
+		nmine = 0;
+	}
+	sweep_expired(client, o->p, authtoken, name, *toks, ntoks, mine, nmine, o->now);
+	if (*ntoks >= stack_token_limit(o->p))
+		ret = stack_full(o->p, name, *toks, *ntoks, mine, nmine, o->now, e);
+	cst_item_array_free(mine, nmine);
+	return ret;
+}
+
+/* Mints, stores and hands out in *fresh a new token; the one it replaces is superseded. */
+static int mint(struct obtain *o, struct cst_item *fresh, struct cst_error *e)
+{
+	const struct cst_profile *p = o->p;
+	struct cma_token *toks = NULL;
+	struct cma_client client;
+	struct held held;
+	char *authtoken = NULL, *name = NULL;
+	size_t ntoks = 0;
+	int ret;
+
+	ret = mint_login(o, &authtoken, e);
+	if (ret) {
+		free_secret(authtoken);
+		return ret;
+	}
+	cma_client_init(&client, p->host, p->ca_file, o->cfg ? o->cfg->timeout : 0);
+	name = cst_token_name(p);
+	ret = make_room(o, &client, authtoken, name, &toks, &ntoks, e);
+	if (ret)
+		goto out;
+	hold_signals(&held);
+	ret = create_and_store(&client, p, o->st, authtoken, o->fp, name, o->now, o->expires_on,
+			       o->expiry, fresh, e);
+	if (!ret && o->have_cur)
+		supersede(o->cfg, p, &o->cur, fresh, o->fp, o->now);
+	release_signals(&held);
+	if (ret)
+		goto out;
+	o->minted = true;
+	report_evicted(o->cfg, &client, p, authtoken, toks, ntoks, o->now);
+	retire_superseded(o->cfg, &client, p, o->st, authtoken, o->now);
+	/* the server may have set an earlier expiry than asked for */
+	if (!token_usable(p, fresh, o->fp, o->now, o->min_ttl)) {
+		ret = too_short(p, "new", fresh, "the server chose that date; ask for less", e);
+		cst_item_release(fresh);
+	}
+out:
+	cma_token_array_free(toks, ntoks);
+	cma_client_release(&client);
+	free_secret(authtoken);
+	free(name);
+	return ret;
+}
+
+/* Hands out the stored token; a call that does talks to the API only when a replaced
+ * token is due. */
+static void hand_out_stored(struct obtain *o, struct cst_item *out)
+{
+	*out = o->cur;
+	cst_item_init(&o->cur);
+	cst_lock_release(o->lockfd);
+	o->lockfd = -1;
+	retire_due(o->cfg, o->p, o->st);
+}
+
+/*
+ * A failed renewal must not take away a token that still works: the stored one goes to
+ * *out with a warning when it lives past min_ttl. Returns ret, or 0 when it does.
+ */
+static int keep_working(struct obtain *o, int ret, struct cst_item *out, struct cst_error *e)
+{
+	char day[11];
+
+	if (o->force || !o->have_cur ||
+	    !token_usable(o->p, &o->cur, o->fp, (int64_t)time(NULL), o->min_ttl))
+		return ret;
+	format_date(o->cur.expiry, day);
+	cst_warn("cannot renew the token of profile '%s': %s; using the stored one until %s",
+		 o->p->name, cst_error_msg(e, ret), o->cur.expiry ? day : "it is revoked");
+	*out = o->cur;
+	cst_item_init(&o->cur);
+	return 0;
+}
+
 int cst_token_obtain_for(const struct cst_config *cfg, const struct cst_profile *p,
 			 struct cst_store *st, unsigned flags, int64_t min_ttl,
 			 struct cst_item *out, bool *minted, struct cst_error *e)
 {
-	struct cst_item cur = CST_ITEM_INIT, fresh = CST_ITEM_INIT, pattern = CST_ITEM_INIT;
-	struct cst_item *mine = NULL;
-	struct cma_token *toks = NULL;
-	struct cma_client client;
-	struct cst_error ignored = CST_ERROR_INIT;
-	struct held held;
-	char *fp = NULL, *authtoken = NULL, *email = NULL, *name = NULL, *lockdir = NULL;
-	char expires_on[11] = "";
-	size_t nmine = 0, ntoks = 0;
-	bool have_cur = false, client_ready = false, force = flags & CST_TOKEN_FORCE, may_mint;
-	int64_t now = (int64_t)time(NULL), expiry = 0;
-	int lockfd = -1, ret = CST_ERR_NOT_FOUND;
+	struct obtain o;
+	int ret;
 
 	cst_item_init(out);
-	if (minted)
-		*minted = false;
-	may_mint = force || ((flags & CST_TOKEN_MINT) && p->mint);
-	fp = cst_scope_fingerprint(p);
-
-	ret = cst_token_stored(st, p, &cur, e);
-	if (ret && ret != CST_ERR_NOT_FOUND)
-		goto out;
-	have_cur = !ret;
-	if (have_cur && !force &&
-	    token_usable(p, &cur, fp, now, needed_life(p, may_mint, min_ttl))) {
-		cst_debug("using the stored token of profile '%s'", p->name);
-		goto use_cur;
-	}
-	if (!may_mint && have_cur && min_ttl > 0 && token_usable(p, &cur, fp, now, 0)) {
-		ret = too_short(p, "stored", &cur,
-				p->mint
-				    ? "this call may not mint; drop --no-mint or ask for less"
-				    : "minting is off (mint = no); set mint = yes or ask for less",
-				e);
-		goto out;
-	}
-	if (!may_mint) {
-		ret =
-		    cst_error_set(e, CST_ERR_NOT_FOUND,
-				  "no usable token stored for profile '%s'%s; run 'cstoken token "
-				  "-p %s'%s",
-				  p->name, p->mint ? "" : " and minting is off (mint = no)",
-				  p->name, p->mint ? " to mint one" : " after setting mint = yes");
-		goto out;
-	}
-	if (!p->api_key || !*p->api_key) {
-		ret =
-		    cst_error_set(e, CST_ERR_CONFIG,
-				  "profile '%s' has no api_key, so cstoken cannot mint for it; set "
-				  "api_key in '%s'",
-				  p->name, cfg && cfg->path ? cfg->path : "the configuration");
-		goto out;
-	}
-	ret = plan_expiry(p, now, expires_on, &expiry, e);
-	if (ret)
-		goto out;
-	if (expiry && expiry - now <= min_ttl) {
-		format_date(expiry, expires_on);
-		ret = cst_error_set(e, CST_ERR_INVALID,
-				    "a token minted now for profile '%s' would expire at %s 00:00 "
-				    "UTC, sooner than the time asked for (--min-ttl); ask for less "
-				    "or raise the profile's lifetime",
-				    p->name, expires_on);
-		goto out;
-	}
-
-	/* single flight: whoever holds the lock mints, the others find its token
-	 * stored */
-	lockdir = cst_lock_dir(cfg);
-	ret = await_minter(cfg, lockdir, p, st, fp, needed_life(p, true, min_ttl), force, &lockfd,
-			   &cur, &have_cur, e);
-	if (ret == CST_MINTED_ELSEWHERE)
-		goto use_cur;
-	if (ret)
-		goto out;
-	now = (int64_t)time(NULL);
-	if (!force) {
-		cst_item_release(&cur);
-		ret = cst_token_stored(st, p, &cur, e);
-		if (ret && ret != CST_ERR_NOT_FOUND)
-			goto out;
-		have_cur = !ret;
-		if (have_cur && token_usable(p, &cur, fp, now, needed_life(p, true, min_ttl))) {
-			cst_debug("another process minted the token of profile '%s'", p->name);
-			goto use_cur;
-		}
-	}
-
-	/* read only now: a process that waited for another's token never needs it */
-	ret = cst_authtoken_get(p, st, &authtoken, &email, e);
-	if (ret == CST_ERR_NOT_LOGGED_IN || (!ret && (!authtoken || !*authtoken))) {
-		ret = cst_error_set(e, CST_ERR_NOT_LOGGED_IN,
-				    "not logged in to '%s'; run 'cstoken login -p %s'", p->host,
-				    p->name);
-		goto out;
-	}
-	if (ret)
-		goto out;
-
-	cma_client_init(&client, p->host, p->ca_file, cfg ? cfg->timeout : 0);
-	client_ready = true;
-	retire_superseded(cfg, &client, p, st, authtoken, now);
-	ret = cma_tokens_list(&client, p->api_key, authtoken, &toks, &ntoks, e);
-	if (ret)
-		goto out;
-	name = cst_token_name(p);
-	pattern.kind = CST_ITEM_TOKEN;
-	if (cst_store_list(st, &pattern, &mine, &nmine, &ignored)) {
-		mine = NULL;
-		nmine = 0;
-	}
-	sweep_expired(&client, p, authtoken, name, toks, &ntoks, mine, nmine, now);
-	if (ntoks >= stack_token_limit(p)) {
-		ret = stack_full(p, name, toks, ntoks, mine, nmine, now, e);
-		goto out;
-	}
-	hold_signals(&held);
-	ret = create_and_store(&client, p, st, authtoken, fp, name, now, expires_on, expiry, &fresh,
-			       e);
-	if (!ret && have_cur)
-		supersede(cfg, p, &cur, &fresh, fp, now);
-	release_signals(&held);
-	if (ret)
-		goto out;
-	if (minted)
-		*minted = true;
-	report_evicted(cfg, &client, p, authtoken, toks, ntoks, now);
-	retire_superseded(cfg, &client, p, st, authtoken, now);
-	/* the server may have set an earlier expiry than asked for */
-	if (!token_usable(p, &fresh, fp, now, min_ttl)) {
-		ret = too_short(p, "new", &fresh, "the server chose that date; ask for less", e);
-		goto out;
-	}
-	*out = fresh;
-	cst_item_init(&fresh);
-	ret = 0;
-	goto out;
-
-use_cur:
-	*out = cur;
-	cst_item_init(&cur);
-	ret = 0;
-	cst_lock_release(lockfd);
-	lockfd = -1;
-	retire_due(cfg, p, st);
-out:
-	/* a failed renewal must not take away a token that still works */
-	if (ret && !force && have_cur && token_usable(p, &cur, fp, (int64_t)time(NULL), min_ttl)) {
-		char day[11];
-
-		format_date(cur.expiry, day);
-		cst_warn("cannot renew the token of profile '%s': %s; using the stored one "
-			 "until %s",
-			 p->name, cst_error_msg(e, ret), cur.expiry ? day : "it is revoked");
-		*out = cur;
-		cst_item_init(&cur);
+	obtain_init(&o, cfg, p, st, flags, min_ttl);
+	ret = use_stored(&o, e);
+	if (!ret)
+		ret = plan_mint(&o, e);
+	if (!ret)
+		ret = lock_for_mint(&o, e);
+	if (!ret)
+		ret = mint(&o, out, e);
+	if (ret == USE_STORED) {
+		hand_out_stored(&o, out);
 		ret = 0;
+	} else if (ret) {
+		ret = keep_working(&o, ret, out, e);
 	}
-	cst_lock_release(lockfd);
-	if (client_ready)
-		cma_client_release(&client);
-	cma_token_array_free(toks, ntoks);
-	cst_item_array_free(mine, nmine);
-	cst_item_release(&cur);
-	cst_item_release(&fresh);
-	free_secret(authtoken);
-	free(email);
-	free(fp);
-	free(name);
-	free(lockdir);
+	if (minted)
+		*minted = o.minted;
+	obtain_release(&o);
 	return ret;
 }
