@@ -42,13 +42,6 @@ int cmd_get(struct cli *cli, int argc, char **argv);
 int cmd_store(struct cli *cli, int argc, char **argv);
 int cmd_erase(struct cli *cli, int argc, char **argv);
 /* cmd_login.c */
-struct strbuf;
-/*
- * Asks on the controlling terminal (echo as given; Ctrl-Z safe). 0 with the answer in sb,
- * without its line end; CST_ERR_NOT_FOUND when there is no terminal, CST_ERR_TOO_LARGE /
- * CST_ERR_SYSTEM otherwise.
- */
-int cli_tty_ask(const char *prompt, bool echo, struct strbuf *sb);
 int cmd_login(struct cli *cli, int argc, char **argv);
 int cmd_logout(struct cli *cli, int argc, char **argv);
 

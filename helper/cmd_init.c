@@ -13,6 +13,7 @@
 #include "cstoken/mint.h"
 #include "cstoken/util.h"
 #include "present.h"
+#include "prompt.h"
 
 /* Bytes of a server-sent stack name shown. */
 #define INIT_MAX_SHOWN 80

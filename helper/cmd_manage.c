@@ -19,6 +19,7 @@
 #include "cstoken/mint.h"
 #include "cstoken/util.h"
 #include "present.h"
+#include "prompt.h"
 
 #define DAY_SECONDS 86400
 /* status asks the store it does not use only when that answers quickly */
