@@ -135,20 +135,6 @@ out:
 	return ret;
 }
 
-/* Is password the management token stored for profile p? */
-static bool is_profile_token(struct cli *cli, const struct cst_profile *p, const char *password)
-{
-	struct cst_item pattern = CST_ITEM_INIT, item = CST_ITEM_INIT;
-	bool same = false;
-
-	pattern.kind = CST_ITEM_TOKEN;
-	pattern.profile = p->name;
-	if (cst_store_get(cli->store, &pattern, &item, NULL) == 0)
-		same = secret_equal(item.secret, password);
-	cst_item_release(&item);
-	return same;
-}
-
 int cmd_store(struct cli *cli, int argc, char **argv)
 {
 	struct credential c = CREDENTIAL_INIT;
@@ -170,7 +156,7 @@ int cmd_store(struct cli *cli, int argc, char **argv)
 	if (ret)
 		goto out;
 	p = cst_config_profile_for(&cli->cfg, c.protocol, c.host, c.username);
-	if (p && is_profile_token(cli, p, c.password)) {
+	if (p && cst_token_holds(cli->store, p, c.password)) {
 		cst_debug("store: the management token of profile '%s' is already stored", p->name);
 		ret = 0;
 		goto out;
@@ -201,7 +187,7 @@ static int erase_profile_token(struct cli *cli, const struct cst_profile *p, con
 	size_t count = 0;
 	int ret;
 
-	if (!password || !is_profile_token(cli, p, password))
+	if (!password || !cst_token_holds(cli->store, p, password))
 		return 0;
 	pattern.kind = CST_ITEM_TOKEN;
 	pattern.profile = p->name;

@@ -659,7 +659,7 @@ static void status_token(struct cli *cli, const struct cst_profile *p, bool mint
 	if (!it.secret || !it.api_key)
 		goto out;
 	/* a token goes only to the host it was minted for */
-	if (it.host && !cst_host_equal(it.host, p->host)) {
+	if (state.other_host) {
 		host = cst_shown(it.host);
 		row("server", "not asked: the token is for %s, the profile now names %s", host,
 		    p->host);

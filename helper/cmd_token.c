@@ -183,11 +183,6 @@ static int parse_options(struct cli *cli, const char *cmd, unsigned allowed, int
 	return 0;
 }
 
-static const char *item_api_key(const struct cst_item *it, const struct cst_profile *p)
-{
-	return it->api_key && *it->api_key ? it->api_key : p->api_key ? p->api_key : "";
-}
-
 /* The branch header's value: the scope's one branch or one alias, else none. */
 static const char *scope_branch(const struct cst_profile *p)
 {
@@ -196,22 +191,6 @@ static const char *scope_branch(const struct cst_profile *p)
 	if (p->naliases == 1 && !p->nbranches)
 		return p->aliases[0];
 	return NULL;
-}
-
-/*
- * The one check of what the store (or anyone who can write to it) gave us, before any
- * of it leaves in any form: the token one opaque word, the api_key a stack API key,
- * the uid (when known) a uid.
- */
-static int check_item(struct cli *cli, const struct cst_profile *p, const struct cst_item *it)
-{
-	if (cst_plain_token(it->secret) && cst_plain_api_key(item_api_key(it, p)) &&
-	    (!it->uid || !*it->uid || cst_plain_uid(it->uid)))
-		return 0;
-	return cst_error_set(&cli->err, CST_ERR_INVALID,
-			     "the stored token of profile '%s' has a malformed value, api_key or "
-			     "uid; replace it with 'cstoken rotate -p %s'",
-			     p->name, p->name);
 }
 
 /* Configuration, store and the profile's token (minting when flags allow), checked. */
@@ -239,7 +218,7 @@ static int obtain(struct cli *cli, unsigned flags, int64_t min_ttl, struct hando
 	ret = cst_token_obtain_for(&cli->cfg, p, cli->store, flags, min_ttl, &h->it, &h->minted,
 				   &cli->err);
 	if (!ret)
-		ret = check_item(cli, p, &h->it);
+		ret = cst_token_check(p, &h->it, &cli->err);
 	if (ret) {
 		cst_item_release(&h->it);
 		return ret;
@@ -247,7 +226,7 @@ static int obtain(struct cli *cli, unsigned flags, int64_t min_ttl, struct hando
 	h->p = p;
 	h->url = xasprintf("https://%s", p->host);
 	h->v[F_TOKEN] = h->it.secret;
-	h->v[F_API_KEY] = item_api_key(&h->it, p);
+	h->v[F_API_KEY] = cst_token_api_key(p, &h->it);
 	h->v[F_HOST] = p->host;
 	h->v[F_URL] = h->url;
 	h->v[F_REGION] = cst_profile_region(p);

@@ -300,6 +300,7 @@ void cst_token_state(const struct cst_profile *p, const struct cst_item *it, int
 	out->renew = !out->expired && !lives_past(it, now, p->renew_before);
 	out->usable = token_usable(p, it, fp, now, needed_life(p, true, 0));
 	out->left = it->expiry && !out->expired ? it->expiry - now : 0;
+	out->other_host = cst_token_other_host(p, it);
 	free(fp);
 }
 
@@ -324,6 +325,38 @@ int cst_token_stored(struct cst_store *st, const struct cst_profile *p, struct c
 	pattern.kind = CST_ITEM_TOKEN;
 	pattern.profile = p->name;
 	return cst_store_get(st, &pattern, out, e);
+}
+
+bool cst_token_other_host(const struct cst_profile *p, const struct cst_item *it)
+{
+	return it->host && p->host && !cst_host_equal(it->host, p->host);
+}
+
+const char *cst_token_api_key(const struct cst_profile *p, const struct cst_item *it)
+{
+	return it->api_key && *it->api_key ? it->api_key : p->api_key ? p->api_key : "";
+}
+
+int cst_token_check(const struct cst_profile *p, const struct cst_item *it, struct cst_error *e)
+{
+	if (cst_plain_token(it->secret) && cst_plain_api_key(cst_token_api_key(p, it)) &&
+	    (!it->uid || !*it->uid || cst_plain_uid(it->uid)))
+		return 0;
+	return cst_error_set(e, CST_ERR_INVALID,
+			     "the stored token of profile '%s' has a malformed value, api_key or "
+			     "uid; replace it with 'cstoken rotate -p %s'",
+			     p->name, p->name);
+}
+
+bool cst_token_holds(struct cst_store *st, const struct cst_profile *p, const char *secret)
+{
+	struct cst_item item = CST_ITEM_INIT;
+	bool same = false;
+
+	if (cst_token_stored(st, p, &item, NULL) == 0)
+		same = secret_equal(item.secret, secret);
+	cst_item_release(&item);
+	return same;
 }
 
 /* Server-supplied text in a message: no control characters, bounded length. */

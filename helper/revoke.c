@@ -139,7 +139,7 @@ static int stored_to_revoke(const struct cst_config *cfg, const struct cst_profi
 				     "the stored token of profile '%s' has no uid, so cstoken "
 				     "cannot revoke it; delete it in the Contentstack web UI",
 				     p->name);
-	if (it->host && p->host && !cst_host_equal(it->host, p->host)) {
+	if (cst_token_other_host(p, it)) {
 		suid = cst_shown(it->uid);
 		ret =
 		    cst_error_set(e, CST_ERR_INVALID,
@@ -240,7 +240,7 @@ int cst_token_rotate(const struct cst_config *cfg, const struct cst_profile *p,
 	oname = cst_shown(old.name);
 	nname = cst_shown(out->fresh.name);
 	nuid = cst_shown(out->fresh.uid);
-	if (old.host && p->host && !cst_host_equal(old.host, p->host)) {
+	if (cst_token_other_host(p, &old)) {
 		ret =
 		    cst_error_set(e, CST_ERR_INVALID,
 				  "new token '%s' (uid %s) is stored, but the old token '%s' (uid "

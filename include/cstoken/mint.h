@@ -41,6 +41,19 @@ int cst_token_obtain_for(const struct cst_config *cfg, const struct cst_profile 
 int cst_token_stored(struct cst_store *st, const struct cst_profile *p, struct cst_item *out,
 		     struct cst_error *e);
 
+/* Was it minted for another host than p's (it records one, and not p's)? Never sent there. */
+bool cst_token_other_host(const struct cst_profile *p, const struct cst_item *it);
+/* The api_key that goes with token it: its own, else p's, else "" (borrowed). */
+const char *cst_token_api_key(const struct cst_profile *p, const struct cst_item *it);
+/*
+ * The one check of what the store (or anyone who can write to it) gave, before any of it
+ * leaves in any form: the token one opaque word, the api_key a stack API key, the uid
+ * (when known) a uid. 0, or CST_ERR_INVALID naming the fix.
+ */
+int cst_token_check(const struct cst_profile *p, const struct cst_item *it, struct cst_error *e);
+/* Is secret the token stored for p? */
+bool cst_token_holds(struct cst_store *st, const struct cst_profile *p, const char *secret);
+
 /* What a stored token is worth to p at now, by the rules cst_token_obtain applies. */
 struct cst_token_state {
 	bool usable;  /* handed out as it is: a value, p's scope, more than renew_before left */
@@ -49,6 +62,7 @@ struct cst_token_state {
 	bool minted;  /* minted by cstoken (it has a scope fingerprint) */
 	bool scope_matches; /* minted for p's current scope (else re-minted on next use) */
 	int64_t left;	    /* seconds until it expires; 0 when it never does or has */
+	bool other_host;    /* minted for another host (cst_token_other_host) */
 };
 void cst_token_state(const struct cst_profile *p, const struct cst_item *it, int64_t now,
 		     struct cst_token_state *out);
