@@ -1,4 +1,5 @@
-# The file store: unit tests, and a driver for the crash and concurrency tests.
+# The file store beyond the store contract (tests/store_contract.cmake): unit tests, and a
+# driver for the crash and concurrency tests.
 cst_unit_test(test_store_file unit/test_store_file.c cst_store)
 
 add_executable(store_file_stress drivers/store_file_stress.c)

@@ -114,7 +114,8 @@ PY
 	pass "gnome-keyring: secret-service"
 }
 
-# The store's contract, run by the cmocka binary inside a private keyring.
+# What the keyring adds to the store contract (store.contract_keyring), run by the cmocka
+# binary inside a private keyring.
 keyring_contract() {
 	export CSTOKEN_TEST_KEYRING=1
 	in_keyring "$unit" || fail "store contract on gnome-keyring"

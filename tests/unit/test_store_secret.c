@@ -1,7 +1,10 @@
 /*
- * The secret-service store against a real gnome-keyring. Run only through
- * tests/integration/store_secret.sh, inside in_keyring (a private bus and keyring):
- *   test_store_secret          the store's contract
+ * What the secret-service store adds to the store contract (test_store_contract.c), against a
+ * real gnome-keyring: an unchanged put rewrites no item, secrets stay out of labels and
+ * attributes, what the service cannot keep is refused, a locked collection never prompts.
+ * Run only through tests/integration/store_secret.sh, inside in_keyring (a private bus
+ * and keyring):
+ *   test_store_secret          the keyring's own cases
  *   test_store_secret locked   behaviour with the login collection locked
  */
 #include <setjmp.h>
@@ -17,7 +20,6 @@
 
 #include "cstoken/store.h"
 #include "cstoken/util.h"
-#include "store_impl.h"
 
 #define SECRET1 "Pa55-w0rd-for-roundtrip-9f2c"
 #define SECRET2 "cs-mgmt-token-71aa0c3e"
@@ -104,105 +106,6 @@ static void erase_host(const char *host)
 	assert_int_equal(cst_store_erase(st, &p, NULL, NULL), 0);
 }
 
-static void test_roundtrip_every_field(void **state)
-{
-	struct cst_item in = CST_ITEM_INIT, out = CST_ITEM_INIT, p = CST_ITEM_INIT;
-	bool unchanged = true;
-
-	(void)state;
-	in.kind = CST_ITEM_TOKEN;
-	in.protocol = xstrdup("https");
-	in.host = xstrdup("api.contentstack.io");
-	in.path = xstrdup("v3/stacks");
-	in.username = xstrdup("");
-	in.expiry = 1893456000;
-	in.profile = xstrdup("roundtrip");
-	in.api_key = xstrdup("blt0123456789abcdef");
-	in.email = xstrdup("dev@example.com");
-	in.uid = xstrdup("blt9876");
-	in.name = xstrdup("cstoken roundtrip ünïcode");
-	in.scope_fp = xstrdup("sha256:abcdef");
-	in.created = 1700000000;
-	in.secret = xstrdup(SECRET2);
-	in.oauth_refresh_token = xstrdup(OAUTH1);
-	put_ok(&in, &unchanged);
-	assert_false(unchanged);
-
-	p.kind = CST_ITEM_TOKEN;
-	p.profile = in.profile;
-	assert_int_equal(cst_store_get(st, &p, &out, NULL), 0);
-	assert_int_equal(out.kind, CST_ITEM_TOKEN);
-	assert_string_equal(out.protocol, in.protocol);
-	assert_string_equal(out.host, in.host);
-	assert_string_equal(out.path, in.path);
-	assert_non_null(out.username);
-	assert_string_equal(out.username, ""); /* empty is a value, not absence */
-	assert_true(out.expiry == in.expiry);
-	assert_string_equal(out.profile, in.profile);
-	assert_string_equal(out.api_key, in.api_key);
-	assert_string_equal(out.email, in.email);
-	assert_string_equal(out.uid, in.uid);
-	assert_string_equal(out.name, in.name);
-	assert_string_equal(out.scope_fp, in.scope_fp);
-	assert_true(out.created == in.created);
-	assert_string_equal(out.secret, in.secret);
-	assert_string_equal(out.oauth_refresh_token, in.oauth_refresh_token);
-	assert_true(cst_item_identical(&in, &out));
-	cst_item_release(&out);
-	p.profile = NULL;
-	cst_item_release(&in);
-
-	/* absent fields stay absent; created is set by the store */
-	cred(&in, "absent.example.com", NULL, SECRET1);
-	put_ok(&in, NULL);
-	assert_int_equal(get_host_user("absent.example.com", NULL, &out), 0);
-	assert_null(out.username);
-	assert_null(out.path);
-	assert_null(out.profile);
-	assert_null(out.oauth_refresh_token);
-	assert_true(out.expiry == 0);
-	assert_true(out.created > 0);
-	assert_string_equal(out.secret, SECRET1);
-	cst_item_release(&out);
-	cst_item_release(&in);
-	erase_host("absent.example.com");
-	erase_host("api.contentstack.io");
-}
-
-static void test_identity_replacement(void **state)
-{
-	const char *h = "replace.example.com";
-	struct cst_item a = CST_ITEM_INIT, out = CST_ITEM_INIT;
-	bool unchanged = true;
-
-	(void)state;
-	cred(&a, h, "alice", SECRET1);
-	put_ok(&a, &unchanged);
-	set_secret(&a.secret, SECRET2);
-	put_ok(&a, &unchanged);
-	assert_false(unchanged);
-	assert_int_equal(count_host(h), 1);
-	assert_int_equal(get_host_user(h, "alice", &out), 0);
-	assert_string_equal(out.secret, SECRET2);
-	cst_item_release(&out);
-
-	/* a different username or path is a different identity */
-	set_str(&a.username, "bob");
-	put_ok(&a, NULL);
-	assert_int_equal(count_host(h), 2);
-	set_str(&a.path, "repo.git");
-	put_ok(&a, NULL);
-	assert_int_equal(count_host(h), 3);
-	/* oauth_refresh_token alone changes the item: replaced, not added */
-	set_secret(&a.oauth_refresh_token, OAUTH1);
-	put_ok(&a, &unchanged);
-	assert_false(unchanged);
-	assert_int_equal(count_host(h), 3);
-	cst_item_release(&a);
-	erase_host(h);
-	assert_int_equal(count_host(h), 0);
-}
-
 /* The one stored item with host h, through libsecret directly. */
 static SecretItem *raw_item(const char *host)
 {
@@ -261,115 +164,7 @@ static void test_unchanged_put_writes_nothing(void **state)
 	erase_host(h);
 }
 
-static void test_get_newest_and_miss(void **state)
-{
-	const char *h = "newest.example.com";
-	struct cst_item a = CST_ITEM_INIT, out = CST_ITEM_INIT, p = CST_ITEM_INIT;
-
-	(void)state;
-	cred(&a, h, "old", "old-secret");
-	a.created = 1000;
-	put_ok(&a, NULL);
-	set_str(&a.username, "new");
-	set_secret(&a.secret, "new-secret");
-	a.created = 2000;
-	put_ok(&a, NULL);
-	set_str(&a.username, "middle");
-	set_secret(&a.secret, "middle-secret");
-	a.created = 1500;
-	put_ok(&a, NULL);
-	cst_item_release(&a);
-
-	p.kind = CST_ITEM_CREDENTIAL;
-	p.host = (char *)(uintptr_t)h;
-	assert_int_equal(cst_store_get(st, &p, &out, NULL), 0);
-	assert_string_equal(out.username, "new");
-	assert_string_equal(out.secret, "new-secret");
-	cst_item_release(&out);
-
-	assert_int_equal(get_host_user(h, "nobody", &out), CST_ERR_NOT_FOUND);
-	assert_null(out.secret);
-	assert_int_equal(get_host_user("missing.example.com", NULL, &out), CST_ERR_NOT_FOUND);
-	p.kind = CST_ITEM_TOKEN; /* kind is part of the match */
-	assert_int_equal(cst_store_get(st, &p, &out, NULL), CST_ERR_NOT_FOUND);
-	erase_host(h);
-}
-
-static void test_erase(void **state)
-{
-	struct cst_item a = CST_ITEM_INIT, out = CST_ITEM_INIT, p = CST_ITEM_INIT;
-	size_t removed = 99;
-
-	(void)state;
-	cred(&a, "erase-x.example.com", "u1", SECRET1);
-	put_ok(&a, NULL);
-	set_str(&a.username, "u2");
-	put_ok(&a, NULL);
-	set_str(&a.host, "erase-y.example.com");
-	put_ok(&a, NULL);
-	cst_item_release(&a);
-
-	p.kind = CST_ITEM_CREDENTIAL;
-	p.host = (char *)(uintptr_t) "erase-x.example.com";
-	p.username = (char *)(uintptr_t) "u1";
-	assert_int_equal(cst_store_erase(st, &p, &removed, NULL), 0);
-	assert_int_equal(removed, 1);
-	assert_int_equal(get_host_user("erase-x.example.com", "u1", &out), CST_ERR_NOT_FOUND);
-	assert_int_equal(get_host_user("erase-x.example.com", "u2", &out), 0);
-	cst_item_release(&out);
-	/* nothing matching: success, nothing removed */
-	assert_int_equal(cst_store_erase(st, &p, &removed, NULL), 0);
-	assert_int_equal(removed, 0);
-	/* a kind mismatch removes nothing */
-	p.kind = CST_ITEM_TOKEN;
-	p.username = NULL;
-	assert_int_equal(cst_store_erase(st, &p, &removed, NULL), 0);
-	assert_int_equal(removed, 0);
-	p.kind = CST_ITEM_ANY;
-	assert_int_equal(cst_store_erase(st, &p, &removed, NULL), 0);
-	assert_int_equal(removed, 1);
-	assert_int_equal(count_host("erase-x.example.com"), 0);
-	assert_int_equal(count_host("erase-y.example.com"), 1);
-	/* an empty pattern is refused and removes nothing */
-	cst_item_init(&p);
-	assert_int_equal(cst_store_erase(st, &p, &removed, NULL), CST_ERR_INVALID);
-	assert_int_equal(count_host("erase-y.example.com"), 1);
-	erase_host("erase-y.example.com");
-	assert_int_equal(count_host("erase-y.example.com"), 0);
-}
-
-static void test_list_has_no_secrets(void **state)
-{
-	struct cst_item a = CST_ITEM_INIT, p = CST_ITEM_INIT, *items = NULL;
-	size_t n = 0, i;
-
-	(void)state;
-	cred(&a, "list.example.com", "dave", SECRET1);
-	a.oauth_refresh_token = xstrdup(OAUTH1);
-	put_ok(&a, NULL);
-	set_str(&a.username, "erin");
-	put_ok(&a, NULL);
-	cst_item_release(&a);
-
-	p.host = (char *)(uintptr_t) "list.example.com";
-	assert_int_equal(cst_store_list(st, &p, &items, &n, NULL), 0);
-	assert_int_equal(n, 2);
-	for (i = 0; i < n; i++) {
-		assert_int_equal(items[i].kind, CST_ITEM_CREDENTIAL);
-		assert_string_equal(items[i].host, "list.example.com");
-		assert_non_null(items[i].username);
-		assert_true(items[i].created > 0);
-		assert_null(items[i].secret);
-		assert_null(items[i].oauth_refresh_token);
-	}
-	cst_item_array_free(items, n);
-	p.host = (char *)(uintptr_t) "nothing.example.com";
-	assert_int_equal(cst_store_list(st, &p, &items, &n, NULL), 0);
-	assert_int_equal(n, 0);
-	assert_null(items);
-	erase_host("list.example.com");
-}
-
+/* The service keeps text only, and the secret's second line is the refresh token's. */
 static void test_refuses_what_it_cannot_store(void **state)
 {
 	struct cst_item a = CST_ITEM_INIT;
@@ -500,12 +295,7 @@ static void test_locked_never_prompts(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_roundtrip_every_field),
-	    cmocka_unit_test(test_identity_replacement),
 	    cmocka_unit_test(test_unchanged_put_writes_nothing),
-	    cmocka_unit_test(test_get_newest_and_miss),
-	    cmocka_unit_test(test_erase),
-	    cmocka_unit_test(test_list_has_no_secrets),
 	    cmocka_unit_test(test_refuses_what_it_cannot_store),
 	    cmocka_unit_test(test_no_secret_in_attributes_or_labels),
 	};
