@@ -26,6 +26,7 @@
 #include "cstoken/config.h"
 #include "cstoken/store.h"
 #include "cstoken/util.h"
+#include "store_items.h"
 
 #define SECRET1 "Pa55-w0rd-for-contract-9f2c"
 #define SECRET2 "cs-mgmt-token-71aa0c3e"
@@ -135,16 +136,6 @@ static int empty_again(void **state)
 	return 0;
 }
 
-static void cred(struct cst_item *it, const char *host, const char *user, const char *secret)
-{
-	cst_item_init(it);
-	it->kind = CST_ITEM_CREDENTIAL;
-	it->protocol = xstrdup("https");
-	it->host = xstrdup(host);
-	it->username = user ? xstrdup(user) : NULL;
-	it->secret = secret ? xstrdup(secret) : NULL;
-}
-
 /* Puts it; *unchanged must come back as want_unchanged. */
 static void put_ok(const struct cst_item *it, bool want_unchanged)
 {
@@ -161,7 +152,7 @@ static void put_cred(const char *host, const char *user, const char *secret)
 {
 	struct cst_item it;
 
-	cred(&it, host, user, secret);
+	store_credential(&it, host, user, secret);
 	put_ok(&it, false);
 	cst_item_release(&it);
 }
@@ -222,7 +213,7 @@ static void test_round_trip_every_field(void **state)
 	struct cst_store *again;
 
 	(void)state;
-	cred(&cred_in, "git.example.com:8443", "al\"ice\\", "pa ss\twörd\x01\x7f");
+	store_credential(&cred_in, "git.example.com:8443", "al\"ice\\", "pa ss\twörd\x01\x7f");
 	cred_in.path = xstrdup("org/repo.git");
 	cred_in.expiry = INT64_MAX; /* past 2^53: no double on the way */
 	cred_in.oauth_refresh_token = xstrdup(OAUTH1 "-\u00e9");
@@ -298,7 +289,7 @@ static void test_identity_replacement(void **state)
 
 	(void)state;
 	/* a credential's identity: protocol, host, path, username */
-	cred(&a, h, "alice", SECRET1);
+	store_credential(&a, h, "alice", SECRET1);
 	put_ok(&a, false);
 	set_secret(&a.secret, SECRET2);
 	put_ok(&a, false);
@@ -360,7 +351,7 @@ static void test_unchanged(void **state)
 	struct cst_item a, got;
 
 	(void)state;
-	cred(&a, "unchanged.example.com", "carol", SECRET1);
+	store_credential(&a, "unchanged.example.com", "carol", SECRET1);
 	a.expiry = 1900000000;
 	a.created = 100;
 	put_ok(&a, false);
@@ -393,7 +384,7 @@ static void test_get_newest_and_miss(void **state)
 	struct cst_item a, p = CST_ITEM_INIT, got;
 
 	(void)state;
-	cred(&a, h, "old", "old-secret");
+	store_credential(&a, h, "old", "old-secret");
 	a.created = 1000;
 	put_ok(&a, false);
 	set_str(&a.username, "new");
@@ -496,7 +487,7 @@ static void test_list_has_no_secrets(void **state)
 	size_t n = 0, i;
 
 	(void)state;
-	cred(&a, "list.example.com", "dave", SECRET1);
+	store_credential(&a, "list.example.com", "dave", SECRET1);
 	a.oauth_refresh_token = xstrdup(OAUTH1);
 	put_ok(&a, false);
 	set_str(&a.username, "erin");
@@ -547,7 +538,7 @@ static void test_with_and_without_password(void **state)
 	cst_item_release(&got);
 
 	/* a password added later replaces the item */
-	cred(&a, "nopass.example.com", "u", SECRET1);
+	store_credential(&a, "nopass.example.com", "u", SECRET1);
 	put_ok(&a, false);
 	assert_int_equal(count(NULL), 2);
 	assert_int_equal(get_host(CST_ITEM_CREDENTIAL, a.host, NULL, &got), 0);
@@ -615,18 +606,18 @@ static void test_hostile_values(void **state)
 	(void)state;
 	put_cred("bystander.example.com", "u", SECRET1);
 	for (i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
-		cred(&a, "hostile.example.com", "u", "s");
+		store_credential(&a, "hostile.example.com", "u", "s");
 		try_hostile(&a, &a.secret, hostile[i], "secret");
 		cst_item_release(&a);
-		cred(&a, "hostile.example.com", "u", "s");
+		store_credential(&a, "hostile.example.com", "u", "s");
 		try_hostile(&a, &a.username, hostile[i], "username");
 		cst_item_release(&a);
-		cred(&a, "hostile.example.com", "u", SECRET2);
+		store_credential(&a, "hostile.example.com", "u", SECRET2);
 		try_hostile(&a, &a.host, hostile[i], "host");
 		cst_item_release(&a);
 	}
 	/* a big secret is a secret like any other */
-	cred(&a, "big.example.com", "u", NULL);
+	store_credential(&a, "big.example.com", "u", NULL);
 	a.secret = xmalloc(60001);
 	memset(a.secret, 'p', 60000);
 	a.secret[60000] = '\0';

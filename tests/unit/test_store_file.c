@@ -22,6 +22,7 @@
 
 #include "cstoken/store.h"
 #include "cstoken/util.h"
+#include "store_items.h"
 
 struct fixture {
 	char *top;  /* private temp directory */
@@ -77,16 +78,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void credential(struct cst_item *it, const char *host, const char *user, const char *secret)
-{
-	cst_item_init(it);
-	it->kind = CST_ITEM_CREDENTIAL;
-	it->protocol = xstrdup("https");
-	it->host = xstrdup(host);
-	it->username = user ? xstrdup(user) : NULL;
-	it->secret = xstrdup(secret);
-}
-
 static void put_ok(struct cst_store *st, const struct cst_item *it, bool want_unchanged)
 {
 	struct cst_error e = CST_ERROR_INIT;
@@ -101,7 +92,7 @@ static void put_credential(struct cst_store *st, const char *host, const char *u
 {
 	struct cst_item it;
 
-	credential(&it, host, user, secret);
+	store_credential(&it, host, user, secret);
 	put_ok(st, &it, false);
 	cst_item_release(&it);
 }
@@ -193,7 +184,7 @@ static void test_unchanged_writes_nothing(void **state)
 	struct cst_item it;
 	struct stat before, after;
 
-	credential(&it, "h", "u", "secret");
+	store_credential(&it, "h", "u", "secret");
 	it.expiry = 1234;
 	put_ok(f->st, &it, false);
 	assert_int_equal(stat(f->path, &before), 0);
@@ -266,7 +257,7 @@ static void assert_refused(struct fixture *f, const char *file, int code, const 
 	assert_non_null(strstr(e.msg, want));
 	assert_null(strstr(e.msg, "hunter2"));
 	memset(&e, 0, sizeof(e));
-	credential(&it, "h", "u", "new-secret");
+	store_credential(&it, "h", "u", "new-secret");
 	assert_int_equal(cst_store_put(f->st, &it, &unchanged, &e), code);
 	assert_false(unchanged);
 	assert_non_null(strstr(e.msg, want));
@@ -542,7 +533,7 @@ static void test_refuses_to_grow_past_cap(void **state)
 
 	put_credential(f->st, "h", "u", "s");
 	before = read_text(f->path, &blen);
-	credential(&it, "big", "u", "");
+	store_credential(&it, "big", "u", "");
 	free(it.secret);
 	it.secret = xmalloc(len + 1);
 	memset(it.secret, 'x', len);
@@ -597,7 +588,7 @@ static void test_newer_version_read_only(void **state)
 	assert_int_equal(count_items(f->st, NULL), 1);
 	assert_int_equal(cst_store_erase(f->st, &pat, NULL, &e), CST_ERR_STORE);
 	assert_non_null(strstr(e.msg, "newer cstoken"));
-	credential(&it, "h", NULL, "s");
+	store_credential(&it, "h", NULL, "s");
 	assert_int_equal(cst_store_put(f->st, &it, NULL, &e), CST_ERR_STORE);
 	cst_item_release(&it);
 	after = read_text(f->path, &len); /* nothing was written */

@@ -20,6 +20,7 @@
 
 #include "cstoken/store.h"
 #include "cstoken/util.h"
+#include "store_items.h"
 
 #define SECRET1 "Pa55-w0rd-for-roundtrip-9f2c"
 #define SECRET2 "cs-mgmt-token-71aa0c3e"
@@ -52,18 +53,6 @@ static int group_teardown(void **state)
 	cst_store_close(st);
 	st = NULL;
 	return 0;
-}
-
-static void cred(struct cst_item *it, const char *host, const char *user, const char *secret)
-{
-	cst_item_init(it);
-	it->kind = CST_ITEM_CREDENTIAL;
-	it->protocol = xstrdup("https");
-	it->host = xstrdup(host);
-	if (user)
-		it->username = xstrdup(user);
-	if (secret)
-		it->secret = xstrdup(secret);
 }
 
 static void put_ok(const struct cst_item *it, bool *unchanged)
@@ -134,7 +123,7 @@ static void test_unchanged_put_writes_nothing(void **state)
 	char *label;
 
 	(void)state;
-	cred(&a, h, "carol", SECRET1);
+	store_credential(&a, h, "carol", SECRET1);
 	a.expiry = 1900000000;
 	put_ok(&a, &unchanged);
 	assert_false(unchanged);
@@ -170,7 +159,7 @@ static void test_refuses_what_it_cannot_store(void **state)
 	struct cst_item a = CST_ITEM_INIT;
 
 	(void)state;
-	cred(&a, "bad\xff.example.com", "u", SECRET1);
+	store_credential(&a, "bad\xff.example.com", "u", SECRET1);
 	assert_int_equal(cst_store_put(st, &a, NULL, NULL), CST_ERR_INVALID);
 	set_str(&a.host, "newline.example.com");
 	set_secret(&a.secret, "two\nlines");
@@ -194,7 +183,7 @@ static void test_no_secret_in_attributes_or_labels(void **state)
 	size_t seen = 0, in_values = 0;
 
 	(void)state;
-	cred(&a, "leak.example.com", "frank", SECRET1);
+	store_credential(&a, "leak.example.com", "frank", SECRET1);
 	a.oauth_refresh_token = xstrdup(OAUTH1);
 	put_ok(&a, NULL);
 	cst_item_release(&a);
@@ -271,7 +260,7 @@ static void test_locked_never_prompts(void **state)
 	int ret;
 
 	(void)state;
-	cred(&a, "locked.example.com", "gina", SECRET1);
+	store_credential(&a, "locked.example.com", "gina", SECRET1);
 	put_ok(&a, NULL);
 	lock_login();
 
