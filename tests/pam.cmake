@@ -11,8 +11,9 @@ if(TARGET pam_cstoken)
 
   # The drivers load non-instrumented modules under LD_PRELOADed cwrap libraries, where
   # ASan's runtime cannot come first: like the modules, they do not link cstoken_sanitize.
+  add_executable(pam_driver drivers/pam_driver.c)
+  add_executable(pam_exports pam/pam_exports.c)
   foreach(driver pam_driver pam_exports)
-    add_executable(${driver} pam/${driver}.c)
     target_link_libraries(${driver} PRIVATE PkgConfig::PAM cstoken_warnings ${CMAKE_DL_LIBS})
   endforeach()
   add_dependencies(pam_driver pam_cstoken_test)
