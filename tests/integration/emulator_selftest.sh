@@ -86,8 +86,12 @@ cma POST /v3/user-session "{\"user\":{\"email\":\"bob@example.com\",\"password\"
 assert_eq 294 "$(jget 'j["error_code"]')" "wrong 2FA code"
 cma POST /v3/user-session "{\"user\":{\"email\":\"bob@example.com\",\"password\":\"bobpw\",\"tfa_token\":\"$(emu_totp "$SECRET" -30)\"}}"
 assert_eq 200 "$STATUS" "2FA login with the previous window's code"
-# the code computed independently of emu_totp, as the task's tests do
-code=$("$PYTHON" -c 'import base64,hmac,struct,time;k=base64.b32decode("JBSWY3DPEHPK3PXP");m=hmac.new(k,struct.pack(">Q",int(time.time())//30),"sha1").digest();o=m[-1]&15;print("%06d"%((int.from_bytes(m[o:o+4],"big")&0x7fffffff)%10**6))')
+# emu_totp itself against RFC 6238's test vectors (the SHA-1 key, at T = 59 and 1111111109),
+# so the emulator is not only checked against the tests' own arithmetic
+assert_eq 287082 "$(emu_totp GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ 0 59)" "RFC 6238 code at T = 59"
+assert_eq 081804 "$(emu_totp GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ 0 1111111109)" \
+	"RFC 6238 code at T = 1111111109"
+code=$(emu_totp JBSWY3DPEHPK3PXP)
 cma POST /v3/user-session "{\"user\":{\"email\":\"bob@example.com\",\"password\":\"bobpw\",\"tfa_token\":\"$code\"}}"
 assert_eq 200 "$STATUS" "2FA login"
 BOBAUTH=$(jget 'j["user"]["authtoken"]')

@@ -42,14 +42,8 @@ cstoken revoke >/dev/null 2>&1 || fail "revoke the minted token"
 hand=$(emu_ctl POST /_emu/tokens "$(_emu_json api_key "$MINT_KEY" name "pasted by hand")")
 hand_uid=$(emu_json_get 'j["uid"]' <<<"$hand")
 hand_tok=$(emu_json_get 'j["token"]' <<<"$hand")
-"$PYTHON" - "$MINT_STORE_FILE" "$CST_EMU_HOST" "$MINT_KEY" "$hand_uid" "$hand_tok" <<'PY'
-import json, sys
-path, host, key, uid, tok = sys.argv[1:]
-store = json.load(open(path))
-store["items"].append({"kind": "token", "profile": "default", "host": host, "api_key": key,
-                       "uid": uid, "name": "pasted by hand", "secret": tok})
-json.dump(store, open(path, "w"))
-PY
+store_file add "$MINT_STORE_FILE" kind=token profile=default "host=$CST_EMU_HOST" \
+	"api_key=$MINT_KEY" "uid=$hand_uid" "name=pasted by hand" "secret=$hand_tok"
 new=$(cstoken token) || fail "token over a hand-stored one"
 [ "$new" != "$hand_tok" ] || fail "the hand-stored token has no fingerprint and must be replaced"
 assert_eq true "$(emu_py /_emu/state "'$hand_uid' in [t['uid'] for t in $MINT_STATE_TOKENS]")" \

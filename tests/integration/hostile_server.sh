@@ -140,39 +140,7 @@ pass "a wrong CA on the minting path"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
 	-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
 	-keyout "$CST_TMP/slow.key" -out "$CST_TMP/slow.pem" 2>/dev/null
-"$PYTHON" - "$CST_TMP" <<'PY' &
-import os, socket, ssl, sys, threading, time
-d = sys.argv[1]
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(os.path.join(d, "slow.pem"), os.path.join(d, "slow.key"))
-srv = socket.socket()
-srv.bind(("127.0.0.1", 0))
-srv.listen(8)
-conns = 0
-def serve(c):
-    try:
-        with ctx.wrap_socket(c, server_side=True) as s:
-            s.settimeout(30)
-            buf = b""
-            while b"\r\n\r\n" not in buf:
-                buf += s.recv(4096)
-            s.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                      b"Content-Length: 100000\r\n\r\n{")
-            for _ in range(600):  # a byte every 0.1 s: it would take a minute
-                s.sendall(b" ")
-                time.sleep(0.1)
-    except OSError:
-        pass
-with open(os.path.join(d, "slow.port.tmp"), "w") as f:
-    f.write(str(srv.getsockname()[1]))
-os.rename(os.path.join(d, "slow.port.tmp"), os.path.join(d, "slow.port"))
-while True:
-    c, _ = srv.accept()
-    conns += 1
-    with open(os.path.join(d, "slow.conns"), "w") as f:
-        f.write(str(conns))
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-PY
+"$PYTHON" "$CSTOKEN_SRC/tests/lib/trickle_server.py" "$CST_TMP" &
 slow_pid=$!
 cst_on_exit "kill $slow_pid 2>/dev/null; wait $slow_pid 2>/dev/null"
 wait_for test -s "$CST_TMP/slow.port"
@@ -183,18 +151,8 @@ slow_host=127.0.0.1:$(cat "$CST_TMP/slow.port")
 	printf '\n[profile slow]\nhost = %s\nca_file = %s\napi_key = %s\nemail = %s\nbranches = main\n' \
 		"$slow_host" "$CST_TMP/slow.pem" "$MINT_KEY" "$MINT_EMAIL"
 } >"$CST_TMP/config" && mv "$CST_TMP/config" "$XDG_CONFIG_HOME/cstoken/config"
-"$PYTHON" - "$MINT_STORE_FILE" "$slow_host" "$MINT_EMAIL" <<'PY'
-import json, os, sys
-path, host, email = sys.argv[1:]
-with open(path) as f:
-    store = json.load(f)
-store["items"].append({"kind": "authtoken", "host": host, "email": email,
-                       "secret": "blt-slow-authtoken", "created": 1})
-with open(path + ".new", "w") as f:
-    json.dump(store, f)
-os.chmod(path + ".new", 0o600)
-os.rename(path + ".new", path)
-PY
+store_file add "$MINT_STORE_FILE" kind=authtoken "host=$slow_host" "email=$MINT_EMAIL" \
+	secret=blt-slow-authtoken created:=1
 cp "$MINT_STORE_FILE" "$CST_TMP/store.before"
 fails_cleanly "trickling server" cstoken -p slow token
 assert_contains "$err" "of at most 1 s)" "a trickle is a timeout"

@@ -12,19 +12,11 @@ mint_login
 # no_controls WHAT FILE [json]: no C0 control but LF (and TAB in JSON), no DEL, no UTF-8 C1
 # control (U+0080..U+009F), valid UTF-8
 no_controls() {
-	"$PYTHON" - "$2" "$1" "${3:-}" <<'PY' || exit 1
-import re, sys
-data = open(sys.argv[1], "rb").read()
-data.decode("utf-8")
-c0 = rb"[\x00-\x08\x0b-\x1f\x7f]" if sys.argv[3] else rb"[\x00-\x09\x0b-\x1f\x7f]"
-bad = re.search(c0 + rb"|\xc2[\x80-\x9f]", data)
-if bad:
-    sys.exit("FAIL: %s: control byte %r at %d in %r" % (sys.argv[2], bad.group(), bad.start(), data))
-PY
+	"$PYTHON" "$CSTOKEN_SRC/tests/lib/no_controls.py" "$1" "$2" ${3:+"$3"} || exit 1
 }
 
 # --- list --remote: hostile names shown filtered, the JSON exact -------------------------------
-json_name() { "$PYTHON" -c 'import json, sys; print(json.dumps({"api_key": sys.argv[1], "name": sys.argv[2]}))' "$@"; }
+json_name() { json_tool object api_key "$1" name "$2"; }
 emu_ctl POST /_emu/tokens "$(json_name "$MINT_KEY" $'esc \e[31mred\e]0;title\a')" >/dev/null
 emu_ctl POST /_emu/tokens "$(json_name "$MINT_KEY" $'c1 \u009b31m csi')" >/dev/null
 emu_ctl POST /_emu/tokens "$(json_name "$MINT_KEY" 'café déploiement')" >/dev/null
@@ -45,13 +37,12 @@ done
 
 # --- a full stack whose only token of ours has a hostile uid -----------------------------------
 ours=$(mint_default_name)
-"$PYTHON" - "$ours" >"$CST_TMP/list.json" <<'PY'
-import json, sys
-toks = [{"uid": "blt%016d" % i, "name": "ci deploy %d" % i, "expires_on": None} for i in range(9)]
-toks.append({"uid": "blt\u001b]0;pwned\u0007x", "name": sys.argv[1], "expires_on": "2001-01-01"})
-print(json.dumps({"raw": json.dumps({"tokens": toks}), "status": 200}))
-PY
-emu_ctl POST /_emu/faults "{\"method\": \"GET\", \"path\": \"$MINT_TOKENS\", \"responses\": [$(cat "$CST_TMP/list.json")]}" >/dev/null
+raw='{"tokens": ['
+for i in $(seq 0 8); do
+	raw+=$(printf '{"uid": "blt%016d", "name": "ci deploy %d", "expires_on": null}, ' "$i" "$i")
+done
+raw+="$(json_tool object uid $'blt\e]0;pwned\ax' name "$ours" expires_on 2001-01-01)]}"
+emu_ctl POST /_emu/faults "$(json_tool fault GET "$MINT_TOKENS" 200 "$raw")" >/dev/null
 rc=0
 cstoken token >"$CST_TMP/out" 2>"$CST_TMP/err" || rc=$?
 assert_eq 1 "$rc" "full stack: exit status"
@@ -66,13 +57,9 @@ pass "stack-full refusal filters the server's uid"
 # --- a created token whose uid is not a uid: refused, not stored -------------------------------
 emu_ctl DELETE /_emu/faults >/dev/null
 cp "$MINT_STORE_FILE" "$CST_TMP/store.before"
-"$PYTHON" >"$CST_TMP/create.json" <<'PY'
-import json
-body = {"notice": "Management Token created successfully.",
-        "token": {"uid": "blt\u001b[2Jx", "name": "n", "token": "cs0000feedface", "expires_on": None}}
-print(json.dumps({"raw": json.dumps(body), "status": 200}))
-PY
-emu_ctl POST /_emu/faults "{\"method\": \"POST\", \"path\": \"$MINT_TOKENS\", \"responses\": [$(cat "$CST_TMP/create.json")]}" >/dev/null
+raw='{"notice": "Management Token created successfully.", "token": {"uid": "blt\u001b[2Jx",
+	"name": "n", "token": "cs0000feedface", "expires_on": null}}'
+emu_ctl POST /_emu/faults "$(json_tool fault POST "$MINT_TOKENS" 200 "$raw")" >/dev/null
 rc=0
 cstoken token >"$CST_TMP/out" 2>"$CST_TMP/err" || rc=$?
 assert_eq 1 "$rc" "hostile uid on create: exit status"

@@ -65,15 +65,7 @@ tok=$(cstoken token) || fail "mint"
 
 # plant_file API_KEY SECRET: the file store's token item, rewritten
 plant_file() {
-	"$PYTHON" - "$MINT_STORE_FILE" "$1" "$2" <<'PY'
-import json, sys
-path, key, secret = sys.argv[1:]
-store = json.load(open(path))
-for it in store["items"]:
-    if it["kind"] == "token":
-        it["api_key"], it["secret"] = key, secret
-json.dump(store, open(path, "w"))
-PY
+	store_file set "$MINT_STORE_FILE" token "api_key=$1" "secret=$2"
 }
 pwned=$CST_TMP/pwned-file
 plant_file "$MINT_KEY"$'\n'"output = $pwned" "$tok"
@@ -87,14 +79,8 @@ assert_eq "$tok" "$(cstoken token)" "the item restored is handed out again"
 pass "file store: a restored item works"
 
 # a token replaced for its scope, whose stored host carries an escape: the warning shows it, never raw
-"$PYTHON" - "$MINT_STORE_FILE" <<'PY'
-import json, sys
-store = json.load(open(sys.argv[1]))
-for it in store["items"]:
-    if it["kind"] == "token":
-        it["host"], it["scope_fp"] = "evil\u001b]0;owned\u0007.example", "v1:changed"
-json.dump(store, open(sys.argv[1], "w"))
-PY
+store_file set "$MINT_STORE_FILE" token \
+	"host=evil"$'\e]0;owned\a'".example" scope_fp=v1:changed
 err=$(cstoken token 2>&1 >/dev/null) || fail "a re-mint past a planted host: $err"
 assert_contains "$err" "lives on 'evil?]0;owned?.example'" "the planted host, shown"
 assert_not_contains "$err" $'\e' "no escape byte on the terminal"

@@ -62,7 +62,7 @@ assert_eq 2 "$(logins)" "POSTs after a 429"
 pass "429 with Retry-After (seconds), then success"
 
 fresh
-when=$("$PYTHON" -c 'import email.utils, time; print(email.utils.formatdate(time.time() + 1, usegmt=True))')
+when=$(LC_ALL=C date -u -d '+1 second' '+%a, %d %b %Y %H:%M:%S GMT')
 fault "[{\"status\": 429, \"headers\": {\"Retry-After\": \"$when\"}}]"
 login_ok
 assert_contains "$out" "HTTP 429 (attempt 1 of 4); retrying in" "Retry-After date honoured"

@@ -176,10 +176,9 @@ pass "a refused login names the region it tried and says the account may live in
 
 # --- what the server says reaches the terminal only as shown text, the file only if plain ----
 uid=$(emu_ctl GET /_emu/state | emu_json_get "j['users']['$ALICE']['uid']")
-emu_ctl POST /_emu/faults "$("$PYTHON" -c 'import json, sys
-print(json.dumps({"method": "GET", "path": "/v3/stacks", "responses": [{"status": 200, "body": {"stacks": [
-    {"api_key": "bltbad\nhost = evil.example", "name": "injected", "owner_uid": sys.argv[1]},
-    {"api_key": sys.argv[2], "name": "\u001b]0;owned\u0007Site\r", "owner_uid": sys.argv[1]}]}}]}))' "$uid" "$SITE")" >/dev/null
+emu_ctl POST /_emu/faults '{"method": "GET", "path": "/v3/stacks", "responses": [{"status": 200, "body": {"stacks": [
+    {"api_key": "bltbad\nhost = evil.example", "name": "injected", "owner_uid": "'"$uid"'"},
+    {"api_key": "'"$SITE"'", "name": "\u001b]0;owned\u0007Site\r", "owner_uid": "'"$uid"'"}]}}]}' >/dev/null
 emu_ctl POST /_emu/faults '{"method": "GET", "path": "/v3/stacks/branch_aliases", "responses": [{"status": 200, "body": {"branch_aliases": [
     {"uid": "main", "alias": "ok-alias"}, {"uid": "main", "alias": "bad\nalias"}, {"uid": "ma\u001bin", "alias": "x"}]}}]}' >/dev/null
 rc=0

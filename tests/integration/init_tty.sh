@@ -13,37 +13,15 @@ emu_stack bltfeedfeedfeedfeed1 "$ALICE"
 emu_ctl POST /_emu/stacks "{\"api_key\": \"$SITE\", \"owner\": \"$ALICE\", \"name\": \"Marketing site\"}" >/dev/null
 CONF=$XDG_CONFIG_HOME/cstoken/config
 
-# pty PYTHON_CODE: runs the code with Job (tests/lib/ptyjob.py) imported; prints its output.
-pty() {
-	"$PYTHON" -c "import os, signal, subprocess, sys
-sys.path.insert(0, os.path.join(os.environ['CSTOKEN_SRC'], 'tests', 'lib'))
-from ptyjob import Job
-def totp():
-    return subprocess.run(['bash', '-c', 'PYTHON=$PYTHON emu_totp $SECRET'], capture_output=True, check=True).stdout
-$1"
-}
-
 # --- every answer typed -----------------------------------------------------------------------
-out=$(PW="$PW" pty '
-job = Job(["cstoken", "init", "-p", "tty", "--host", os.environ["CST_EMU_HOST"],
-           "--ca-file", os.environ["CST_EMU_CA"]])
-job.expect(b"E-mail of your Contentstack account on ")
-job.send(b"alice@example.com\n")
-job.expect(b"Password for ")
-if job.echo():
-    job.fail("echo is on at the password prompt")
-job.send(os.environ["PW"].encode() + b"\n")
-job.expect(b"Two-factor code for ")
-job.send(totp())
-job.expect(b"Stack (number, name or API key): ")
-job.send(b"Marketing Site\n")
-job.expect(b"Branches or aliases for the token, comma-separated [main]: ")
-job.send(b"deploy\n")
-job.expect(b"Permissions of the token (read or read,write) [read]: ")
-job.send(b"read,write\n")
-status = job.finish()
-print("status=%d" % status)
-sys.stdout.write(job.transcript())') || fail "init on a terminal: $out"
+out=$(PW="$PW" pty_dialog expect="E-mail of your Contentstack account on " \
+	send=$'alice@example.com\n' \
+	expect="Password for " no-echo send-env=PW expect="Two-factor code for " totp="$SECRET" \
+	expect="Stack (number, name or API key): " send=$'Marketing Site\n' \
+	expect="Branches or aliases for the token, comma-separated [main]: " send=$'deploy\n' \
+	expect="Permissions of the token (read or read,write) [read]: " send=$'read,write\n' \
+	-- cstoken init -p tty --host "$CST_EMU_HOST" --ca-file "$CST_EMU_CA") ||
+	fail "init on a terminal: $out"
 assert_contains "$out" "status=0" "exit status of init on a terminal"
 assert_not_contains "$out" "correct horse" "the password is never echoed"
 assert_contains "$out" "* $SITE  Marketing site  (owner)" "the stack list on the terminal"
@@ -70,13 +48,8 @@ assert_contains "$out" "password=$token" "git's password after init on a termina
 pass "the profile from typed answers mints, and git uses it"
 
 # --- the region question: the seven regions; an unknown answer is refused ----------------------
-out=$(pty '
-job = Job(["cstoken", "init", "-p", "region"])
-job.expect(b"Region of your account (number or name) [na]: ")
-job.send(b"mars\n")
-status = job.finish()
-print("status=%d" % status)
-sys.stdout.write(job.transcript())') || fail "the region question: $out"
+out=$(pty_dialog expect="Region of your account (number or name) [na]: " send=$'mars\n' \
+	-- cstoken init -p region) || fail "the region question: $out"
 assert_contains "$out" "status=2" "exit status for an unknown region"
 for r in "1  na        api.contentstack.io" "2  eu        eu-api.contentstack.com" \
 	"3  au        au-api.contentstack.com" "4  azure-na  azure-na-api.contentstack.com" \
@@ -92,17 +65,10 @@ pass "the region question lists the seven regions and refuses an unknown one"
 printf '\n[profile noemail]\nhost = %s\nca_file = %s\napi_key = %s\n' "$CST_EMU_HOST" "$CST_EMU_CA" \
 	"$SITE" >>"$CONF"
 emu_ctl POST /_emu/revoke_authtokens "{\"email\": \"$ALICE\"}" >/dev/null
-out=$(PW="$PW" pty '
-job = Job(["cstoken", "-p", "noemail", "login"])
-job.expect(b"E-mail of your Contentstack account on ")
-job.send(b"alice@example.com\n")
-job.expect(b"Password for ")
-job.send(os.environ["PW"].encode() + b"\n")
-job.expect(b"Two-factor code for ")
-job.send(totp())
-status = job.finish()
-print("status=%d" % status)
-sys.stdout.write(job.transcript())') || fail "login asking for the e-mail: $out"
+out=$(PW="$PW" pty_dialog expect="E-mail of your Contentstack account on " \
+	send=$'alice@example.com\n' \
+	expect="Password for " send-env=PW expect="Two-factor code for " totp="$SECRET" \
+	-- cstoken -p noemail login) || fail "login asking for the e-mail: $out"
 assert_contains "$out" "status=0" "exit status of login after asking for the e-mail"
 assert_contains "$out" "logged in to $CST_EMU_HOST as '$ALICE'" "login after asking for the e-mail"
 rc=0

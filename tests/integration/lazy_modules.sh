@@ -48,16 +48,9 @@ pass "profile get: no module"
 store_profile_token() {
 	rm -f "$XDG_DATA_HOME/cstoken/credentials"
 	printf 'protocol=https\nhost=x.example\nusername=u\npassword=p\n\n' | cstoken store
-	"$PYTHON" -c 'import json, sys
-path, fp = sys.argv[1:]
-with open(path, "r+") as f:
-    f.seek(0)
-    f.truncate()
-    json.dump({"version": 1, "items": [{"kind": "token", "profile": "default",
-        "host": "127.0.0.1:9", "api_key": "blt0123456789abcdef", "uid": "bltuid",
-        "name": "cstoken lazy", "scope_fp": fp, "expiry": 4102444800,
-        "secret": "cs-lazy-profile", "created": 1}]}, f)' \
-		"$XDG_DATA_HOME/cstoken/credentials" "$1"
+	store_file only "$XDG_DATA_HOME/cstoken/credentials" kind=token profile=default \
+		host=127.0.0.1:9 api_key=blt0123456789abcdef uid=bltuid "name=cstoken lazy" \
+		"scope_fp=$1" expiry:=4102444800 secret=cs-lazy-profile created:=1
 }
 # profile_get_loads: the modules a profile get of the stored token loads; fails unless
 # it answers that token
@@ -74,7 +67,7 @@ assert_not_contains "$(cat "$CST_TMP/ld")" "libcrypto" "libraries loaded by a pr
 pass "stored profile token: no module, no libcrypto"
 # the older fingerprint, the SHA-256 of the v1 scope text: recognised through the digest
 v1=$(printf 'cstoken-scope-v1\nhost=127.0.0.1:9\napi_key=blt0123456789abcdef\nbranches=main\naliases=\nacl=read\n' |
-	"$PYTHON" -c 'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')
+	sha256sum | cut -d' ' -f1)
 store_profile_token "$v1"
 profile_get_loads
 assert_eq "cstoken-digest " "$got" "modules loaded by a profile get of a v1-fingerprinted token"

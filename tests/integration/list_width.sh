@@ -14,7 +14,7 @@ printf 'protocol=https\nhost=git.example.com\nusername=bob\npassword=pw2\n\n' |
 
 # widest LINES: the length of the longest line, in characters
 widest() {
-	"$PYTHON" -c 'import sys; print(max(len(l) for l in sys.stdin.read().splitlines()))' <<<"$1"
+	"$PYTHON" "$CSTOKEN_SRC/tests/lib/columns.py" widest <<<"$1"
 }
 
 # --- not a terminal, no COLUMNS: 80 -----------------------------------------------------------
@@ -29,8 +29,8 @@ assert_contains "$out" "…" "a cut cell ends in an ellipsis"
 assert_not_contains "$out" "$long_host" "the long host at 80 columns"
 # still aligned: the second row's EXPIRES starts where the header's does
 col=$(awk 'NR == 1 { print index($0, "EXPIRES") }' <<<"$out")
-assert_eq never "$("$PYTHON" -c 'import sys; l = sys.stdin.read().splitlines()
-print(l[2][int(sys.argv[1]) - 1:].split()[0])' "$col" <<<"$out")" "EXPIRES column aligned"
+assert_eq never "$("$PYTHON" "$CSTOKEN_SRC/tests/lib/columns.py" word 3 "$col" <<<"$out")" \
+	"EXPIRES column aligned"
 pass "list at 80 columns: every line fits, cut cells end in an ellipsis, columns aligned"
 
 # --- COLUMNS ----------------------------------------------------------------------------------
@@ -43,11 +43,7 @@ pass "COLUMNS widens the table"
 
 # --- a terminal: its width -------------------------------------------------------------------
 pty_list() { # COLS: list on a terminal of that width
-	pty '
-job = Job(["cstoken", "list"], cols=int(sys.argv[1]))
-status = job.finish()
-print("status=%d" % status)
-sys.stdout.write(job.transcript())' "$1"
+	pty_dialog --cols "$1" -- cstoken list
 }
 out=$(pty_list 200) || fail "list on a 200-column terminal: $out"
 assert_contains "$out" "status=0" "exit status of list on a terminal"

@@ -16,11 +16,7 @@ emulator_config bob blt0123456789abcdef bob@example.com
 stored_authtoken() {
 	local file=$XDG_DATA_HOME/cstoken/credentials
 	[ -f "$file" ] || return 0
-	"$PYTHON" -c 'import json, sys
-d = json.load(open(sys.argv[1]))
-for it in d.get("items", []):
-    if it.get("kind") == "authtoken" and it.get("host") == sys.argv[2] and it.get("email") == sys.argv[3]:
-        print(it.get("secret", ""))' "$file" "$CST_EMU_HOST" "$1"
+	store_file get "$file" authtoken secret "host=$CST_EMU_HOST" "email=$1"
 }
 
 # live_authtokens EMAIL: the emulator's count of the user's live authtokens.
@@ -110,7 +106,7 @@ pass "2FA login with --tfa-token: one POST, the code in it"
 # a code the server refuses: one POST, one line, nothing stored
 cstoken -p bob logout 2>/dev/null
 emu_ctl DELETE /_emu/requests >/dev/null
-wrong=$("$PYTHON" -c 'import sys; print("%06d" % ((int(sys.argv[1]) + 500000) % 1000000))' "$code")
+wrong=$(printf '%06d' $(((10#$code + 500000) % 1000000)))
 set +e
 out=$(printf 'bob pw\n' | cstoken -p bob login --password-stdin --tfa-token "$wrong" 2>&1)
 rc=$?
@@ -182,37 +178,13 @@ assert_eq 2 "$rc" "exit status of --sms with --tfa-token"
 pass "--sms without a terminal: the SMS sent, the code given with --tfa-token"
 
 # --- on a terminal: the password without echo, then the code prompted ----------------------
-# A pty driven by Python waits for each prompt before it answers (echo-off flushes early input).
+# The dialog waits for each prompt before it answers (echo-off flushes early input).
 cstoken -p bob logout 2>/dev/null || true
 emu_ctl DELETE /_emu/requests >/dev/null
-transcript=$(BOB_CODE=$(emu_totp "$TFA_SECRET") "$PYTHON" -c '
-import os, pty, sys
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp("cstoken", ["cstoken", "-p", "bob", "login"])
-out = b""
-def expect(s):
-    global out
-    while s not in out:
-        d = os.read(fd, 1024)
-        if not d:
-            sys.exit("no prompt %r in %r" % (s, out))
-        out += d
-expect(b"Password for ")
-os.write(fd, b"bob pw\n")
-expect(b"Two-factor code for ")
-os.write(fd, os.environ["BOB_CODE"].encode() + b"\n")
-while True:
-    try:
-        d = os.read(fd, 1024)
-    except OSError:
-        break
-    if not d:
-        break
-    out += d
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(out.decode(errors="replace").replace("\r", ""))
-sys.exit(os.waitstatus_to_exitcode(status))') || fail "login on a terminal: $transcript"
+transcript=$(BOB_CODE=$(emu_totp "$TFA_SECRET") pty_dialog expect="Password for " send=$'bob pw\n' \
+	expect="Two-factor code for " send-env=BOB_CODE -- cstoken -p bob login) ||
+	fail "login on a terminal: $transcript"
+assert_contains "$transcript" "status=0" "exit status of a terminal login"
 assert_contains "$transcript" "Password for 'bob@example.com' on $CST_EMU_HOST: " "password prompt"
 assert_not_contains "$transcript" "bob pw" "the password is not echoed"
 assert_contains "$transcript" "logged in to $CST_EMU_HOST as 'bob@example.com'" "terminal login"

@@ -21,15 +21,12 @@ stored_authtokens() {
 		echo 0
 		return
 	}
-	"$PYTHON" -c 'import json, sys
-print(len([i for i in json.load(open(sys.argv[1]))["items"] if i.get("kind") == "authtoken"]))' "$STORE"
+	store_file count "$STORE" authtoken
 }
 
 # --- the server's login answer carries an authtoken with CR LF -------------------------------
 hostile='{"notice": "Login Successful.", "user": {"email": "alice@example.com", "authtoken": "bltEvil9\r\nX-Injected: 1"}}'
-emu_ctl POST /_emu/faults "$("$PYTHON" -c 'import json, sys
-print(json.dumps({"method": "POST", "path": "/v3/user-session",
-                  "responses": [{"raw": sys.argv[1], "status": 200}]}))' "$hostile")" >/dev/null
+emu_ctl POST /_emu/faults "$(json_tool fault POST /v3/user-session 200 "$hostile")" >/dev/null
 set +e
 out=$(printf '%s\n' "$PW" | cstoken login --password-stdin 2>&1)
 rc=$?
@@ -53,33 +50,11 @@ pass "a login answer with a CR LF authtoken is refused, nothing stored"
 # --- a hostile authtoken planted in the file store -------------------------------------------
 # plant: replaces the stored authtoken's secret (the store format of helper/store_file.c).
 plant() {
-	"$PYTHON" - "$STORE" "$1" <<'PY'
-import json, os, sys
-path, secret = sys.argv[1:]
-with open(path) as f:
-    store = json.load(f)
-for it in store["items"]:
-    if it.get("kind") == "authtoken":
-        it["secret"] = secret
-with open(path + ".new", "w") as f:
-    json.dump(store, f)
-os.chmod(path + ".new", 0o600)
-os.rename(path + ".new", path)
-PY
+	store_file set "$STORE" authtoken "secret=$1"
 }
 plant $'bltEvil9\r\nX-Injected: 1'
 # the stored management token would be handed out without any request: drop it
-"$PYTHON" - "$STORE" <<'PY'
-import json, os, sys
-path = sys.argv[1]
-with open(path) as f:
-    store = json.load(f)
-store["items"] = [i for i in store["items"] if i.get("kind") == "authtoken"]
-with open(path + ".new", "w") as f:
-    json.dump(store, f)
-os.chmod(path + ".new", 0o600)
-os.rename(path + ".new", path)
-PY
+store_file keep "$STORE" authtoken
 emu_ctl DELETE /_emu/requests >/dev/null
 for cmd in token logout "list --remote" status; do
 	set +e

@@ -12,22 +12,9 @@ emulator_config blt0123456789abcdef "$ALICE"
 # --- Ctrl-Z at the password prompt, then fg ---------------------------------------------------
 # Part of a password is typed before the stop: the prompt comes again and the answer starts
 # over, so only the whole password typed after fg logs in.
-out=$(PW="$PW" pty '
-job = Job(["cstoken", "login"])
-job.expect(b"Password for ")
-if job.echo():
-    job.fail("echo is on at the password prompt")
-job.send(b"correct ho")
-job.kill(signal.SIGTSTP)
-job.wait_for(job.stopped, "stop after SIGTSTP")
-print("stopped echo=%s" % job.echo())
-job.kill(signal.SIGCONT)
-job.expect(b"Password for ", 2)
-print("continued echo=%s" % job.echo())
-job.send(os.environ["PW"].encode() + b"\n")
-status = job.finish()
-print("status=%d" % status)
-sys.stdout.write(job.transcript())') || fail "Ctrl-Z at the password prompt: $out"
+out=$(PW="$PW" pty_dialog expect="Password for " no-echo send="correct ho" stop show-echo=stopped \
+	cont expect2="Password for " show-echo=continued send-env=PW -- cstoken login) ||
+	fail "Ctrl-Z at the password prompt: $out"
 assert_contains "$out" "stopped echo=True" "echo while stopped at the password prompt"
 assert_contains "$out" "continued echo=False" "echo after fg at the password prompt"
 assert_contains "$out" "status=0" "exit status of the login after Ctrl-Z and fg"
@@ -39,29 +26,13 @@ pass "Ctrl-Z at the password prompt: echo back while stopped, off again after fg
 emu_ctl POST /_emu/users '{"email": "sam@example.com", "password": "sam pw", "sms": true}' >/dev/null
 emulator_config sam blt0123456789abcdef sam@example.com
 emu_ctl DELETE /_emu/requests >/dev/null
-out=$(pty '
-import json, ssl, urllib.request
-def sms_code():
-    ctx = ssl.create_default_context(cafile=os.environ["CST_EMU_CA"])
-    url = os.environ["CST_EMU_URL"] + "/_emu/sms?email=sam@example.com"
-    with urllib.request.urlopen(url, context=ctx) as r:
-        return json.load(r)["code"]
-job = Job(["cstoken", "-p", "sam", "login", "--sms"])
-job.expect(b"Password for ")
-job.send(b"sam pw\n")
-job.expect(b"Code from the SMS for ")
-code = sms_code()
-if not code:
-    job.fail("no SMS code on the emulator")
-job.send(code.encode() + b"\n")
-status = job.finish()
-print("status=%d code=%s" % (status, code))
-sys.stdout.write(job.transcript())') || fail "login --sms on a terminal: $out"
+out=$(pty_dialog expect="Password for " send=$'sam pw\n' expect="Code from the SMS for " \
+	sms-code=sam@example.com -- cstoken -p sam login --sms) || fail "login --sms on a terminal: $out"
 assert_contains "$out" "status=0" "exit status of login --sms"
 assert_contains "$out" "a code is on its way by SMS to the phone of 'sam@example.com'" "--sms notice"
 assert_contains "$out" "Code from the SMS for 'sam@example.com': " "--sms prompt"
 assert_contains "$out" "logged in to $CST_EMU_HOST as 'sam@example.com'" "login --sms"
-code=$(sed -n 's/^status=0 code=//p' <<<"$out")
+code=$(sed -n 's/^code=//p' <<<"$out")
 assert_eq "[null, \"$code\"]" "$(emu_ctl GET '/_emu/requests?path=/v3/user-session&method=POST' |
 	emu_json_get '[r["body"]["user"].get("tfa_token") for r in j]')" \
 	"POSTs of login --sms: without a code, then with the code from the SMS"
@@ -83,14 +54,8 @@ pass "login --sms on a terminal: the SMS requested, its code asked for"
 rm -f "$XDG_DATA_HOME/cstoken/credentials" # no session to reuse
 emu_ctl POST /_emu/faults '{"method": "POST", "path": "/v3/user-session",
 	"responses": [{"delay": 3}, {"delay": 3}, {"delay": 3}, {"delay": 3}]}' >/dev/null
-out=$(PW="$PW" pty '
-job = Job(["cstoken", "login"])
-job.expect(b"Password for ")
-job.send(os.environ["PW"].encode() + b"\n")
-job.expect(b"(retry 2 of 4 in ")
-status = job.finish()
-print("status=%d" % status)
-sys.stdout.write(job.transcript())') || fail "login on a terminal against a slow server: $out"
+out=$(PW="$PW" pty_dialog expect="Password for " send-env=PW expect="(retry 2 of 4 in " \
+	-- cstoken login) || fail "login on a terminal against a slow server: $out"
 assert_contains "$out" "status=1" "exit status of a login that timed out"
 assert_contains "$out" "cstoken: waiting for $CST_EMU_HOST… (retry 2 of 4 in " "the waiting line"
 assert_contains "$out" "(retry 4 of 4 in " "the waiting line before the last attempt"

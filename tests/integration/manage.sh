@@ -188,14 +188,8 @@ assert_eq 0 "$(emu_py /_emu/requests "len([r for r in $MINT_REQS if r['method'] 
 	"no DELETE request without --force"
 # on a terminal cstoken asks; anything but yes keeps the token
 pty_revoke() { # ANSWER
-	ANSWER=$1 "$PYTHON" -c "import os, sys
-sys.path.insert(0, os.path.join(os.environ['CSTOKEN_SRC'], 'tests', 'lib'))
-from ptyjob import Job
-job = Job(['cstoken', 'revoke', '--uid', '$foreign_uid'])
-job.expect(b'which cstoken did not mint? [y/N] ')
-job.send(os.environ['ANSWER'].encode() + b'\\n')
-print('status=%d' % job.finish())
-sys.stdout.write(job.transcript())"
+	pty_dialog expect='which cstoken did not mint? [y/N] ' send="$1"$'\n' \
+		-- cstoken revoke --uid "$foreign_uid"
 }
 out=$(pty_revoke n) || fail "revoke on a terminal: $out"
 assert_contains "$out" "Delete token 'ci deploy' (uid $foreign_uid), which cstoken did not mint? [y/N]" "the question"

@@ -19,21 +19,22 @@ assert_eq 1 "$(token_posts)" "first get mints one token"
 
 # the exact request body
 body=$(emu_py /_emu/requests "[r['body'] for r in $MINT_REQS if r['method'] == 'POST' and r['path'] == '$MINT_TOKENS'][0]")
-field() { printf '%s' "$body" | "$PYTHON" -c 'import json,sys; print(json.dumps(eval(sys.argv[1], {"b": json.load(sys.stdin)["token"]})))' "$1"; }
+# field EXPR: EXPR (JSON) of the request's token, as j
+field() { printf '%s' "$body" | json_tool dump 'j["token"]' | json_tool dump "$1"; }
 # the template's name, then the UTC time of the mint: renewals differ in the web UI
-name=$(field 'b["name"]')
+name=$(field 'j["name"]')
 stamp='[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} UTC'
 [[ "$name" == "\"$(mint_default_name) "* && "$name" =~ \ $stamp\"$ ]] || fail "token name: $name"
 # name and description are templates
-assert_eq '"ci token for default"' "$(field 'b["description"]')" "description"
-assert_eq 'true' "$(field 'b["is_email_notification_enabled"]')" "notify"
-exp=$(field 'b["expires_on"]')
+assert_eq '"ci token for default"' "$(field 'j["description"]')" "description"
+assert_eq 'true' "$(field 'j["is_email_notification_enabled"]')" "notify"
+exp=$(field 'j["expires_on"]')
 [ "$exp" = "\"$before\"" ] || [ "$exp" = "\"$after\"" ] || fail "expires_on: expected $before, got $exp"
 assert_eq '[{"read": true, "write": true}]' \
-	"$(field '[s["acl"] for s in b["scope"] if s["module"] == "$all"]')" "stack-level read+write acl"
-assert_eq '[["main"]]' "$(field '[s["branches"] for s in b["scope"] if s["module"] == "branch"]')" \
+	"$(field '[s["acl"] for s in j["scope"] if s["module"] == "$all"]')" "stack-level read+write acl"
+assert_eq '[["main"]]' "$(field '[s["branches"] for s in j["scope"] if s["module"] == "branch"]')" \
 	"branch scope"
-assert_eq '[]' "$(field '[s for s in b["scope"] if s["module"] == "branch_alias"]')" "no alias scope"
+assert_eq '[]' "$(field '[s for s in j["scope"] if s["module"] == "branch_alias"]')" "no alias scope"
 pass "create request body"
 
 # the answer: the stack, the value the emulator issued, its expiry
@@ -80,7 +81,7 @@ assert_eq false "$(emu_py /_emu/state "'$uid2' in [t['uid'] for t in $MINT_STATE
 	"old-scope token revoked on the server"
 body=$(emu_py /_emu/requests "[r['body'] for r in $MINT_REQS if r['method'] == 'POST' and r['path'] == '$MINT_TOKENS'][-1]")
 assert_eq '[["development", "main"]]' \
-	"$(field '[sorted(s["branches"]) for s in b["scope"] if s["module"] == "branch"]')" "new scope"
+	"$(field '[sorted(s["branches"]) for s in j["scope"] if s["module"] == "branch"]')" "new scope"
 assert_eq true "$(emu_py /_emu/requests "any(r['method'] == 'DELETE' and r['path'] == '$MINT_TOKENS/$uid2' for r in $MINT_REQS)")" \
 	"DELETE of the replaced token"
 out7=$(cred_get) || fail "get after re-mint failed"
@@ -93,8 +94,8 @@ mint_setup_config 'aliases = deploy'
 out8=$(cred_get) || fail "get with alias scope failed"
 body=$(emu_py /_emu/requests "[r['body'] for r in $MINT_REQS if r['method'] == 'POST' and r['path'] == '$MINT_TOKENS'][-1]")
 assert_eq '[["deploy"]]' \
-	"$(field '[s["branch_aliases"] for s in b["scope"] if s["module"] == "branch_alias"]')" "alias scope"
-assert_eq '[]' "$(field '[s for s in b["scope"] if s["module"] == "branch"]')" "no branch scope"
+	"$(field '[s["branch_aliases"] for s in j["scope"] if s["module"] == "branch_alias"]')" "alias scope"
+assert_eq '[]' "$(field '[s for s in j["scope"] if s["module"] == "branch"]')" "no branch scope"
 pass "alias scope"
 
 # real git

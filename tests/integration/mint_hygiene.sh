@@ -27,7 +27,7 @@ uid1=$(stored_uid)
 tok2=$(ftime '+29 days' cstoken token) || fail "token at +29 days"
 [ "$tok2" != "$tok1" ] || fail "no renewal at +29 days"
 uid2=$(stored_uid)
-assert_eq "$(printf '%s\n' "$uid1" "$uid2" | sort | "$PYTHON" -c 'import json,sys; print(json.dumps([l.strip() for l in sys.stdin]))')" \
+assert_eq "$(printf '%s\n' "$uid1" "$uid2" | sort | json_tool lines)" \
 	"$(ours_on_stack)" "after the renewal the replaced token is still there (it has a day left)"
 names=$(emu_py /_emu/state "len(set(t['name'] for t in $MINT_STATE_TOKENS))")
 assert_eq 2 "$names" "the renewal has a name of its own"
@@ -62,7 +62,7 @@ rc=0
 err=$(cstoken rotate 2>&1) || rc=$?
 assert_eq 0 "$rc" "rotate on a stack full of expired tokens of ours: $err"
 uid3=$(stored_uid)
-assert_eq "$(printf '%s\n' "$foreign" "$other" "$live" "$uid3" | sort | "$PYTHON" -c 'import json,sys; print(json.dumps([l.strip() for l in sys.stdin]))')" \
+assert_eq "$(printf '%s\n' "$foreign" "$other" "$live" "$uid3" | sort | json_tool lines)" \
 	"$(emu_py /_emu/state "sorted(t['uid'] for t in $MINT_STATE_TOKENS)")" \
 	"left: the foreign token, another profile's, a live one of ours, the new one"
 assert_eq '[]' "$(emu_py /_emu/state "j['stacks']['$MINT_KEY']['evicted']")" "nothing evicted"

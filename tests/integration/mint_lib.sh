@@ -22,13 +22,10 @@ mint_login() {
 		fail "cstoken login failed"
 }
 
-# emu_py PATH PYTHON-EXPRESSION: evaluates the expression with j = GET PATH's JSON answer.
+# emu_py PATH PYTHON-EXPRESSION: evaluates the expression with j = GET PATH's JSON answer
+# (a string prints bare, anything else as JSON).
 emu_py() {
-	emu_ctl GET "$1" | "$PYTHON" -c '
-import json, sys
-j = json.load(sys.stdin)
-r = eval(sys.argv[1])
-print(json.dumps(r) if isinstance(r, (dict, list, bool)) else r)' "$2"
+	emu_ctl GET "$1" | json_tool get "$2"
 }
 
 # The /v3 requests the emulator received, as a list (whatever envelope it uses).

@@ -14,9 +14,7 @@ tok=$(value password <<<"$out")
 
 # stored_fp: the scope_fp of the stored token
 stored_fp() {
-	"$PYTHON" -c 'import json, sys
-print([i["scope_fp"] for i in json.load(open(sys.argv[1]))["items"] if i["kind"] == "token"][0])' \
-		"$MINT_STORE_FILE"
+	store_file get "$MINT_STORE_FILE" token scope_fp
 }
 assert_eq "v2:host=$CST_EMU_HOST;api_key=$MINT_KEY;branches=main;aliases=;acl=read" \
 	"$(stored_fp)" "the fingerprint a mint stores"
@@ -25,17 +23,10 @@ pass "a mint stores the scope text"
 # set_v1_fp ACL: the stored token's fingerprint replaced, in place, by the v1 form of this
 # profile's scope with ACL, as cstoken stored it before
 set_v1_fp() {
-	"$PYTHON" -c 'import hashlib, json, sys
-path, host, key, acl = sys.argv[1:]
-text = "cstoken-scope-v1\nhost=%s\napi_key=%s\nbranches=main\naliases=\nacl=%s\n" % (host.lower(), key, acl)
-with open(path, "r+") as f:
-    j = json.load(f)
-    for i in j["items"]:
-        if i["kind"] == "token":
-            i["scope_fp"] = hashlib.sha256(text.encode()).hexdigest()
-    f.seek(0)
-    f.truncate()
-    json.dump(j, f, indent=2)' "$MINT_STORE_FILE" "$CST_EMU_HOST" "$MINT_KEY" "$1"
+	local fp
+	fp=$(printf 'cstoken-scope-v1\nhost=%s\napi_key=%s\nbranches=main\naliases=\nacl=%s\n' \
+		"${CST_EMU_HOST,,}" "$MINT_KEY" "$1" | sha256sum | cut -d' ' -f1)
+	store_file set "$MINT_STORE_FILE" token "scope_fp=$fp"
 }
 
 set_v1_fp read

@@ -11,8 +11,7 @@ mint_login
 
 # --- a created token whose value holds "ESC [2J" ------------------------------------------
 hostile_next() {
-	emu_ctl POST /_emu/stacks "$("$PYTHON" -c 'import json, sys
-print(json.dumps({"api_key": sys.argv[1], "next_token": "cs\u001b[2Jdeadbeef"}))' "$MINT_KEY")" \
+	emu_ctl POST /_emu/stacks "$(json_tool object api_key "$MINT_KEY" next_token $'cs\e[2Jdeadbeef')" \
 		>/dev/null
 }
 for cmd in token curl; do

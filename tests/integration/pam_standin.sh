@@ -58,7 +58,7 @@ pass "profile=, env= and mint reach the command line and the environment"
 
 # --- the user's bus: only a socket the user owns ----------------------------------------
 mkdir -p "$RUN/$PCS_UID"
-"$PYTHON" -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$RUN/$PCS_UID/bus"
+"$PYTHON" "$CSTOKEN_SRC/tests/lib/unix_socket.py" bind "$RUN/$PCS_UID/bus"
 reset_calls
 pcs_pam plain
 assert_contains "$(cat "$HOME/standin.env")" "CSTOKEN_STORE=file" "a bus owned by someone else"

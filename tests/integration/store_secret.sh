@@ -85,15 +85,7 @@ EOF
 
 	# 4. A "bus" that accepts the connection and never says a word: the probe answers no
 	#    and opening the store fails with a timeout, neither hangs in the handshake.
-	"$PYTHON" - "$CST_TMP/mute.sock" <<'PY' &
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.bind(sys.argv[1])
-s.listen(8)
-held = []
-while True:
-    held.append(s.accept()[0])
-PY
+	"$PYTHON" "$CSTOKEN_SRC/tests/lib/unix_socket.py" mute "$CST_TMP/mute.sock" &
 	cst_on_exit "kill $!"
 	wait_for test -S "$CST_TMP/mute.sock"
 	out=$(DBUS_SESSION_BUS_ADDRESS=unix:path=$CST_TMP/mute.sock "$probe" available)

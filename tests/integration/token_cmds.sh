@@ -107,7 +107,7 @@ assert_eq deploy "$(emu_py '/_emu/requests?path=/v3/content_types' "j[-1]['heade
 	"branch header of an alias scope"
 out=$(curl -sS --fail-with-body --noproxy '*' -K <(cstoken -p two curl) "$CST_EMU_URL/v3/content_types" \
 	--cacert "$CST_EMU_CA") || fail "curl with a two-branch token refused: $out"
-assert_eq None "$(emu_py '/_emu/requests?path=/v3/content_types' "j[-1]['headers'].get('branch')")" \
+assert_eq null "$(emu_py '/_emu/requests?path=/v3/content_types' "j[-1]['headers'].get('branch')")" \
 	"no branch header for two branches"
 # the header is what makes the scope work: without it the emulator assumes main
 rc=0

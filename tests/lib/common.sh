@@ -74,13 +74,20 @@ wait_for() {
 	fail "timed out waiting for: $*"
 }
 
-# pty PYTHON_CODE [ARG...]: runs the code with Job (tests/lib/ptyjob.py) imported and the
-# ARGs in sys.argv[1:]; prints its output.
-pty() {
-	"$PYTHON" -c "import os, signal, sys
-sys.path.insert(0, os.path.join(os.environ['CSTOKEN_SRC'], 'tests', 'lib'))
-from ptyjob import Job
-$1" "${@:2}"
+# json_tool CMD ARG...: JSON in and out of the shell (tests/lib/json_tool.py says how).
+json_tool() {
+	"$PYTHON" "$CSTOKEN_SRC/tests/lib/json_tool.py" "$@"
+}
+# store_file CMD PATH ARG...: reads or rewrites the file store's JSON (tests/lib/store_file.py).
+store_file() {
+	"$PYTHON" "$CSTOKEN_SRC/tests/lib/store_file.py" "$@"
+}
+export -f json_tool store_file
+
+# pty_dialog [--cols N] STEP... -- COMMAND...: a dialog with COMMAND on a terminal; prints
+# what the steps print, status=N and the transcript (tests/lib/pty_dialog.py has the steps).
+pty_dialog() {
+	"$PYTHON" "$CSTOKEN_SRC/tests/lib/pty_dialog.py" "$@"
 }
 
 # keyring_start: inside a private D-Bus session, starts gnome-keyring with an unlocked

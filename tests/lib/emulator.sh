@@ -55,9 +55,7 @@ emu_ctl() {
 
 # _emu_json KEY VALUE...: a JSON object of strings (values safely escaped).
 _emu_json() {
-	"$PYTHON" -c 'import json, sys
-a = sys.argv[1:]
-print(json.dumps(dict(zip(a[::2], a[1::2]))))' "$@"
+	json_tool object "$@"
 }
 
 # emu_user EMAIL PASSWORD [TFA_BASE32_SECRET]: creates (or updates) a user.
@@ -86,10 +84,7 @@ emu_stack() {
 # the document as `j`, e.g. `emu_ctl GET /_emu/state | emu_json_get 'len(j["stacks"]["k"]["tokens"])'`.
 # Strings print bare, everything else as JSON.
 emu_json_get() {
-	"$PYTHON" -c 'import json, sys
-j = json.load(sys.stdin)
-v = eval(sys.argv[1])
-print(v if isinstance(v, str) else json.dumps(v))' "$1"
+	json_tool get "$1"
 }
 
 # emulator_config [PROFILE] API_KEY EMAIL [EXTRA_INI_LINES...]: writes (or replaces) the
@@ -125,13 +120,10 @@ emulator_config() {
 	mv "$tmp" "$file"
 }
 
-# emu_totp BASE32_SECRET [OFFSET_SECONDS]: prints the current RFC 6238 code (30 s, 6 digits).
+# emu_totp BASE32_SECRET [OFFSET_SECONDS [UNIX_TIME]]: prints the RFC 6238 code (30 s, 6
+# digits) of now, or of UNIX_TIME, plus the offset.
 emu_totp() {
-	"$PYTHON" -c 'import base64, hmac, hashlib, struct, sys, time
-s = sys.argv[1].upper(); s += "=" * (-len(s) % 8)
-m = hmac.new(base64.b32decode(s), struct.pack(">Q", int(time.time() + int(sys.argv[2])) // 30), hashlib.sha1).digest()
-o = m[-1] & 15
-print("%06d" % ((struct.unpack(">I", m[o:o + 4])[0] & 0x7fffffff) % 1000000))' "$1" "${2:-0}"
+	"$PYTHON" "$CSTOKEN_SRC/tests/lib/totp.py" "$1" "${2:-0}" ${3:+"$3"}
 }
 
 # Usable from nested shells too (in_keyring sources only common.sh).
