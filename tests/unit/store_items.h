@@ -17,4 +17,12 @@ static inline void store_credential(struct cst_item *it, const char *host, const
 	it->secret = secret ? xstrdup(secret) : NULL;
 }
 
+/* A cmocka group teardown for a group whose setup left its open store in *state. */
+static inline int store_group_teardown(void **state)
+{
+	cst_store_close(*state);
+	*state = NULL;
+	return 0;
+}
+
 #endif

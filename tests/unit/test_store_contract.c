@@ -66,7 +66,6 @@ static struct cst_store *open_configured(void)
 
 static int group_setup(void **state)
 {
-	(void)state;
 	/* every case empties the store: never run that on a user's own */
 	if (!getenv_nonempty("CST_CONTRACT_SANDBOX")) {
 		fprintf(stderr, "refusing to run outside the sandbox of store_contract.sh\n");
@@ -77,14 +76,7 @@ static int group_setup(void **state)
 		return -1;
 	fprintf(stderr, "store contract on %s (%s)\n", cst_store_kind_name(cst_store_kind(st)),
 		cst_store_describe(st));
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	cst_store_close(st);
-	st = NULL;
+	*state = st;
 	return 0;
 }
 
@@ -648,5 +640,6 @@ int main(void)
 	};
 #undef CASE
 
-	return cmocka_run_group_tests_name("store_contract", tests, group_setup, group_teardown);
+	return cmocka_run_group_tests_name("store_contract", tests, group_setup,
+					   store_group_teardown);
 }

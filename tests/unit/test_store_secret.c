@@ -34,7 +34,6 @@ static int group_setup(void **state)
 	struct cst_error err = CST_ERROR_INIT;
 	int ret;
 
-	(void)state;
 	if (!getenv_nonempty("CSTOKEN_TEST_KEYRING")) {
 		fprintf(stderr, "refusing to run outside the private keyring of store_secret.sh\n");
 		return -1;
@@ -44,14 +43,7 @@ static int group_setup(void **state)
 		fprintf(stderr, "open: %s\n", cst_error_msg(&err, ret));
 		return -1;
 	}
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	cst_store_close(st);
-	st = NULL;
+	*state = st;
 	return 0;
 }
 
@@ -294,6 +286,7 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "locked"))
 		return cmocka_run_group_tests_name("store_secret_locked", locked, group_setup,
-						   group_teardown);
-	return cmocka_run_group_tests_name("store_secret", tests, group_setup, group_teardown);
+						   store_group_teardown);
+	return cmocka_run_group_tests_name("store_secret", tests, group_setup,
+					   store_group_teardown);
 }
