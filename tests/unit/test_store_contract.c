@@ -473,6 +473,51 @@ static void test_erase_by_fields(void **state)
 	assert_int_equal(count(NULL), 1);
 }
 
+/* git's erase of a refused password: only the items that carry it, and never a wider one. */
+static void test_erase_with_secret(void **state)
+{
+	const char *h = "refused.example.com";
+	struct cst_item req = CST_ITEM_INIT, got;
+	size_t removed = 99;
+
+	(void)state;
+	put_cred(h, "alice", "pw-alice");
+	put_cred(h, "bob", "pw-bob");
+	put_cred("other.example.com", "alice", "pw-alice");
+	req.kind = CST_ITEM_CREDENTIAL;
+	req.protocol = (char *)(uintptr_t) "https";
+	req.host = (char *)(uintptr_t)h;
+
+	/* a password nothing carries removes nothing */
+	assert_int_equal(cst_store_erase_with_secret(st, &req, "pw-wrong", &removed, NULL), 0);
+	assert_int_equal(removed, 0);
+	assert_int_equal(count(NULL), 3);
+	/* alice's password on that host takes alice's item there, and only it */
+	assert_int_equal(cst_store_erase_with_secret(st, &req, "pw-alice", &removed, NULL), 0);
+	assert_int_equal(removed, 1);
+	assert_int_equal(get_host(CST_ITEM_CREDENTIAL, h, "alice", &got), CST_ERR_NOT_FOUND);
+	assert_int_equal(get_host(CST_ITEM_CREDENTIAL, h, "bob", &got), 0);
+	cst_item_release(&got);
+	assert_int_equal(get_host(CST_ITEM_CREDENTIAL, "other.example.com", "alice", &got), 0);
+	cst_item_release(&got);
+
+	/*
+	 * An item without a username would, erased, take every item of its host: it goes only
+	 * once every one of them carries the refused password too.
+	 */
+	put_cred(h, NULL, "pw-shared");
+	put_cred(h, "carol", "pw-shared");
+	assert_int_equal(cst_store_erase_with_secret(st, &req, "pw-shared", &removed, NULL), 0);
+	assert_int_equal(removed, 1); /* carol's; bob's password differs */
+	assert_int_equal(get_host(CST_ITEM_CREDENTIAL, h, "carol", &got), CST_ERR_NOT_FOUND);
+	assert_int_equal(count(NULL), 3);
+	assert_int_equal(cst_store_erase_with_secret(st, &req, "pw-bob", &removed, NULL), 0);
+	assert_int_equal(removed, 1);
+	assert_int_equal(cst_store_erase_with_secret(st, &req, "pw-shared", &removed, NULL), 0);
+	assert_int_equal(removed, 1);
+	assert_int_equal(count(NULL), 1);
+}
+
 static void test_list_has_no_secrets(void **state)
 {
 	struct cst_item a, p = CST_ITEM_INIT, *items = NULL;
@@ -634,6 +679,7 @@ int main(void)
 	    CASE(test_unchanged),
 	    CASE(test_get_newest_and_miss),
 	    CASE(test_erase_by_fields),
+	    CASE(test_erase_with_secret),
 	    CASE(test_list_has_no_secrets),
 	    CASE(test_with_and_without_password),
 	    CASE(test_hostile_values),
