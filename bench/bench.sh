@@ -3,8 +3,9 @@
 # keyring get hit and miss against git-credential-libsecret, file-store get (with 9,
 # 1,000 and 10,000 items), store and a fill one item at a time against
 # `git credential-store` on the same data, mint latency against a bare curl POST of the
-# same request, and 16 concurrent gets on an empty store (keyring and file) against one
-# get alone. Everything runs side by side in one run, interleaved, inside a private
+# same request, 16 concurrent gets on an empty store (keyring and file) against one
+# get alone, and with a shared store on a 3-member etcd cluster: a cached shared hit
+# against a local hit, and 3 machines x 16 gets on an empty shared store against one mint. Everything runs side by side in one run, interleaved, inside a private
 # D-Bus session with a throwaway gnome-keyring and the local CMA emulator; the user's own
 # keyring and files are never touched.
 #
@@ -14,7 +15,8 @@
 #   -b BUILD_DIR  use the cstoken in BUILD_DIR/bin as built there; default: build an
 #                 optimised one (RelWithDebInfo, like git's -O2 -g) in
 #                 ${TMPDIR:-/tmp}/cstoken-bench-build
-#   -c CASES      only these rows, e.g. -c '1 2' (default: 1 2 3 4 4b 5 5b 6 6m 7 7m 8 9)
+#   -c CASES      only these rows, e.g. -c '1 2' (default: 1 2 3 4 4b 5 5b 6 6m 7 7m 8 9
+#                 10 11)
 #   -f COUNT      items the fill row (9) stores one at a time (default 10000; it runs
 #                 once, and takes minutes: every store of either tool rewrites the file)
 #   -x COMMAND    instead of measuring, run COMMAND (bash) in the prepared sandbox: the
@@ -34,8 +36,10 @@ if [ "${1:-}" = "--inside-session" ]; then
 	. "$top/tests/lib/common.sh"
 	cst_setup
 	. "$top/tests/lib/emulator.sh"
+	. "$top/tests/lib/etcd.sh"
 	keyring_start
 	emulator_start
+	etcd_cluster
 
 	email=bench@example.com pw='bench horse battery'
 	export BENCH_API_KEY=blt00000000bench0000 BENCH_HIT_PASSWORD=s3cret-bench-pw
@@ -45,6 +49,10 @@ if [ "${1:-}" = "--inside-session" ]; then
 	# room for every token the rounds create; each round starts from an empty stack anyway
 	emu_stack "$BENCH_API_KEY" "$email" 1000
 	emulator_config default "$BENCH_API_KEY" "$email"
+	# the same stack through the shared store (cases 10, 11)
+	emulator_config shared "$BENCH_API_KEY" "$email" 'shared = etcd' \
+		"etcd_endpoints = $CST_ETCD_ENDPOINTS" 'shared_cache = 1h'
+	export ETCDCTL_ENDPOINTS=${CST_ETCD_ENDPOINTS//, /,}
 
 	# logged in twice: in the keyring (store = auto) and in a file store for the file mint
 	export BENCH_MINT_STORE_FILE=$BENCH_WORK/mint-store/credentials

@@ -36,7 +36,9 @@ HIT_PASSWORD = os.environ["BENCH_HIT_PASSWORD"]
 CONCURRENCY = 16
 RSS_ROUNDS = 3
 # which rows to measure (bench.sh -c)
-ALL_CASES = "1 2 3 4 4b 5 5b 6 6m 7 7m 8 9"
+ALL_CASES = "1 2 3 4 4b 5 5b 6 6m 7 7m 8 9 10 11"
+# machines of the cold start on an empty shared store (case 11)
+MACHINES = 3
 CASES = os.environ.get("BENCH_CASES", ALL_CASES).split()
 # how many items the fill row stores one at a time (bench.sh -f)
 FILL = int(os.environ.get("BENCH_FILL", "10000"))
@@ -551,6 +553,91 @@ def case_concurrent(store):
     return a, b, state["minted"][WARMUP:]
 
 
+def etcd_clear():
+    """Empties the shared store (etcdctl, the cluster's own client)."""
+    subprocess.run(["etcdctl", "del", "--prefix", "/cstoken/"], check=True,
+                   stdout=subprocess.DEVNULL, env=env_with(ETCDCTL_API="3"))
+
+
+def machine_store(i):
+    return os.path.join(WORK, "machine%d" % i, "credentials")
+
+
+def reset_machine(i):
+    """Machine i: logged in, no token, nothing fetched (its lock directory emptied)."""
+    d = os.path.dirname(machine_store(i))
+    subprocess.run(["rm", "-rf", d], check=True)
+    os.makedirs(d, mode=0o700)
+    with open(MINT_STORE_SNAPSHOT, "rb") as f:
+        data = f.read()
+    fd = os.open(machine_store(i), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.write(fd, data)
+    os.close(fd)
+
+
+def case_shared_hit():
+    """`cstoken token` of a shared profile within shared_cache vs one of a local profile."""
+    env = env_with(CSTOKEN_STORE="file", CSTOKEN_STORE_FILE=machine_store(0))
+    reset_machine(0)
+    etcd_clear()
+    clear_stack_tokens()
+    for prof in ("shared", "default"):
+        if subprocess.run([CSTOKEN, "token", "-p", prof], env=env,
+                          stdout=subprocess.DEVNULL).returncode:
+            raise SystemExit("bench: cannot prime the %s profile's token" % prof)
+    posts = token_posts()
+
+    def check(r):
+        if r.rc != 0 or not r.out.strip():
+            raise SystemExit("bench: a token hit failed (rc %d)" % r.rc)
+        if token_posts() != posts:
+            raise SystemExit("bench: a hit minted")
+
+    a = Tool("cstoken token (shared, cached)", [CSTOKEN, "token", "-p", "shared"], b"", env,
+             check=check)
+    b = Tool("cstoken token (local hit)", [CSTOKEN, "token", "-p", "default"], b"", env,
+             check=check)
+    interleave([a, b])
+    return a, b
+
+
+def case_shared_cold():
+    """3 machines x 16 tokens at once on an empty shared store, against one mint alone."""
+    # one wrapper for both, so both pay for it: machine = index mod 3
+    wrap = ['/bin/sh', '-c', 'i=${1#.}; exec env CSTOKEN_STORE_FILE="$2/machine$((i %% %d))'
+            '/credentials" "$3" token -p shared' % MACHINES, "sh", ".%d", WORK, CSTOKEN]
+    env = env_with(CSTOKEN_STORE="file")
+    state = {"posts": 0, "minted": []}
+
+    def before():
+        clear_stack_tokens()
+        etcd_clear()
+        for i in range(MACHINES):
+            reset_machine(i)
+        state["posts"] = token_posts()
+
+    def check(agg):
+        runs = agg.out if isinstance(agg.out, list) else [agg]
+        values = set()
+        for r in runs:
+            if r.rc != 0:
+                raise SystemExit("bench: a shared cold get exited %d" % r.rc)
+            values.add(r.out.strip())
+        minted = token_posts() - state["posts"]
+        if isinstance(agg.out, list):
+            state["minted"].append(minted)
+        elif minted != 1:
+            raise SystemExit("bench: one shared get minted %d tokens" % minted)
+        if len(values) != 1:
+            raise SystemExit("bench: shared gets answered %d different tokens" % len(values))
+
+    a = Tool("%d x %d cstoken token (shared, empty)" % (MACHINES, CONCURRENCY), wrap, b"", env,
+             before=before, check=check, many=MACHINES * CONCURRENCY)
+    b = Tool("1 x cstoken token (shared, empty)", wrap, b"", env, before=before, check=check)
+    interleave([a, b])
+    return a, b, state["minted"][WARMUP:]
+
+
 # ---------------------------------------------------------------------------
 # the table
 
@@ -642,6 +729,19 @@ def main():
              "1 mint, wall <= 1.5x", lambda sa, sb, r: yes(r <= 1.5 and one == "1"))
         rows[-2][6] += " (minted %s)" % one
 
+    if want("10"):
+        print("bench: cached shared hit against a local hit", file=sys.stderr)
+        a, b = case_shared_hit()
+        pair("10 shared hit (cached)", a, b, "wall <= 1.2x", lambda sa, sb, r: yes(r <= 1.2))
+    if want("11"):
+        print("bench: %d x %d gets on an empty shared store" % (MACHINES, CONCURRENCY),
+              file=sys.stderr)
+        a, b, minted = case_shared_cold()
+        one = "1" if set(minted) == {1} else ",".join(map(str, sorted(set(minted))))
+        pair("11 shared cold %dx%d" % (MACHINES, CONCURRENCY), a, b, "1 mint, wall <= 2x",
+             lambda sa, sb, r: yes(r <= 2.0 and one == "1"))
+        rows[-2][6] += " (minted %s)" % one
+
     head = ["case", "tool", "wall med", "wall p90", "cpu med", "peak RSS", "ratio", "target",
             "met?"]
     widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
@@ -660,7 +760,9 @@ def main():
     print()
     print("wall/cpu in ms (median, p90 of %d interleaved rounds); peak RSS in KiB (max); ratio ="
           " cstoken median wall / peer median wall; cases 5, 5b: against one get alone on the"
-          " same empty store (one mint), CPU summed over the %d processes; case 9: one round,"
+          " same empty store (one mint), CPU summed over the %d processes; case 10: a shared"
+          " profile's token fetched within shared_cache against a local profile's; case 11: 3"
+          " machines (stores) x 16 on an empty shared store against one get alone; case 9: one round,"
           " the whole fill's wall and CPU, growth = the last quarter's wall over the first's"
           " (1 for a flat cost per store, 7 for one growing with the store)"
           % (ROUNDS, CONCURRENCY))

@@ -59,6 +59,7 @@ complete -c cstoken -n "__fish_seen_subcommand_from init login" -l email -x -d "
 complete -c cstoken -n "__fish_seen_subcommand_from init login" -l password-stdin -d 'read the password from stdin'
 complete -c cstoken -n "__fish_seen_subcommand_from login" -l tfa-token -x -d 'the two-factor code'
 complete -c cstoken -n "__fish_seen_subcommand_from login" -l sms -d 'have the two-factor code sent by SMS'
+complete -c cstoken -n "__fish_seen_subcommand_from login" -l etcd -d 'log in to the shared store as etcd_user'
 complete -c cstoken -n "__fish_seen_subcommand_from token exec curl; and not __cstoken_exec_command" -l min-ttl -x -a '30m 1h 2h 1d' -d 'the token must stay valid this long'
 complete -c cstoken -n "__fish_seen_subcommand_from token" -l no-mint -d 'never mint; fail when nothing usable is stored'
 complete -c cstoken -n "__fish_seen_subcommand_from token" -l porcelain -d 'print api_key=, token=, uid=, expiry=, minted= lines'

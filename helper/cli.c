@@ -49,7 +49,10 @@ static const struct command commands[] = {
     {"login", cmd_login,
      "usage: cstoken login [-p PROFILE] [--email EMAIL] [--password-stdin]\n"
      "                     [--tfa-token CODE | --sms]\n"
+     "       cstoken login --etcd [-p PROFILE] [--password-stdin]\n"
      "Logs in to Contentstack and stores the session's authtoken.\n"
+     "  --etcd             instead, check the password of the profile's etcd_user\n"
+     "                     with its shared store and keep it in the local store\n"
      "  --email EMAIL      account e-mail (default: the profile's email)\n"
      "  --password-stdin   read the password from stdin instead of the terminal\n"
      "  --tfa-token CODE   two-factor code (else asked for, or computed from\n"
@@ -84,24 +87,28 @@ static const struct command commands[] = {
      "usage: cstoken list [-p PROFILE] [--remote] [--json]\n"
      "Lists stored items (tokens, sessions, git credentials) without secrets.\n"
      "  --remote           list the profile's stack's tokens on the server instead,\n"
-     "                     marking cstoken's own (needs 'cstoken login')\n"
+     "                     marking cstoken's own and the shared one (needs 'cstoken\n"
+     "                     login')\n"
      "  --json             machine-readable output, see cstoken(1)\n"},
     {"revoke", cmd_revoke,
      "usage: cstoken revoke [-p PROFILE] [--uid UID] [--force]\n"
-     "Deletes the profile's token on the server and in the store.\n"
+     "Deletes the profile's token on the server and in the store; with shared = etcd,\n"
+     "the shared token, for everyone.\n"
      "  --uid UID          delete token UID of the profile's stack instead\n"
      "  --force            delete it even when cstoken did not mint it (on a terminal,\n"
      "                     cstoken asks instead)\n"},
     {"rotate", cmd_rotate,
      "usage: cstoken rotate [-p PROFILE]\n"
-     "Mints a new token, stores it, then deletes the old one on the server.\n"},
+     "Mints a new token, stores it, then deletes the old one on the server; with\n"
+     "shared = etcd, for everyone: the old one goes once shared_cache has passed.\n"},
     {"status", cmd_status,
      "usage: cstoken status [-p PROFILE]\n"
      "Shows the store, configuration, login state and token expiry; asks the server\n"
      "whether the api_key names a stack you belong to and whether you may create\n"
      "tokens there (owner or admin); names cstoken's own expired or replaced tokens\n"
      "on the stack, the profile's items in the store not in use, a locked keyring,\n"
-     "and whether git uses cstoken for the host. Exits 1 when something needs\n"
+     "the shared store's endpoints and who minted the shared token, and whether git\n"
+     "uses cstoken for the host. Exits 1 when something needs\n"
      "attention, naming the command that fixes it.\n"},
 };
 

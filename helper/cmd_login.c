@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "cstoken/cma.h"
 #include "cstoken/mint.h"
+#include "cstoken/shared.h"
 #include "cstoken/util.h"
 #include "prompt.h"
 
@@ -328,11 +329,35 @@ out:
 	return ret;
 }
 
+/* --etcd: the etcd user's password, checked with the cluster, into the local store. */
+static int login_etcd(struct cli *cli, const struct cst_profile *p, bool from_stdin)
+{
+	struct strbuf pw = STRBUF_INIT;
+	int ret;
+
+	if (p->shared.kind == CST_SHARED_NONE || !p->shared.user)
+		return cst_error_set(&cli->err, CST_ERR_CONFIG,
+				     "profile '%s' has no etcd_user (with shared = etcd); set it "
+				     "in the configuration first",
+				     p->name);
+	ret = cli_store(cli);
+	if (!ret)
+		ret = read_password(cli, from_stdin, p->shared.user, "etcd", &pw);
+	if (!ret)
+		ret = cst_shared_login(&cli->cfg, p, cli->store, pw.buf, &cli->err);
+	if (!ret)
+		fprintf(stderr, "cstoken: logged in to the shared store of profile '%s' as '%s'\n",
+			p->name, p->shared.user);
+	strbuf_release(&pw);
+	return ret;
+}
+
 int cmd_login(struct cli *cli, int argc, char **argv)
 {
 	const struct cst_profile *p;
 	struct login_request rq = {.cmd = "login"};
 	char *email = NULL, *tfa = NULL, *asked = NULL, *authtoken = NULL;
+	bool etcd = false;
 	int ret = CST_ERR_USAGE, i;
 
 	for (i = 1; i < argc; i++) {
@@ -340,6 +365,8 @@ int cmd_login(struct cli *cli, int argc, char **argv)
 
 		if (!strcmp(a, "--password-stdin")) {
 			rq.pw_stdin = true;
+		} else if (!strcmp(a, "--etcd")) {
+			etcd = true;
 		} else if (!strcmp(a, "--sms")) {
 			rq.sms = true;
 		} else if (!strcmp(a, "--email") || !strcmp(a, "--tfa-token")) {
@@ -386,6 +413,10 @@ int cmd_login(struct cli *cli, int argc, char **argv)
 	p = login_profile(cli, "login");
 	if (!p) {
 		ret = CST_ERR_USAGE;
+		goto out;
+	}
+	if (etcd) {
+		ret = login_etcd(cli, p, rq.pw_stdin);
 		goto out;
 	}
 	if (!email)

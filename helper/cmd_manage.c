@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "cstoken/cma.h"
 #include "cstoken/mint.h"
+#include "cstoken/shared.h"
 #include "cstoken/util.h"
 #include "present.h"
 #include "prompt.h"
@@ -244,6 +245,16 @@ static const struct cst_item *find_uid(const struct cst_item *mine, size_t n, co
 	return NULL;
 }
 
+static bool uid_in(char **uids, size_t n, const char *uid)
+{
+	size_t i;
+
+	for (i = 0; uid && i < n; i++)
+		if (str_equal(uids[i], uid))
+			return true;
+	return false;
+}
+
 static int list_remote(struct cli *cli, bool json)
 {
 	const struct cst_profile *p = NULL;
@@ -252,9 +263,9 @@ static int list_remote(struct cli *cli, bool json)
 	struct cma_client c;
 	struct cst_table t;
 	cJSON *root = NULL, *arr = NULL, *o;
-	char *authtoken = NULL, *ours = NULL;
+	char *authtoken = NULL, *ours = NULL, **shared = NULL;
 	char when[48];
-	size_t nmine = 0, ntoks = 0, i;
+	size_t nmine = 0, ntoks = 0, nshared = 0, i;
 	int64_t now = (int64_t)time(NULL);
 	bool client = false;
 	int ret;
@@ -282,6 +293,10 @@ static int list_remote(struct cli *cli, bool json)
 	if (ret)
 		goto out;
 	ours = cst_token_name(p);
+	if (p->shared.kind != CST_SHARED_NONE &&
+	    cst_shared_uids(&cli->cfg, p, cli->store, &shared, &nshared, &cli->err))
+		fprintf(stderr, "cstoken: warning: %s\n",
+			cst_error_msg(&cli->err, CST_ERR_NETWORK));
 
 	if (json) {
 		root = cst_json_ok(cJSON_CreateObject());
@@ -299,6 +314,7 @@ static int list_remote(struct cli *cli, bool json)
 		const struct cma_token *tk = &toks[i];
 		const struct cst_item *st = find_uid(mine, nmine, tk->uid);
 		bool is_ours = cst_token_is_ours(tk, ours, mine, nmine);
+		bool is_shared = uid_in(shared, nshared, tk->uid);
 
 		cst_format_time(tk->expires_on ? tk->expiry : 0, when);
 		if (json) {
@@ -313,7 +329,9 @@ static int list_remote(struct cli *cli, bool json)
 			    cJSON_AddBoolToObject(o, "expired", tk->expiry && tk->expiry <= now));
 			cst_json_add_str(o, "created_at", tk->created_at);
 			cst_json_add_str(o, "scope", tk->scope);
-			cst_json_ok(cJSON_AddBoolToObject(o, "cstoken", is_ours));
+			cst_json_ok(cJSON_AddBoolToObject(o, "cstoken", is_ours || is_shared));
+			if (p->shared.kind != CST_SHARED_NONE)
+				cst_json_ok(cJSON_AddBoolToObject(o, "shared", is_shared));
 			cst_json_add_str(o, "stored_profile", st ? st->profile : NULL);
 		} else {
 			const char *row[6];
@@ -324,7 +342,7 @@ static int list_remote(struct cli *cli, bool json)
 			row[1] = tk->uid;
 			row[2] = when;
 			row[3] = tk->scope;
-			row[4] = is_ours ? "cstoken" : "foreign";
+			row[4] = is_shared ? "shared" : is_ours ? "cstoken" : "foreign";
 			row[5] = st ? st->profile : NULL;
 			cst_table_add(&t, row);
 		}
@@ -343,6 +361,9 @@ out:
 		cma_client_release(&c);
 	cma_token_array_free(toks, ntoks);
 	cst_item_array_free(mine, nmine);
+	for (i = 0; i < nshared; i++)
+		free(shared[i]);
+	free(shared);
 	free_secret(authtoken);
 	free(ours);
 	return ret;
@@ -424,10 +445,19 @@ int cmd_revoke(struct cli *cli, int argc, char **argv)
 			       isatty(STDIN_FILENO) ? ask_foreign : NULL, NULL, &r, &cli->err);
 	if (ret)
 		return ret;
-	fprintf(stderr, "cstoken: %stoken %s%s%s(uid %s%s) %s %s; %s\n", r.gone ? "" : "revoked ",
-		r.name ? "'" : "", r.name ? r.name : "", r.name ? "' " : "", r.uid,
-		r.foreign ? ", not minted by cstoken" : "", r.gone ? "was already gone on" : "on",
-		p->host, r.removed ? "removed it from the store" : "it was not in the store");
+	if (r.shared)
+		fprintf(stderr,
+			"cstoken: revoked the shared token %s%s%s(uid %s) of profile '%s' for "
+			"everyone; machines that fetched it within shared_cache hold a dead copy "
+			"until it runs out\n",
+			r.name ? "'" : "", r.name ? r.name : "", r.name ? "' " : "", r.uid,
+			p->name);
+	else
+		fprintf(stderr, "cstoken: %stoken %s%s%s(uid %s%s) %s %s; %s\n",
+			r.gone ? "" : "revoked ", r.name ? "'" : "", r.name ? r.name : "",
+			r.name ? "' " : "", r.uid, r.foreign ? ", not minted by cstoken" : "",
+			r.gone ? "was already gone on" : "on", p->host,
+			r.removed ? "removed it from the store" : "it was not in the store");
 	cst_revoked_release(&r);
 	return 0;
 }
@@ -438,7 +468,7 @@ int cmd_rotate(struct cli *cli, int argc, char **argv)
 {
 	const struct cst_profile *p = NULL;
 	struct cst_rotated r;
-	char *name, *uid, when[32];
+	char *name, *uid, when[32], due[32];
 	int ret;
 
 	if (argc > 1) {
@@ -458,7 +488,15 @@ int cmd_rotate(struct cli *cli, int argc, char **argv)
 	name = cst_shown(r.fresh.name);
 	uid = cst_shown(r.fresh.uid);
 	cst_format_time(r.fresh.expiry, when);
-	if (!r.old_uid)
+	if (r.old_due) {
+		cst_format_time(r.old_due, due);
+		fprintf(stderr,
+			"cstoken: rotated the shared token of profile '%s' for everyone: new token "
+			"'%s' (uid %s, expires %s); the one it replaces%s%s%s goes at %s, once no "
+			"machine's copy can hold it\n",
+			p->name, name, uid, when, r.old_uid ? " (uid " : "",
+			r.old_uid ? r.old_uid : "", r.old_uid ? ")" : "", due);
+	} else if (!r.old_uid)
 		fprintf(stderr,
 			"cstoken: minted token '%s' (uid %s, expires %s) for profile '%s'\n", name,
 			uid, when, p->name);
@@ -848,6 +886,20 @@ out:
 }
 
 /* Tokens Contentstack evicted from the stack when cstoken minted for the profile. */
+/* The shared store: its endpoints' health, the token, who minted it and when (shared.c). */
+static void status_shared(struct cli *cli, const struct cst_profile *p, struct findings *f)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (cst_shared_status(&cli->cfg, p, cli->store, &sb))
+		problem(f,
+			"the shared store of profile '%s' does not answer; check etcd_endpoints "
+			"and that the cluster has a quorum",
+			p->name);
+	fputs(sb.buf ? sb.buf : "", stdout);
+	strbuf_release(&sb);
+}
+
 static void status_evictions(struct cli *cli, const struct cst_profile *p)
 {
 	struct cst_eviction *v = NULL;
@@ -1038,6 +1090,8 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		if (session && p->api_key && *p->api_key)
 			status_access(cli, p, minting, session, who, &f);
 		status_token(cli, p, minting, &f);
+		if (p->shared.kind != CST_SHARED_NONE)
+			status_shared(cli, p, &f);
 		status_evictions(cli, p);
 	}
 	status_other_store(cli, p, &f);

@@ -22,6 +22,7 @@
 #include <ini.h>
 
 #include "cstoken/config.h"
+#include "config_shared.h"
 #include "cstoken/util.h"
 
 #define MINUTE 60
@@ -87,6 +88,15 @@ enum {
 	PK_DESCRIPTION,
 	PK_MINT,
 	PK_STACK_TOKEN_LIMIT,
+	PK_SHARED,
+	PK_ETCD_ENDPOINTS,
+	PK_ETCD_PREFIX,
+	PK_ETCD_CA_FILE,
+	PK_ETCD_CERT_FILE,
+	PK_ETCD_KEY_FILE,
+	PK_ETCD_USER,
+	PK_SHARED_CACHE,
+	PK_ETCD_CLAIM_TTL,
 	PK_COUNT
 };
 
@@ -792,6 +802,16 @@ static int set_description(struct parser *ps, struct cst_profile *p, const char 
 	return 0;
 }
 
+/* The shared store's keys (config_shared.c), told apart by the key's name. */
+static int set_shared(struct parser *ps, struct cst_profile *p, const char *v)
+{
+	char why[CST_UNTRUSTED_MAX];
+
+	if (cst_shared_conf_set(&p->shared, ps->key, v, why, sizeof(why)))
+		return bad(ps, "%s", why);
+	return 0;
+}
+
 static const struct key cstoken_keys[CK_COUNT] = {
     [CK_STORE] = {"store", set_store},
     [CK_STORE_FILE] = {"store_file", set_store_file},
@@ -815,6 +835,15 @@ static const struct key profile_keys[PK_COUNT] = {
     [PK_DESCRIPTION] = {"description", set_description},
     [PK_MINT] = {"mint", set_mint},
     [PK_STACK_TOKEN_LIMIT] = {"stack_token_limit", set_stack_token_limit},
+    [PK_SHARED] = {"shared", set_shared},
+    [PK_ETCD_ENDPOINTS] = {"etcd_endpoints", set_shared},
+    [PK_ETCD_PREFIX] = {"etcd_prefix", set_shared},
+    [PK_ETCD_CA_FILE] = {"etcd_ca_file", set_shared},
+    [PK_ETCD_CERT_FILE] = {"etcd_cert_file", set_shared},
+    [PK_ETCD_KEY_FILE] = {"etcd_key_file", set_shared},
+    [PK_ETCD_USER] = {"etcd_user", set_shared},
+    [PK_SHARED_CACHE] = {"shared_cache", set_shared},
+    [PK_ETCD_CLAIM_TTL] = {"etcd_claim_ttl", set_shared},
 };
 
 static int find_key(const struct key *keys, size_t n, const char *name)
@@ -999,7 +1028,7 @@ static char *reader(char *str, int num, void *stream)
 static int check_profile(struct parser *ps, struct cst_profile *p, const struct seen *seen)
 {
 	const int *line = seen->line;
-	char a[32], b[32];
+	char a[32], b[32], why[CST_UNTRUSTED_MAX];
 
 	if (p->naliases && p->nbranches && line[PK_BRANCHES]) {
 		bool later = line[PK_ALIASES] > line[PK_BRANCHES];
@@ -1027,6 +1056,8 @@ static int check_profile(struct parser *ps, struct cst_profile *p, const struct 
 		return fail(ps, line[PK_LIFETIME] ? line[PK_LIFETIME] : p->line,
 			    "key 'lifetime': %s must be longer than renew_before (%s)", b, a);
 	}
+	if (cst_shared_conf_check(&p->shared, why, sizeof(why)))
+		return fail(ps, line[PK_SHARED] ? line[PK_SHARED] : p->line, "%s", why);
 	return 0;
 }
 
@@ -1180,6 +1211,7 @@ void cst_profile_defaults(struct cst_profile *p, const char *name)
 	p->description = xstrdup(DEFAULT_DESCRIPTION);
 	p->mint = true;
 	p->stack_token_limit = DEFAULT_STACK_TOKEN_LIMIT;
+	cst_shared_conf_defaults(&p->shared);
 }
 
 void cst_profile_release(struct cst_profile *p)
@@ -1196,6 +1228,7 @@ void cst_profile_release(struct cst_profile *p)
 	free_list(p->aliases, p->naliases);
 	free(p->name_template);
 	free(p->description);
+	cst_shared_conf_release(&p->shared);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cstoken/cma.h"
+#include "cstoken/shared.h"
 #include "cstoken/util.h"
 #include "digest.h"
 #include "module.h"
@@ -19,6 +20,7 @@
 #define SECRET "cstoken-secret"
 #define HTTP "cstoken-http"
 #define DIGEST "cstoken-digest"
+#define ETCD "cstoken-etcd"
 
 /* fn = the real function, or return fail (with e set) when its module cannot load. */
 #define FORWARD(mod, name, e, fail)                                                                \
@@ -253,4 +255,12 @@ int cst_sha256(const void *data, size_t len, unsigned char out[CST_SHA256_LEN], 
 {
 	FORWARD(DIGEST, cst_sha256, e, CST_ERR_SYSTEM)
 	return fn(data, len, out, e);
+}
+
+/* ---- the shared store's etcd client: libcurl (one table, shared.h) ---- */
+
+const struct cst_shared_ops *cst_shared_etcd_ops(struct cst_error *e)
+{
+	FORWARD(ETCD, cst_shared_etcd_ops, e, NULL)
+	return fn(e);
 }

@@ -13,6 +13,7 @@
 
 #include "cstoken/cma.h"
 #include "cstoken/mint.h"
+#include "cstoken/shared.h"
 #include "cstoken/util.h"
 #include "digest.h"
 #include "lock.h"
@@ -1386,6 +1387,8 @@ int cst_token_obtain_for(const struct cst_config *cfg, const struct cst_profile 
 	struct obtain o;
 	int ret;
 
+	if (p->shared.kind != CST_SHARED_NONE && !(flags & CST_TOKEN_LOCAL))
+		return cst_shared_obtain(cfg, p, st, flags, min_ttl, out, minted, e);
 	cst_item_init(out);
 	obtain_init(&o, cfg, p, st, flags, min_ttl);
 	ret = use_stored(&o, e);

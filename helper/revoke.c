@@ -4,6 +4,7 @@
 
 #include "cstoken/cma.h"
 #include "cstoken/mint.h"
+#include "cstoken/shared.h"
 #include "cstoken/util.h"
 #include "present.h"
 
@@ -164,6 +165,8 @@ int cst_token_revoke(const struct cst_config *cfg, const struct cst_profile *p,
 	int ret;
 
 	memset(out, 0, sizeof(*out));
+	if (!uid && p->shared.kind != CST_SHARED_NONE)
+		return cst_shared_revoke(cfg, p, st, out, e);
 	if (uid) {
 		ret = need_api_key(cfg, p, "revoke a token of its stack", e);
 		if (ret)
@@ -221,6 +224,8 @@ int cst_token_rotate(const struct cst_config *cfg, const struct cst_profile *p,
 	ret = need_api_key(cfg, p, "mint a token for it", e);
 	if (ret)
 		return ret;
+	if (p->shared.kind != CST_SHARED_NONE)
+		return cst_shared_rotate(cfg, p, st, out, e);
 	ret = cst_token_stored(st, p, &old, e);
 	if (ret && ret != CST_ERR_NOT_FOUND)
 		goto out;

@@ -476,3 +476,63 @@ void cst_nearest_add(struct cst_nearest *n, const char *name)
 		n->best = name;
 	}
 }
+
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void cst_base64_encode(struct strbuf *sb, const void *data, size_t n)
+{
+	const unsigned char *s = data;
+	size_t i;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		strbuf_addch(sb, b64_alphabet[s[i] >> 2]);
+		strbuf_addch(sb, b64_alphabet[(s[i] & 3) << 4 | s[i + 1] >> 4]);
+		strbuf_addch(sb, b64_alphabet[(s[i + 1] & 15) << 2 | s[i + 2] >> 6]);
+		strbuf_addch(sb, b64_alphabet[s[i + 2] & 63]);
+	}
+	if (i < n) {
+		strbuf_addch(sb, b64_alphabet[s[i] >> 2]);
+		if (i + 1 < n) {
+			strbuf_addch(sb, b64_alphabet[(s[i] & 3) << 4 | s[i + 1] >> 4]);
+			strbuf_addch(sb, b64_alphabet[(s[i + 1] & 15) << 2]);
+		} else {
+			strbuf_addch(sb, b64_alphabet[(s[i] & 3) << 4]);
+			strbuf_addch(sb, '=');
+		}
+		strbuf_addch(sb, '=');
+	}
+}
+
+static int b64_value(char c)
+{
+	const char *p = c ? strchr(b64_alphabet, c) : NULL;
+
+	return p ? (int)(p - b64_alphabet) : -1;
+}
+
+int cst_base64_decode(struct strbuf *sb, const char *s)
+{
+	size_t len = strlen(s), i, pad = 0;
+	int v[4], k;
+
+	if (len % 4)
+		return CST_ERR_INVALID;
+	if (len && s[len - 1] == '=')
+		pad = len >= 2 && s[len - 2] == '=' ? 2 : 1;
+	for (i = 0; i < len; i += 4) {
+		bool last = i + 4 == len;
+
+		for (k = 0; k < 4; k++) {
+			v[k] = last && k >= 4 - (int)pad ? 0 : b64_value(s[i + (size_t)k]);
+			if (v[k] < 0)
+				return CST_ERR_INVALID;
+		}
+		strbuf_addch(sb, (char)(v[0] << 2 | v[1] >> 4));
+		if (!last || pad < 2)
+			strbuf_addch(sb, (char)((v[1] & 15) << 4 | v[2] >> 2));
+		if (!last || pad < 1)
+			strbuf_addch(sb, (char)((v[2] & 3) << 6 | v[3]));
+	}
+	return 0;
+}

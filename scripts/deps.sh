@@ -7,7 +7,7 @@ packages=(
 	libsecret-1-dev libglib2.0-dev libdbus-1-dev libgcrypt20-dev libcurl4-openssl-dev
 	libcjson-dev libinih-dev libssl-dev libpam0g-dev libcmocka-dev
 	gnome-keyring dbus dbus-daemon libsecret-tools
-	git curl openssl python3 faketime procps util-linux
+	git curl openssl python3 faketime procps util-linux etcd-server etcd-client
 	pamtester libpam-wrapper libnss-wrapper libuid-wrapper libpamtest0-dev
 	mandoc clang-format clang libclang-rt-14-dev zsh fish
 	dpkg-dev xz-utils ca-certificates

@@ -18,6 +18,23 @@ enum cst_lifetime_kind {
 /* Seconds per HTTP request when the configuration sets none (the API client's default too). */
 #define CST_DEFAULT_TIMEOUT 10
 
+/* Where a team's shared token lives (shared.h): none, or an etcd v3 cluster. */
+enum cst_shared_kind { CST_SHARED_NONE, CST_SHARED_ETCD };
+
+/* The shared = and etcd_* keys of a profile (config_shared.c). */
+struct cst_shared_conf {
+	enum cst_shared_kind kind;
+	char **endpoints; /* http(s)://host:port, http only to loopback */
+	size_t nendpoints;
+	char *prefix;	 /* keys: PREFIX<cma host>/<api_key>/<scope digest> */
+	char *ca_file;	 /* NULL: system trust */
+	char *cert_file; /* TLS client certificate, with key_file; NULL: none */
+	char *key_file;
+	char *user;	       /* etcd user (roles); its password in the local store */
+	int64_t cache_seconds; /* shared_cache: how long a local copy is trusted */
+	int64_t claim_ttl;     /* etcd_claim_ttl: lease of a minting claim, seconds */
+};
+
 struct cst_profile {
 	char *name;
 	char *region;  /* canonical region id ("na", "eu", ...) */
@@ -42,6 +59,7 @@ struct cst_profile {
 	bool mint;
 	int stack_token_limit; /* refuse to mint when the stack holds this many (1-30) */
 	int line;	       /* line of the [profile] header, 0 for a built-in default */
+	struct cst_shared_conf shared;
 };
 
 struct cst_config {

@@ -13,6 +13,7 @@
 enum cst_token_flags {
 	CST_TOKEN_MINT = 1 << 0,  /* may mint when nothing usable is stored (and profile->mint) */
 	CST_TOKEN_FORCE = 1 << 1, /* mint even when a usable token is stored (rotate) */
+	CST_TOKEN_LOCAL = 1 << 2, /* this machine's store only, shared = etcd or not (shared.c) */
 };
 
 /*
@@ -82,6 +83,7 @@ struct cst_revoked {
 	bool gone;	/* the server no longer had it */
 	bool foreign;	/* cstoken did not mint it */
 	size_t removed; /* store items removed */
+	bool shared;	/* the shared store's token (shared.h), revoked for everyone */
 };
 /*
  * Revokes token uid on p's stack, or p's stored token when uid is NULL, and removes it
@@ -100,6 +102,7 @@ struct cst_rotated {
 	struct cst_item fresh; /* the new token, stored (secret set) */
 	char *old_uid;	       /* the replaced token's uid as shown; NULL when none was stored */
 	bool old_gone;	       /* the server had already forgotten the replaced token */
+	int64_t old_due;       /* shared store: when the replaced one goes (0: now) */
 };
 /*
  * Mints a new token for p whatever is stored, stores it, then revokes the one it replaced.

@@ -65,6 +65,14 @@ char *strbuf_detach(struct strbuf *sb, size_t *len);
  */
 int strbuf_getline(struct strbuf *sb, FILE *fp, size_t max);
 
+/* Appends the base64 (RFC 4648, padded) of n bytes of data to sb. */
+void cst_base64_encode(struct strbuf *sb, const void *data, size_t n);
+/*
+ * Appends the bytes that padded base64 s stands for to sb (which wipes what it held);
+ * CST_ERR_INVALID for anything else (sb then holds a part).
+ */
+int cst_base64_decode(struct strbuf *sb, const char *s);
+
 /* Parses a decimal integer in [min, max] with nothing trailing; 0 or CST_ERR_INVALID. */
 int parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
 

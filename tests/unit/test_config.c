@@ -953,6 +953,69 @@ static void test_profile_defaults(void **state)
 	cst_profile_release(NULL);
 }
 
+/* The shared store's keys: values kept, defaults, and every refusal naming its line. */
+static void test_shared_keys(void **state)
+{
+	static const struct {
+		const char *text;
+		int line;
+		const char *what;
+	} bad[] = {
+	    {"[profile a]\nshared = vault\n", 2, "key 'shared': 'vault' is not none or etcd"},
+	    {"[profile a]\nshared = etcd\n", 2, "needs etcd_endpoints"},
+	    {"[profile a]\nshared = etcd\netcd_endpoints = http://etcd.example:2379\n", 3,
+	     "http:// is only for loopback"},
+	    {"[profile a]\nshared = etcd\netcd_endpoints = ftp://127.0.0.1:2379\n", 3,
+	     "not an http:// or https:// URL"},
+	    {"[profile a]\nshared = etcd\netcd_endpoints = https://e1:2379/v3?x\n", 3,
+	     "only a host and a port"},
+	    {"[profile a]\nshared = etcd\netcd_endpoints = https://user@e1:2379\n", 3,
+	     "only a host and a port"},
+	    {"[profile a]\netcd_endpoints = https://e1:2379\n", 1, "shared is not etcd"},
+	    {"[profile a]\nshared = etcd\netcd_endpoints = https://e1:2379\netcd_prefix = "
+	     "cstoken/\n",
+	     4, "key 'etcd_prefix'"},
+	    {"[profile a]\nshared = etcd\netcd_endpoints = https://e1:2379\netcd_user = a b\n", 4,
+	     "key 'etcd_user'"},
+	    {"[profile a]\nshared = etcd\netcd_endpoints = https://e1:2379\nshared_cache = 2d\n", 4,
+	     "key 'shared_cache'"},
+	    {"[profile a]\nshared = etcd\netcd_endpoints = https://e1:2379\netcd_claim_ttl = 1s\n",
+	     4, "key 'etcd_claim_ttl'"},
+	    {"[profile a]\nshared = etcd\netcd_endpoints = https://e1:2379\netcd_cert_file = "
+	     "/nonexistent/c.pem\n",
+	     4, "cannot read '/nonexistent/c.pem'"},
+	    {"[cstoken]\nshared = etcd\n", 2, "belongs in a [profile NAME] section"},
+	};
+	struct cst_config cfg = CST_CONFIG_INIT;
+	const struct cst_profile *p;
+	size_t i;
+
+	(void)state;
+	load_ok(&cfg,
+		"[profile a]\nshared = etcd\n"
+		"etcd_endpoints = https://e1:2379, https://[fd00::1]:2379,http://127.0.0.1:1\n"
+		"etcd_prefix = /team/\netcd_user = alice@x\nshared_cache = 10m\n"
+		"etcd_claim_ttl = 5s\n[profile b]\n");
+	p = &cfg.profiles[0];
+	assert_int_equal(p->shared.kind, CST_SHARED_ETCD);
+	assert_int_equal(p->shared.nendpoints, 3);
+	assert_string_equal(p->shared.endpoints[0], "https://e1:2379");
+	assert_string_equal(p->shared.endpoints[1], "https://[fd00::1]:2379");
+	assert_string_equal(p->shared.endpoints[2], "http://127.0.0.1:1");
+	assert_string_equal(p->shared.prefix, "/team/");
+	assert_string_equal(p->shared.user, "alice@x");
+	assert_int_equal(p->shared.cache_seconds, 600);
+	assert_int_equal(p->shared.claim_ttl, 5);
+	p = &cfg.profiles[1];
+	assert_int_equal(p->shared.kind, CST_SHARED_NONE);
+	assert_string_equal(p->shared.prefix, "/cstoken/");
+	assert_int_equal(p->shared.cache_seconds, 300);
+	assert_int_equal(p->shared.claim_ttl, 60);
+	cst_config_release(&cfg);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_error(bad[i].text, bad[i].line, bad[i].what);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -973,6 +1036,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_profile_for, test_setup),
 	    cmocka_unit_test_setup(test_parse_duration, test_setup),
 	    cmocka_unit_test_setup(test_profile_defaults, test_setup),
+	    cmocka_unit_test_setup(test_shared_keys, test_setup),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

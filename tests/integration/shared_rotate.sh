@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# rotate on one machine: the others see the new token within shared_cache, and the old one
+# is revoked once shared_cache has passed since the switch, not before. revoke acts for
+# everyone. Time moves with faketime.
+. "$CSTOKEN_SRC/tests/lib/common.sh"
+cst_setup
+. "$CSTOKEN_SRC/tests/integration/shared_lib.sh"
+
+live() { # UID: is the token still on the stack?
+	[ "$(emu_py /_emu/state "len([t for t in $MINT_STATE_TOKENS if t['uid'] == '$1'])")" = 1 ]
+}
+
+shared_setup
+machine a 'shared_cache = 5m'
+machine b 'shared_cache = 5m'
+machine c 'shared_cache = 5m'
+login_on a
+login_on b
+
+t1=$(on a cstoken token) || fail "first token"
+uid1=$(emu_py /_emu/state "$MINT_STATE_TOKENS[0]['uid']")
+assert_eq "$t1" "$(on b cstoken token)" "b's first token"
+assert_eq "$t1" "$(on c cstoken token)" "c's first token"
+
+err=$(on a cstoken rotate 2>&1 >/dev/null) || fail "rotate: $err"
+assert_contains "$err" "for everyone" "rotate's message"
+t2=$(on a cstoken token) || fail "token after rotate"
+[ "$t2" != "$t1" ] || fail "rotate kept the token"
+assert_eq 2 "$(token_posts)" "token creations"
+assert_contains "$(etcd_value)" "\"token\":\"$t2\"" "published after rotate"
+
+# within shared_cache the others still use their copy; the old token stays valid for them
+assert_eq "$t1" "$(on b cstoken token)" "b within shared_cache"
+assert_eq "$t1" "$(on c ftime '+4 minutes' cstoken token)" "c within shared_cache"
+live "$uid1" || fail "the old token was revoked before shared_cache passed"
+pass "within shared_cache the old token still serves and is not revoked"
+
+# past shared_cache: everybody moves on; a member that may mint revokes the old one
+assert_eq "$t2" "$(on c ftime '+6 minutes' cstoken token)" "c past shared_cache"
+live "$uid1" || fail "a member who cannot mint revoked the old token"
+assert_eq "$t2" "$(on b ftime '+6 minutes' cstoken token)" "b past shared_cache"
+live "$uid1" && fail "the old token is still live past shared_cache"
+assert_not_contains "$(etcd_value)" "$uid1" "retired list after the revocation"
+pass "past shared_cache the others see the new token, and the old one is revoked"
+
+# revoke acts for everyone
+uid2=$(emu_py /_emu/state "$MINT_STATE_TOKENS[0]['uid']")
+err=$(on a cstoken revoke 2>&1 >/dev/null) || fail "revoke: $err"
+assert_contains "$err" "for everyone" "revoke's message"
+live "$uid2" && fail "the shared token is still live after revoke"
+assert_eq "" "$(etcd_value)" "published after revoke"
+t3=$(on b ftime '+12 minutes' cstoken token) || fail "token after revoke"
+[ "$t3" != "$t2" ] || fail "the revoked token was handed out"
+assert_eq 3 "$(token_posts)" "token creations after revoke"
+pass "revoke acts for everyone"

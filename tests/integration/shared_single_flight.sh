@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Three machines x 16 parallel gets on an empty shared store: one token minted for all 48,
+# and a machine without a Contentstack login gets the same one.
+. "$CSTOKEN_SRC/tests/lib/common.sh"
+cst_setup
+. "$CSTOKEN_SRC/tests/integration/shared_lib.sh"
+
+shared_setup
+for m in a b c; do
+	machine $m
+	login_on $m
+done
+machine reader
+
+pids=()
+for m in a b c; do
+	gets_on $m 16 &
+	pids+=($!)
+done
+for p in "${pids[@]}"; do
+	wait "$p" || fail "a machine's gets failed"
+done
+
+assert_eq 1 "$(token_posts)" "token creations for 3 x 16 gets"
+assert_eq 1 "$(emu_py /_emu/state "len($MINT_STATE_TOKENS)")" "tokens on the stack"
+tok=$(emu_py /_emu/state "$MINT_STATE_TOKENS[0]['token']")
+for m in a b c; do
+	for i in $(seq 1 16); do
+		assert_eq "$tok" "$(value password <"$CST_TMP/$m.out.$i")" "password of get $i on $m"
+	done
+done
+pass "3 x 16 gets on an empty shared store mint one token"
+
+# the shared value: the token with who minted it, under a key without secrets
+val=$(etcd_value)
+assert_contains "$val" "\"token\":\"$tok\"" "published token"
+assert_contains "$val" '"minted_by":' "who minted it"
+keys=$(etcd_ctl get --prefix /cstoken/ --keys-only)
+assert_contains "$keys" "/cstoken/$CST_EMU_HOST/$MINT_KEY/" "key layout"
+assert_not_contains "$keys" "$tok" "keys"
+
+gets_on reader 4
+for i in 1 2 3 4; do
+	assert_eq "$tok" "$(value password <"$CST_TMP/reader.out.$i")" "password of the reader"
+done
+assert_eq 1 "$(token_posts)" "token creations after the reader"
+pass "a machine without a Contentstack login gets the shared token"
+
+# a cached get asks nobody: the cluster down, the emulator's log unchanged, no module
+# loaded (neither the etcd client nor libcurl): what a local hit costs
+emu_ctl DELETE /_emu/requests >/dev/null
+for i in 1 2 3; do etcd_stop $i; done
+out=$(printf 'protocol=https\nhost=%s\n\n' "$CST_EMU_HOST" | on a cstoken -v get 2>"$CST_TMP/err") ||
+	fail "cached get failed: $(cat "$CST_TMP/err")"
+assert_eq "$tok" "$(value password <<<"$out")" "cached answer"
+assert_not_contains "$(cat "$CST_TMP/err")" "loaded '" "modules loaded by a cached get"
+assert_not_contains "$(cat "$CST_TMP/err")" "warning" "stderr of a cached get"
+assert_not_contains "$(cat "$CST_TMP/err")" "$tok" "-v output"
+assert_eq 0 "$(emu_py /_emu/requests "len($MINT_REQS)")" "requests of a cached get"
+pass "a get within shared_cache is a local hit"
