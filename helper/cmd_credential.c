@@ -85,6 +85,9 @@ static int get_profile_token(struct cli *cli, const struct cst_profile *p)
 		ret = 0;
 		goto out;
 	}
+	/* nothing published in the shared store: git may go on, but say who can publish */
+	if (ret == CST_ERR_NOT_FOUND && p->shared.kind != CST_SHARED_NONE)
+		fprintf(stderr, "cstoken: %s\n", cst_error_msg(&cli->err, ret));
 	if (ret)
 		goto out;
 	ret = answer(cli, p->api_key ? p->api_key : item.api_key, item.secret, item.expiry, NULL);

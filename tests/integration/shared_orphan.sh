@@ -32,6 +32,11 @@ wait_for tokens_are 1
 orphan=$(emu_py /_emu/state "$MINT_STATE_TOKENS[0]['uid']")
 assert_eq "" "$(etcd_value)" "published by the killed minter"
 
+# once its claim has expired, status reports the mint the dead member left
+dead_reported() { on b cstoken status 2>/dev/null | grep -q "died while minting"; }
+wait_for dead_reported
+pass "status reports a member that died while minting"
+
 out=$(on b cstoken token 2>"$CST_TMP/b.err") || fail "the next member failed: $(cat "$CST_TMP/b.err")"
 assert_eq 2 "$(token_posts)" "token creations"
 assert_contains "$(cat "$CST_TMP/b.err")" "$orphan" "the orphan named"

@@ -29,6 +29,13 @@ t2=$(on a cstoken token) || fail "token after rotate"
 assert_eq 2 "$(token_posts)" "token creations"
 assert_contains "$(etcd_value)" "\"token\":\"$t2\"" "published after rotate"
 
+# list --remote marks the shared token and the one waiting for revocation
+uid2=$(emu_py /_emu/state "[t['uid'] for t in $MINT_STATE_TOKENS if t['token'] == '$t2'][0]")
+remote=$(on c cstoken list --remote --json 2>/dev/null || on b cstoken list --remote --json)
+for u in "$uid1" "$uid2"; do
+	assert_eq true "$(emu_json_get "[t['shared'] for t in j['tokens'] if t['uid'] == '$u'][0]" <<<"$remote")" "shared mark of $u"
+done
+
 # within shared_cache the others still use their copy; the old token stays valid for them
 assert_eq "$t1" "$(on b cstoken token)" "b within shared_cache"
 assert_eq "$t1" "$(on c ftime '+4 minutes' cstoken token)" "c within shared_cache"

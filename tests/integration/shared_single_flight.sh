@@ -12,6 +12,21 @@ for m in a b c; do
 done
 machine reader
 
+# nothing published and no login: one line naming who can publish and how
+rc=0
+err=$(on reader cstoken token 2>&1 >/dev/null) || rc=$?
+assert_eq 1 "$rc" "exit status of a reader on an empty shared store"
+assert_contains "$err" "no shared token of profile 'default' is published" "reader's error"
+assert_contains "$err" "stack owner or admin" "who can publish"
+assert_contains "$err" "cstoken login -p default" "how to publish"
+[ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || fail "more than one line: $err"
+out=$(printf 'protocol=https\nhost=%s\n\n' "$CST_EMU_HOST" | on reader cstoken get 2>"$CST_TMP/rerr") ||
+	fail "get of a reader on an empty shared store failed"
+assert_eq "" "$out" "git's answer from a reader on an empty shared store"
+assert_contains "$(cat "$CST_TMP/rerr")" "no shared token" "git's hint"
+assert_eq 0 "$(token_posts)" "token creations by a reader"
+pass "a reader on an empty shared store says who can publish"
+
 pids=()
 for m in a b c; do
 	gets_on $m 16 &
