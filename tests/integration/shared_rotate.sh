@@ -60,3 +60,16 @@ t3=$(on b ftime '+12 minutes' cstoken token) || fail "token after revoke"
 [ "$t3" != "$t2" ] || fail "the revoked token was handed out"
 assert_eq 3 "$(token_posts)" "token creations after revoke"
 pass "revoke acts for everyone"
+
+# renewal: within renew_before a member who may mint publishes a new token before the
+# old one expires; the old one goes once shared_cache has passed, not before
+uid3=$(emu_py /_emu/state "[t['uid'] for t in $MINT_STATE_TOKENS if t['token'] == '$t3'][0]")
+t4=$(on b ftime '+29 days' cstoken token) || fail "token within renew_before"
+[ "$t4" != "$t3" ] || fail "no renewal within renew_before"
+assert_eq 4 "$(token_posts)" "token creations after the renewal"
+assert_contains "$(etcd_value)" "\"token\":\"$t4\"" "published after the renewal"
+live "$uid3" || fail "the renewed token was revoked at once"
+assert_eq "$t4" "$(on c ftime '+29 days' cstoken token)" "a reader after the renewal"
+assert_eq "$t4" "$(on a ftime '+29 days 6 minutes' cstoken token)" "past shared_cache"
+live "$uid3" && fail "the renewed token is still live past shared_cache"
+pass "renewal publishes the new token first and revokes the old one after shared_cache"
