@@ -61,15 +61,19 @@ t3=$(on b ftime '+12 minutes' cstoken token) || fail "token after revoke"
 assert_eq 3 "$(token_posts)" "token creations after revoke"
 pass "revoke acts for everyone"
 
-# renewal: within renew_before a member who may mint publishes a new token before the
-# old one expires; the old one goes once shared_cache has passed, not before
+# renewal: a member who may mint and finds the token within its renew_before (45 days,
+# for a 60-day lifetime) publishes a new one before the old one expires; the old one goes
+# once shared_cache has passed, not before
+machine r 'shared_cache = 5m' 'lifetime = 60d' 'renew_before = 45d'
+login_on r
 uid3=$(emu_py /_emu/state "[t['uid'] for t in $MINT_STATE_TOKENS if t['token'] == '$t3'][0]")
-t4=$(on b ftime '+29 days' cstoken token) || fail "token within renew_before"
+t4=$(on r cstoken token) || fail "token within renew_before"
 [ "$t4" != "$t3" ] || fail "no renewal within renew_before"
 assert_eq 4 "$(token_posts)" "token creations after the renewal"
 assert_contains "$(etcd_value)" "\"token\":\"$t4\"" "published after the renewal"
 live "$uid3" || fail "the renewed token was revoked at once"
-assert_eq "$t4" "$(on c ftime '+29 days' cstoken token)" "a reader after the renewal"
-assert_eq "$t4" "$(on a ftime '+29 days 6 minutes' cstoken token)" "past shared_cache"
+assert_eq "$t4" "$(on c ftime '+12 minutes' cstoken token)" "a reader after the renewal"
+live "$uid3" || fail "a reader revoked the renewed token"
+assert_eq "$t4" "$(on a ftime '+18 minutes' cstoken token)" "past shared_cache"
 live "$uid3" && fail "the renewed token is still live past shared_cache"
 pass "renewal publishes the new token first and revokes the old one after shared_cache"
