@@ -219,10 +219,10 @@ int cst_shared_conf_set(struct cst_shared_conf *sc, const char *key, const char 
 		for (i = 0; v[i]; i++)
 			if ((unsigned char)v[i] <= ' ' || v[i] == 0x7f)
 				break;
-		if (v[0] != '/' || v[i] || i > MAX_PREFIX) {
+		if (v[0] != '/' || v[i] || i > MAX_PREFIX || v[i - 1] != '/') {
 			snprintf(why, n,
-				 "'%s' is not a key prefix starting with '/' (no spaces, at most "
-				 "%d characters)",
+				 "'%s' is not a key prefix that starts and ends with '/' (no "
+				 "spaces, at most %d characters)",
 				 v, MAX_PREFIX);
 			return -1;
 		}

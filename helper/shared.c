@@ -4,6 +4,7 @@
  * table only; a local copy fetched within shared_cache costs what a stored hit costs.
  */
 #include <cjson/cJSON.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -212,11 +213,15 @@ static int64_t fetched_at(const struct cst_config *cfg, const struct cst_profile
 	char *path = cst_lock_dir_file(cfg, "shared", p->name);
 	char buf[MAX_RECORD], *tab;
 	int64_t when = 0;
-	FILE *fp = fopen(path, "re");
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	FILE *fp = fd >= 0 ? fdopen(fd, "r") : NULL;
 
 	free(path);
-	if (!fp)
+	if (!fp) {
+		if (fd >= 0)
+			close(fd);
 		return 0;
+	}
 	if (fgets(buf, sizeof(buf), fp) && (tab = strchr(buf, '\t'))) {
 		*tab++ = '\0';
 		tab[strcspn(tab, "\n")] = '\0';
@@ -233,17 +238,14 @@ static void note_fetched(const struct cst_config *cfg, const struct cst_profile 
 	char *path = cst_lock_dir_file(cfg, "shared", p->name);
 	char *tmp = xasprintf("%s.%ld", path, (long)getpid());
 	char *line = xasprintf("%" PRId64 "\t%s\n", now, uid);
-	FILE *fp;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+	bool ok = fd >= 0 && !cst_write_all(fd, line, strlen(line));
 
-	fp = fopen(tmp, "wxe");
-	if (fp && fputs(line, fp) >= 0 && !fclose(fp)) {
-		if (rename(tmp, path))
-			unlink(tmp);
-	} else {
-		if (fp)
-			fclose(fp);
-		unlink(tmp);
+	if (fd >= 0 && close(fd))
+		ok = false;
+	if (!ok || rename(tmp, path)) {
 		cst_debug("cannot note when the shared token was fetched in '%s'", path);
+		unlink(tmp);
 	}
 	free(line);
 	free(tmp);

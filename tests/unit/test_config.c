@@ -984,6 +984,8 @@ static void test_shared_keys(void **state)
 	    {"[profile a]\nshared = etcd\netcd_endpoints = https://e1:2379\netcd_cert_file = "
 	     "/nonexistent/c.pem\n",
 	     4, "cannot read '/nonexistent/c.pem'"},
+	    {"[profile a]\nshared = etcd\netcd_endpoints = https://e1:2379\netcd_prefix = /team\n",
+	     4, "starts and ends with '/'"},
 	    {"[cstoken]\nshared = etcd\n", 2, "belongs in a [profile NAME] section"},
 	};
 	struct cst_config cfg = CST_CONFIG_INIT;
