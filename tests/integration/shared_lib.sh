@@ -13,14 +13,15 @@ shared_setup() {
 	export CSTOKEN_STORE=file
 }
 
-# machine NAME [INI LINES...]: a home for NAME whose default profile uses the shared store.
+# machine NAME [INI LINES...]: a home for NAME whose default profile uses the shared store
+# (its e-mail MACHINE_EMAIL, default the stack owner's).
 machine() {
 	local name=$1
 	shift
 	(
 		_machine_env "$name"
 		mkdir -p "$HOME" "$XDG_CONFIG_HOME" "$XDG_DATA_HOME"
-		emulator_config default "$MINT_KEY" "$MINT_EMAIL" 'shared = etcd' \
+		emulator_config default "$MINT_KEY" "${MACHINE_EMAIL:-$MINT_EMAIL}" 'shared = etcd' \
 			"etcd_endpoints = $CST_ETCD_ENDPOINTS" 'etcd_claim_ttl = 3s' "$@"
 	)
 }

@@ -27,6 +27,21 @@ assert_contains "$(cat "$CST_TMP/rerr")" "no shared token" "git's hint"
 assert_eq 0 "$(token_posts)" "token creations by a reader"
 pass "a reader on an empty shared store says who can publish"
 
+# a member the API does not let mint (a stack member, not owner or admin) only reads
+DEV=dev@example.com
+emu_user "$DEV" "$MINT_PW"
+emu_ctl POST /_emu/stacks "{\"api_key\":\"$MINT_KEY\",\"owner\":\"$MINT_EMAIL\",\"members\":[\"$DEV\"]}" >/dev/null
+MACHINE_EMAIL=$DEV machine dev
+login_on dev
+rc=0
+err=$(on dev cstoken token 2>&1 >/dev/null) || rc=$?
+assert_eq 1 "$rc" "exit status of a member the API does not let mint"
+assert_contains "$err" "Contentstack refused to create a token" "error of a member who may not mint"
+assert_contains "$err" "stack owner or admin" "who can publish"
+assert_eq 0 "$(token_posts)" "token creations by a member who may not mint"
+assert_eq "" "$(etcd_ctl get --prefix /cstoken/ --keys-only)" "claims left behind"
+pass "a member the API does not let mint reads, and says who can publish"
+
 pids=()
 for m in a b c; do
 	gets_on $m 16 &
@@ -58,6 +73,7 @@ gets_on reader 4
 for i in 1 2 3 4; do
 	assert_eq "$tok" "$(value password <"$CST_TMP/reader.out.$i")" "password of the reader"
 done
+assert_eq "$tok" "$(on dev cstoken token)" "token of a member who may not mint"
 assert_eq 1 "$(token_posts)" "token creations after the reader"
 pass "a machine without a Contentstack login gets the shared token"
 
