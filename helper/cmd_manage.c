@@ -889,14 +889,14 @@ out:
 /* The shared store: its endpoints' health, the token, who minted it and when (shared.c). */
 static void status_shared(struct cli *cli, const struct cst_profile *p, struct findings *f)
 {
+	struct cst_error why = CST_ERROR_INIT;
 	struct strbuf sb = STRBUF_INIT;
+	int ret = cst_shared_status(&cli->cfg, p, cli->store, &sb, &why);
 
-	if (cst_shared_status(&cli->cfg, p, cli->store, &sb))
-		problem(f,
-			"the shared store of profile '%s' does not answer; check etcd_endpoints "
-			"and that the cluster has a quorum",
-			p->name);
 	fputs(sb.buf ? sb.buf : "", stdout);
+	if (ret)
+		problem(f, "the shared store of profile '%s': %s", p->name,
+			cst_error_msg(&why, ret));
 	strbuf_release(&sb);
 }
 

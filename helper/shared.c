@@ -992,7 +992,7 @@ static void add_time(struct strbuf *sb, int64_t t)
 }
 
 int cst_shared_status(const struct cst_config *cfg, const struct cst_profile *p,
-		      struct cst_store *st, struct strbuf *out)
+		      struct cst_store *st, struct strbuf *out, struct cst_error *e)
 {
 	struct cst_error err = CST_ERROR_INIT;
 	struct cst_shared_snap snap = {0};
@@ -1003,7 +1003,8 @@ int cst_shared_status(const struct cst_config *cfg, const struct cst_profile *p,
 
 	ret = shared_open(&s, cfg, p, st, &err);
 	if (ret) {
-		strbuf_addf(out, "shared   etcd: %s\n", cst_error_msg(&err, ret));
+		strbuf_addstr(out, "shared   etcd: cannot be asked\n");
+		*e = err;
 		shared_close(&s);
 		return ret;
 	}
@@ -1013,8 +1014,8 @@ int cst_shared_status(const struct cst_config *cfg, const struct cst_profile *p,
 	s.ops->health(s.conn, out);
 	ret = s.ops->read(s.conn, s.key, &snap, &err);
 	if (ret) {
-		strbuf_addf(out, "         cannot read the shared token: %s\n",
-			    cst_error_msg(&err, ret));
+		strbuf_addstr(out, "         cannot read the shared token\n");
+		*e = err;
 		goto out;
 	}
 	if (!snap.token.value) {

@@ -279,6 +279,8 @@ again:
 				kind = CST_ERR_TIMEOUT;
 			strbuf_addf(&tried, "%s%s: %s", tried.len ? "; " : "", c->endpoints[idx],
 				    b.too_large ? "answer too large" : curl_easy_strerror(cc));
+			cst_debug("etcd %s%s: %s; trying the next member", c->endpoints[idx], path,
+				  curl_easy_strerror(cc));
 			strbuf_release(&b.buf);
 			continue;
 		}
@@ -332,6 +334,7 @@ again:
 			return cst_error_set(e, CST_ERR_HTTP, "etcd at %s answered %s: %s",
 					     c->endpoints[idx], path, code ? msg : "an error");
 		}
+		cst_debug("etcd %s%s: answered", c->endpoints[idx], path);
 		c->cur = idx;
 		*out = j;
 		strbuf_release(&tried);

@@ -133,10 +133,11 @@ int cst_shared_login(const struct cst_config *cfg, const struct cst_profile *p,
 
 /*
  * `status` lines about p's shared store (endpoints' health, the token, who minted it and
- * when, an interrupted mint): appended to out. 0 when the store answered.
+ * when, an interrupted mint): appended to out. 0 when the store answered, else the
+ * reason in e.
  */
 int cst_shared_status(const struct cst_config *cfg, const struct cst_profile *p,
-		      struct cst_store *st, struct strbuf *out);
+		      struct cst_store *st, struct strbuf *out, struct cst_error *e);
 
 /* The uid of the shared token and of those retired, for `list --remote` (caller frees). */
 int cst_shared_uids(const struct cst_config *cfg, const struct cst_profile *p, struct cst_store *st,

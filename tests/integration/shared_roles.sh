@@ -19,6 +19,10 @@ err=$(on publisher cstoken token 2>&1 >/dev/null) || rc=$?
 assert_eq 1 "$rc" "exit status without the etcd password"
 assert_contains "$err" "cstoken login --etcd" "error says how to log in to etcd"
 rc=0
+err=$(on publisher cstoken status 2>&1 >/dev/null) || rc=$?
+assert_eq 1 "$rc" "status without the etcd password"
+assert_contains "$err" "cstoken login --etcd" "status says how to log in to etcd"
+rc=0
 err=$(printf 'wrong\n' | on publisher cstoken login --etcd --password-stdin 2>&1) || rc=$?
 assert_eq 1 "$rc" "exit status of a wrong etcd password"
 assert_contains "$err" "bob" "error names the etcd user"
