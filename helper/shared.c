@@ -662,7 +662,7 @@ int cst_shared_obtain(const struct cst_config *cfg, const struct cst_profile *p,
 	struct cst_error err = CST_ERROR_INIT;
 	char *authtoken = NULL, *fp = cst_scope_fingerprint(p), *intent = NULL, *prev = NULL;
 	const char *why_not = NULL;
-	bool force = flags & CST_TOKEN_FORCE, have_cur, have_val, can_mint;
+	bool force = flags & CST_TOKEN_FORCE, have_cur, have_val = false, can_mint;
 	int64_t now = (int64_t)time(NULL), deadline, lease = 0, margin;
 	int ret, lockfd = -1;
 
@@ -727,6 +727,7 @@ int cst_shared_obtain(const struct cst_config *cfg, const struct cst_profile *p,
 	for (;;) {
 		cst_shared_snap_release(&snap);
 		shared_token_release(&val);
+		have_val = false;
 		ret = s.ops->read(s.conn, s.key, &snap, e);
 		if (ret)
 			goto fallback;
@@ -736,6 +737,12 @@ int cst_shared_obtain(const struct cst_config *cfg, const struct cst_profile *p,
 		if (have_val && !force && life_left(val.expiry, now, margin)) {
 			if (can_mint)
 				retire_due(&s, &val, snap.token.version, now);
+			ret = keep_copy(&s, &val, out, e);
+			goto out;
+		}
+		/* somebody else renews it, or this member cannot: it still serves */
+		if (have_val && !force && (snap.claim.value || !can_mint) &&
+		    life_left(val.expiry, now, min_ttl)) {
 			ret = keep_copy(&s, &val, out, e);
 			goto out;
 		}
@@ -753,10 +760,6 @@ int cst_shared_obtain(const struct cst_config *cfg, const struct cst_profile *p,
 			continue;
 		}
 		if (!can_mint) {
-			if (have_val && life_left(val.expiry, now, min_ttl)) {
-				ret = keep_copy(&s, &val, out, e);
-				goto out;
-			}
 			ret = cannot_mint(&s, why_not, e);
 			goto fallback;
 		}
@@ -788,6 +791,7 @@ int cst_shared_obtain(const struct cst_config *cfg, const struct cst_profile *p,
 		/* a new read under the claim: the member before may have published */
 		cst_shared_snap_release(&snap);
 		shared_token_release(&val);
+		have_val = false;
 		ret = s.ops->read(s.conn, s.key, &snap, e);
 		have_val = !ret && snap.token.value && !parse_token(snap.token.value, &val) &&
 			   cst_scope_matches(p, fp, val.scope);
@@ -822,12 +826,21 @@ int cst_shared_obtain(const struct cst_config *cfg, const struct cst_profile *p,
 			margin = min_ttl;
 			continue;
 		}
-		if (!ret && minted)
+		if (ret)
+			goto fallback;
+		if (minted)
 			*minted = true;
 		goto out;
 	}
 
 fallback:
+	/* a failed renewal must not take away the shared token while it still works */
+	if (ret && !force && have_val && life_left(val.expiry, (int64_t)time(NULL), min_ttl)) {
+		cst_warn("cannot renew the shared token of profile '%s': %s; using it as it is",
+			 p->name, cst_error_msg(e, ret));
+		ret = keep_copy(&s, &val, out, e);
+		goto out;
+	}
 	/* the cluster cannot be asked: a copy still valid is better than nothing */
 	if (ret && ret != CST_ERR_FORBIDDEN && ret != CST_ERR_CONFIG && !force && have_cur &&
 	    life_left(cur.expiry, (int64_t)time(NULL), min_ttl) && ret != CST_ERR_NOT_FOUND) {

@@ -67,6 +67,14 @@ pass "revoke acts for everyone"
 machine r 'shared_cache = 5m' 'lifetime = 60d' 'renew_before = 45d'
 login_on r
 uid3=$(emu_py /_emu/state "[t['uid'] for t in $MINT_STATE_TOKENS if t['token'] == '$t3'][0]")
+# a renewal that fails (here: the stack is full) leaves the shared token in service
+machine full 'shared_cache = 5m' 'lifetime = 60d' 'renew_before = 45d' 'stack_token_limit = 1'
+login_on full
+out=$(on full cstoken token 2>"$CST_TMP/full.err") || fail "a failed renewal failed: $(cat "$CST_TMP/full.err")"
+assert_eq "$t3" "$out" "token after a failed renewal"
+assert_contains "$(cat "$CST_TMP/full.err")" "cannot renew the shared token" "warning of a failed renewal"
+assert_eq 3 "$(token_posts)" "token creations of a failed renewal"
+pass "a failed renewal keeps the shared token in service"
 t4=$(on r cstoken token) || fail "token within renew_before"
 [ "$t4" != "$t3" ] || fail "no renewal within renew_before"
 assert_eq 4 "$(token_posts)" "token creations after the renewal"
