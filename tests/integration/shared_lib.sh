@@ -42,6 +42,14 @@ on() {
 	)
 }
 
+# fails_on NAME STATUS WHAT CMD...: CMD on NAME exits STATUS; what it said goes to $err.
+fails_on() {
+	local name=$1 want=$2 what=$3 rc=0
+	shift 3
+	err=$(on "$name" "$@" 2>&1 >/dev/null) || rc=$?
+	assert_eq "$want" "$rc" "exit status $what"
+}
+
 # login_on NAME: NAME logs in to Contentstack.
 login_on() {
 	on "$1" mint_login

@@ -14,17 +14,11 @@ login_on reader
 login_on publisher
 
 # no password stored yet
-rc=0
-err=$(on publisher cstoken token 2>&1 >/dev/null) || rc=$?
-assert_eq 1 "$rc" "exit status without the etcd password"
+fails_on publisher 1 "without the etcd password" cstoken token
 assert_contains "$err" "cstoken login --etcd" "error says how to log in to etcd"
-rc=0
-err=$(on publisher cstoken status 2>&1 >/dev/null) || rc=$?
-assert_eq 1 "$rc" "status without the etcd password"
+fails_on publisher 1 "of status without the etcd password" cstoken status
 assert_contains "$err" "cstoken login --etcd" "status says how to log in to etcd"
-rc=0
-err=$(printf 'wrong\n' | on publisher cstoken login --etcd --password-stdin 2>&1) || rc=$?
-assert_eq 1 "$rc" "exit status of a wrong etcd password"
+printf 'wrong\n' | fails_on publisher 1 "of a wrong etcd password" cstoken login --etcd --password-stdin
 assert_contains "$err" "bob" "error names the etcd user"
 assert_not_contains "$err" "wrong" "error"
 printf '%s\n' "$ETCD_PW" | on publisher cstoken login --etcd --password-stdin 2>/dev/null ||
@@ -35,9 +29,7 @@ assert_not_contains "$(on reader cstoken list 2>&1)" "$ETCD_PW" "list"
 pass "login --etcd checks the password with the cluster and keeps it"
 
 # a read-only role may not publish: a clear error, and nothing minted
-rc=0
-err=$(on reader cstoken token 2>&1 >/dev/null) || rc=$?
-assert_eq 1 "$rc" "exit status of a reader that finds nothing"
+fails_on reader 1 "of a reader that finds nothing" cstoken token
 assert_contains "$err" "permission denied" "error of a reader"
 assert_contains "$err" "nothing was minted" "error says nothing was minted"
 [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || fail "more than one line: $err"

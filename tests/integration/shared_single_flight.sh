@@ -13,9 +13,7 @@ done
 machine reader
 
 # nothing published and no login: one line naming who can publish and how
-rc=0
-err=$(on reader cstoken token 2>&1 >/dev/null) || rc=$?
-assert_eq 1 "$rc" "exit status of a reader on an empty shared store"
+fails_on reader 1 "of a reader on an empty shared store" cstoken token
 assert_contains "$err" "no shared token of profile 'default' is published" "reader's error"
 assert_contains "$err" "stack owner or admin" "who can publish"
 assert_contains "$err" "cstoken login -p default" "how to publish"
@@ -33,9 +31,7 @@ emu_user "$DEV" "$MINT_PW"
 emu_ctl POST /_emu/stacks "{\"api_key\":\"$MINT_KEY\",\"owner\":\"$MINT_EMAIL\",\"members\":[\"$DEV\"]}" >/dev/null
 MACHINE_EMAIL=$DEV machine dev
 login_on dev
-rc=0
-err=$(on dev cstoken token 2>&1 >/dev/null) || rc=$?
-assert_eq 1 "$rc" "exit status of a member the API does not let mint"
+fails_on dev 1 "of a member the API does not let mint" cstoken token
 assert_contains "$err" "Contentstack refused to create a token" "error of a member who may not mint"
 assert_contains "$err" "stack owner or admin" "who can publish"
 assert_eq 0 "$(token_posts)" "token creations by a member who may not mint"

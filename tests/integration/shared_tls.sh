@@ -15,15 +15,11 @@ machine wrongca "etcd_ca_file = $CST_ETCD_OTHER_CA" "etcd_cert_file = $CST_ETCD_
 machine nocert "etcd_ca_file = $CST_ETCD_CA"
 for m in good wrongca nocert; do login_on $m; done
 
-rc=0
-err=$(on wrongca cstoken token 2>&1 >/dev/null) || rc=$?
-assert_eq 1 "$rc" "exit status with a wrong CA"
+fails_on wrongca 1 "with a wrong CA" cstoken token
 assert_contains "$err" "no etcd member answered" "error with a wrong CA"
 assert_contains "$err" "etcd_ca_file" "error points at the CA"
 assert_eq 0 "$(token_posts)" "token creations with a wrong CA"
-rc=0
-err=$(on nocert cstoken token 2>&1 >/dev/null) || rc=$?
-assert_eq 1 "$rc" "exit status without a client certificate"
+fails_on nocert 1 "without a client certificate" cstoken token
 assert_contains "$err" "no etcd member answered" "error without a client certificate"
 assert_eq 0 "$(token_posts)" "token creations without a client certificate"
 pass "a wrong CA or no client certificate fails and mints nothing"
@@ -37,13 +33,9 @@ pass "TLS with client certificates"
 machine plain
 on plain emulator_config default "$MINT_KEY" "$MINT_EMAIL" 'shared = etcd' \
 	'etcd_endpoints = http://etcd.example:2379'
-rc=0
-err=$(on plain cstoken token 2>&1) || rc=$?
-assert_eq 2 "$rc" "exit status of http to another machine"
+fails_on plain 2 "of http to another machine" cstoken token
 assert_contains "$err" "http:// is only for loopback" "error of http to another machine"
 chmod 644 "$CST_ETCD_KEY"
-rc=0
-err=$(on good cstoken token 2>&1) || rc=$?
-assert_eq 2 "$rc" "exit status of a key readable by others"
+fails_on good 2 "of a key readable by others" cstoken token
 assert_contains "$err" "chmod 600" "error of a key readable by others"
 pass "the configuration refuses plain http to another machine and an exposed key"
