@@ -504,6 +504,25 @@ def case_mint(store):
     return a, b
 
 
+def one_token_check(state, agg, tokens):
+    """Every run of agg (one run, or many at once) succeeded and answered the one token
+    (tokens(stdout) lists what a run answered); a lone run minted exactly one, the mints
+    of a crowd are recorded in state["minted"]."""
+    runs = agg.out if isinstance(agg.out, list) else [agg]
+    values = set()
+    for r in runs:
+        if r.rc != 0:
+            raise SystemExit("bench: a get on an empty store exited %d" % r.rc)
+        values.update(tokens(r.out))
+    minted = token_posts() - state["posts"]
+    if isinstance(agg.out, list):
+        state["minted"].append(minted)
+    elif minted != 1:
+        raise SystemExit("bench: one get on an empty store minted %d tokens" % minted)
+    if len(values) != 1:
+        raise SystemExit("bench: gets at once answered %d different tokens" % len(values))
+
+
 def case_concurrent(store):
     """16 gets at once on an store without a token, against one get alone (one mint)."""
     req = ("protocol=https\nhost=%s\n\n" % EMU_HOST).encode()
@@ -520,23 +539,9 @@ def case_concurrent(store):
         state["posts"] = token_posts()
 
     def check(agg):
-        runs = agg.out if isinstance(agg.out, list) else [agg]
-        values = set()
-        for r in runs:
-            if r.rc != 0:
-                raise SystemExit("bench: a concurrent get exited %d" % r.rc)
-            values.update(
-                line[len("password="):]
-                for line in r.out.splitlines()
-                if line.startswith("password=")
-            )
-        minted = token_posts() - state["posts"]
-        if isinstance(agg.out, list):
-            state["minted"].append(minted)
-        elif minted != 1:
-            raise SystemExit("bench: one get on an empty store minted %d tokens" % minted)
-        if len(values) != 1:
-            raise SystemExit("bench: concurrent gets answered %d different tokens" % len(values))
+        one_token_check(state, agg, lambda out: [
+            line[len("password="):] for line in out.splitlines() if line.startswith("password=")
+        ])
 
     a = Tool(
         "%d x cstoken get (%s, empty)" % (CONCURRENCY, store),
@@ -617,19 +622,7 @@ def case_shared_cold():
         state["posts"] = token_posts()
 
     def check(agg):
-        runs = agg.out if isinstance(agg.out, list) else [agg]
-        values = set()
-        for r in runs:
-            if r.rc != 0:
-                raise SystemExit("bench: a shared cold get exited %d" % r.rc)
-            values.add(r.out.strip())
-        minted = token_posts() - state["posts"]
-        if isinstance(agg.out, list):
-            state["minted"].append(minted)
-        elif minted != 1:
-            raise SystemExit("bench: one shared get minted %d tokens" % minted)
-        if len(values) != 1:
-            raise SystemExit("bench: shared gets answered %d different tokens" % len(values))
+        one_token_check(state, agg, lambda out: [out.strip()])
 
     a = Tool("%d x %d cstoken token (shared, empty)" % (MACHINES, CONCURRENCY), wrap, b"", env,
              before=before, check=check, many=MACHINES * CONCURRENCY)
