@@ -65,24 +65,6 @@ static cJSON *jcheck(cJSON *j)
 	return j;
 }
 
-/* Wipes every string of a tree before freeing it: cJSON cannot do it itself. */
-static void json_wipe(cJSON *j)
-{
-	for (; j; j = j->next) {
-		if (j->valuestring)
-			explicit_bzero(j->valuestring, strlen(j->valuestring));
-		json_wipe(j->child);
-	}
-}
-
-static void json_free(cJSON *j)
-{
-	if (!j)
-		return;
-	json_wipe(j);
-	cJSON_Delete(j);
-}
-
 static const char *json_str(const cJSON *obj, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
@@ -769,7 +751,7 @@ static int api_error(const struct cma_client *c, const struct cma_request *rq, l
 	int ret;
 
 	error_detail(j, detail, sizeof(detail));
-	json_free(j);
+	cJSON_Delete(j);
 	if (attempts > 1)
 		snprintf(tries, sizeof(tries), " after %d attempts in %.1f s", attempts,
 			 (double)c->spent_ms / 1000.0);
@@ -938,7 +920,7 @@ out:
 
 /*
  * A 2xx answer's body as a JSON object in *json (an empty object for an empty body;
- * caller frees with json_free); any other status is the error it means for rq.
+ * caller frees with cJSON_Delete); any other status is the error it means for rq.
  */
 static int parse_answer(const struct cma_client *c, const struct cma_request *rq, long status,
 			const char *body, size_t len, int attempts, cJSON **json,
@@ -953,7 +935,7 @@ static int parse_answer(const struct cma_client *c, const struct cma_request *rq
 		/* JSON may start with white space: so may a truncated token */
 		bool json_like = body[strspn(body, " \t\r\n")] == '{';
 
-		json_free(*json);
+		cJSON_Delete(*json);
 		*json = NULL;
 		/* quote a stray page (a proxy's HTML), never broken JSON: it may hold a secret */
 		if (!json_like)
@@ -990,7 +972,7 @@ int cma_parse_reply(const struct cma_client *c, const struct cma_request *rq, lo
 	int ret;
 
 	ret = parse_answer(c, rq, status, body, len, attempts, &resp, e);
-	json_free(resp);
+	cJSON_Delete(resp);
 	return ret;
 }
 
@@ -1006,7 +988,7 @@ static char *login_body(const char *email, const char *password, const char *tfa
 	if (tfa)
 		jcheck(cJSON_AddStringToObject(user, "tfa_token", tfa));
 	body = json_print_secret(req, strlen(email) + strlen(password) + (tfa ? strlen(tfa) : 0));
-	json_free(req);
+	cJSON_Delete(req);
 	return body;
 }
 
@@ -1087,7 +1069,7 @@ int cma_parse_login(const struct cma_client *c, const struct cma_request *rq, lo
 	*authtoken = xstrdup(tok);
 	ret = 0;
 out:
-	json_free(resp);
+	cJSON_Delete(resp);
 	return ret;
 }
 
@@ -1122,7 +1104,7 @@ int cma_stack_check(struct cma_client *c, const char *api_key, const char *autht
 					  "'%s' knows no stack with api_key '%s' that this session "
 					  "may see",
 					  c->host, api_key);
-		json_free(j);
+		cJSON_Delete(j);
 	}
 	strbuf_release(&body);
 	return ret;
@@ -1326,7 +1308,7 @@ int cma_parse_tokens_list(const struct cma_client *c, const struct cma_request *
 	ret = 0;
 out:
 	cma_token_array_free(list, i);
-	json_free(resp);
+	cJSON_Delete(resp);
 	return ret;
 }
 
@@ -1403,7 +1385,7 @@ int cma_token_create(struct cma_client *c, const char *api_key, const char *auth
 		ret = cma_parse_token_create(c, &rq, status, answer.buf, answer.len, attempts, out,
 					     e);
 out:
-	json_free(req);
+	cJSON_Delete(req);
 	free(body);
 	strbuf_release(&answer);
 	return ret;
@@ -1421,7 +1403,7 @@ int cma_parse_token_create(const struct cma_client *c, const struct cma_request 
 	if (!ret)
 		ret = token_from_json(c, cJSON_GetObjectItemCaseSensitive(resp, "token"), out, true,
 				      e);
-	json_free(resp);
+	cJSON_Delete(resp);
 	return ret;
 }
 
@@ -1479,7 +1461,7 @@ int cma_check_token(struct cma_client *c, const char *api_key, const char *token
 	return cma_call(c, &rq, e);
 }
 
-/* A GET whose JSON answer the caller reads: *resp (json_free) when 0 comes back. */
+/* A GET whose JSON answer the caller reads: *resp (cJSON_Delete) when 0 comes back. */
 static int cma_get_json(struct cma_client *c, const struct cma_request *rq, cJSON **resp,
 			struct cst_error *e)
 {
@@ -1604,8 +1586,8 @@ int cma_stacks_list(struct cma_client *c, const char *authtoken, struct cma_stac
 	ret = 0;
 out:
 	cma_stack_array_free(out, count);
-	json_free(me);
-	json_free(resp);
+	cJSON_Delete(me);
+	cJSON_Delete(resp);
 	return ret;
 }
 
@@ -1684,6 +1666,39 @@ int cma_branches_list(struct cma_client *c, const char *api_key, const char *aut
 	ret = 0;
 out:
 	cma_branch_array_free(list, count);
-	json_free(resp);
+	cJSON_Delete(resp);
 	return ret;
 }
+
+/*
+ * The module's entry (module.h): the trees this client parses hold secrets, and the
+ * process-wide hook wipes every block cJSON frees (idempotent, so it holds even where the
+ * program has not set it).
+ */
+static void http_init(const struct cst_module_env *env)
+{
+	cst_module_adopt(env);
+	cst_json_wipe_on_free();
+}
+
+const struct cst_http_module cst_http_module = {
+    .head = CST_MODULE_HEAD(struct cst_http_module, http_init),
+    .client_init = cma_client_init,
+    .client_release = cma_client_release,
+    .login = cma_login,
+    .request_sms = cma_request_sms,
+    .check_authtoken = cma_check_authtoken,
+    .stack_check = cma_stack_check,
+    .logout = cma_logout,
+    .token_release = cma_token_release,
+    .token_array_free = cma_token_array_free,
+    .tokens_list = cma_tokens_list,
+    .token_create = cma_token_create,
+    .token_delete = cma_token_delete,
+    .check_token = cma_check_token,
+    .stack_array_free = cma_stack_array_free,
+    .stacks_list = cma_stacks_list,
+    .branch_array_free = cma_branch_array_free,
+    .branches_list = cma_branches_list,
+    .totp_code = totp_code,
+};

@@ -11,6 +11,44 @@
 
 #include "cstoken/cma.h"
 #include "cstoken/error.h"
+#include "module.h"
+
+/*
+ * The HTTP client as module cstoken-http exports it (cst_http_module): the functions of
+ * cma.h, each with the contract written there. The program reaches them through lazy.c.
+ */
+struct cst_http_module {
+	struct cst_module_head head;
+	void (*client_init)(struct cma_client *c, const char *host, const char *ca_file,
+			    int timeout);
+	void (*client_release)(struct cma_client *c);
+	int (*login)(struct cma_client *c, const char *email, const char *password, const char *tfa,
+		     char **authtoken, struct cst_error *e);
+	int (*request_sms)(struct cma_client *c, const char *email, const char *password,
+			   struct cst_error *e);
+	int (*check_authtoken)(struct cma_client *c, const char *authtoken, struct cst_error *e);
+	int (*stack_check)(struct cma_client *c, const char *api_key, const char *authtoken,
+			   struct cst_error *e);
+	int (*logout)(struct cma_client *c, const char *authtoken, struct cst_error *e);
+	void (*token_release)(struct cma_token *t);
+	void (*token_array_free)(struct cma_token *t, size_t n);
+	int (*tokens_list)(struct cma_client *c, const char *api_key, const char *authtoken,
+			   struct cma_token **tokens, size_t *n, struct cst_error *e);
+	int (*token_create)(struct cma_client *c, const char *api_key, const char *authtoken,
+			    const struct cma_token_spec *spec, struct cma_token *out,
+			    struct cst_error *e);
+	int (*token_delete)(struct cma_client *c, const char *api_key, const char *authtoken,
+			    const char *uid, struct cst_error *e);
+	int (*check_token)(struct cma_client *c, const char *api_key, const char *token,
+			   struct cst_error *e);
+	void (*stack_array_free)(struct cma_stack *s, size_t n);
+	int (*stacks_list)(struct cma_client *c, const char *authtoken, struct cma_stack **stacks,
+			   size_t *n, struct cst_error *e);
+	void (*branch_array_free)(struct cma_branch *b, size_t n);
+	int (*branches_list)(struct cma_client *c, const char *api_key, const char *authtoken,
+			     bool aliases, struct cma_branch **out, size_t *n, struct cst_error *e);
+	int (*totp_code)(const char *base32_secret, int64_t t, char out[7]);
+};
 
 /* Which credential a request carries: decides what a 401 means to the user. */
 enum cma_cred {

@@ -53,40 +53,6 @@ void cst_shared_conf_release(struct cst_shared_conf *sc)
 	memset(sc, 0, sizeof(*sc));
 }
 
-/* The host of scheme://host[:port], without brackets, into out (n bytes); false if none. */
-static bool url_host(const char *url, char *out, size_t n)
-{
-	const char *h = strstr(url, "://"), *end;
-
-	if (!h)
-		return false;
-	h += 3;
-	if (*h == '[') {
-		end = strchr(++h, ']');
-	} else {
-		end = h + strcspn(h, ":/");
-	}
-	if (!end || end == h || (size_t)(end - h) >= n)
-		return false;
-	memcpy(out, h, (size_t)(end - h));
-	out[end - h] = '\0';
-	return true;
-}
-
-bool cst_url_loopback(const char *url)
-{
-	char host[MAX_URL];
-	int a, b, c, d;
-	char extra;
-
-	if (!url_host(url, host, sizeof(host)))
-		return false;
-	if (!strcasecmp(host, "localhost") || !strcmp(host, "::1"))
-		return true;
-	return sscanf(host, "%d.%d.%d.%d%c", &a, &b, &c, &d, &extra) == 4 && a == 127 && b >= 0 &&
-	       b < 256 && c >= 0 && c < 256 && d >= 0 && d < 256;
-}
-
 /* One endpoint: http(s)://host:port and nothing else, http only to loopback. */
 static int check_endpoint(const char *u, char *why, size_t n)
 {
@@ -100,7 +66,7 @@ static int check_endpoint(const char *u, char *why, size_t n)
 			 u);
 		return -1;
 	}
-	if (strlen(u) >= MAX_URL || !url_host(u, host, sizeof(host)) || !*rest) {
+	if (strlen(u) >= MAX_URL || !cst_url_host(u, host, sizeof(host)) || !*rest) {
 		snprintf(why, n, "'%s' is not a URL of the form https://HOST:PORT", u);
 		return -1;
 	}

@@ -28,7 +28,4 @@ int cst_shared_conf_set(struct cst_shared_conf *sc, const char *key, const char 
  */
 int cst_shared_conf_check(const struct cst_shared_conf *sc, char *why, size_t n);
 
-/* Is the host of url (http:// or https://) a loopback address? */
-bool cst_url_loopback(const char *url);
-
 #endif

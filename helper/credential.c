@@ -1,5 +1,4 @@
-/* git's credential protocol (git-credential(1)): key=value blocks on stdin and
- * stdout. */
+/* git's credential protocol (git-credential(1)): key=value blocks on stdin and stdout. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* SHA-256 through libcrypto; in the program it lives in a module (module.h). */
+/* SHA-256 through libcrypto; in the program it lives in module cstoken-digest (module.h). */
 #include <openssl/evp.h>
 
 #include "digest.h"
@@ -11,3 +11,13 @@ int cst_sha256(const void *data, size_t len, unsigned char out[CST_SHA256_LEN], 
 		return cst_error_set(e, CST_ERR_SYSTEM, "cannot compute a SHA-256 digest");
 	return 0;
 }
+
+static void digest_init(const struct cst_module_env *env)
+{
+	cst_module_adopt(env);
+}
+
+const struct cst_digest_module cst_digest_module = {
+    .head = CST_MODULE_HEAD(struct cst_digest_module, digest_init),
+    .sha256 = cst_sha256,
+};

@@ -1,266 +1,198 @@
 /*
- * The program's side of its optional parts (module.h): each function here has the
- * signature of the real one and calls it in its module, loaded on the first call.
- * The real code stays in store_dbus.c, store_secret.c, cma.c, totp.c and digest.c, which
- * the unit tests link directly. Linked into the program, these definitions come first, so
- * the linker never pulls those objects (and their libraries) from the static components;
- * a new function in those files needs its forwarder here, or the link fails loudly.
+ * The program's side of its HTTP client, digest and etcd modules: the functions of cma.h,
+ * digest.h and shared.h's cst_shared_etcd_ops, each calling its module's table (module.h),
+ * loaded on the first call. The program links these instead of cma.c, totp.c, digest.c and
+ * shared_etcd.c, which only the modules and the unit tests link; a function added to cma.h
+ * needs its table entry and its call here.
+ * (The Secret Service store's modules are composed by store_keyring.c.)
  */
 #include <string.h>
 
+#include "cma_impl.h"
 #include "cstoken/cma.h"
-#include "cstoken/shared.h"
 #include "cstoken/util.h"
 #include "digest.h"
 #include "module.h"
-#include "secret_lib.h"
-#include "store_impl.h"
+#include "shared_etcd.h"
 
-#define DBUS "cstoken-dbus"
-#define SECRET "cstoken-secret"
 #define HTTP "cstoken-http"
 #define DIGEST "cstoken-digest"
 #define ETCD "cstoken-etcd"
 
-/* fn = the real function, or return fail (with e set) when its module cannot load. */
-#define FORWARD(mod, name, e, fail)                                                                \
-	__typeof__(&name) fn = (__typeof__(&name))cst_module_symbol(mod, #name, e);                \
-	if (!fn)                                                                                   \
-		return fail;
-
-/* ---- the Secret Service store over libdbus-1 ---- */
-
-int cst_store_secret_open(struct cst_store *st, int timeout_ms, struct cst_error *e)
+static const struct cst_http_module *http(struct cst_error *e)
 {
-	FORWARD(DBUS, cst_store_secret_open, e, CST_ERR_STORE_UNAVAILABLE)
-	return fn(st, timeout_ms, e);
+	return cst_module_table(HTTP, "cst_http_module", sizeof(struct cst_http_module), e);
 }
 
-bool cst_secret_service_available(int timeout_ms)
+/* Nothing the HTTP module allocates exists before it is loaded: no need to load it to free. */
+static const struct cst_http_module *http_loaded(void)
 {
-	struct cst_error err = CST_ERROR_INIT;
-	FORWARD(DBUS, cst_secret_service_available, &err, false)
-	return fn(timeout_ms);
+	return cst_module_loaded(HTTP) ? http(NULL) : NULL;
 }
-
-/* ---- its libsecret half (secret_lib.h), called by the libdbus-1 half: GLib, libsecret ---- */
-
-int cst_secret_lib_open(int timeout_ms, int64_t deadline, struct ss **out, struct cst_error *e)
-{
-	*out = NULL;
-	FORWARD(SECRET, cst_secret_lib_open, e, CST_ERR_SYSTEM)
-	return fn(timeout_ms, deadline, out, e);
-}
-
-void cst_secret_lib_deadline(struct ss *ss, int64_t deadline)
-{
-	FORWARD(SECRET, cst_secret_lib_deadline, NULL, )
-	fn(ss, deadline);
-}
-
-/* Nothing of the libsecret half exists before its module is loaded. */
-void cst_secret_lib_close(struct ss *ss)
-{
-	if (!cst_module_loaded(SECRET))
-		return;
-	FORWARD(SECRET, cst_secret_lib_close, NULL, )
-	fn(ss);
-}
-
-int cst_secret_lib_connect(struct ss *ss, struct cst_error *e)
-{
-	FORWARD(SECRET, cst_secret_lib_connect, e, CST_ERR_SYSTEM)
-	return fn(ss, e);
-}
-
-int cst_secret_lib_get(struct ss *ss, const struct cst_item *pattern, struct cst_item *out,
-		       struct cst_error *e)
-{
-	FORWARD(SECRET, cst_secret_lib_get, e, CST_ERR_SYSTEM)
-	return fn(ss, pattern, out, e);
-}
-
-int cst_secret_lib_put(struct ss *ss, const struct cst_item *item, bool *unchanged,
-		       struct cst_error *e)
-{
-	FORWARD(SECRET, cst_secret_lib_put, e, CST_ERR_SYSTEM)
-	return fn(ss, item, unchanged, e);
-}
-
-int cst_secret_lib_erase(struct ss *ss, const struct cst_item *pattern, size_t *removed,
-			 struct cst_error *e)
-{
-	FORWARD(SECRET, cst_secret_lib_erase, e, CST_ERR_SYSTEM)
-	return fn(ss, pattern, removed, e);
-}
-
-int cst_secret_lib_list(struct ss *ss, const struct cst_item *pattern, struct cst_item **items,
-			size_t *n, struct cst_error *e)
-{
-	FORWARD(SECRET, cst_secret_lib_list, e, CST_ERR_SYSTEM)
-	return fn(ss, pattern, items, n, e);
-}
-
-/* ---- the HTTP client: libcurl, OpenSSL ---- */
 
 void cma_client_init(struct cma_client *c, const char *host, const char *ca_file, int timeout)
 {
-	struct cst_error err = CST_ERROR_INIT;
-	__typeof__(&cma_client_init) fn =
-	    (__typeof__(&cma_client_init))cst_module_symbol(HTTP, "cma_client_init", &err);
+	const struct cst_http_module *m = http(NULL);
 
-	if (!fn) {
-		/* the first request reports the failure with its detail */
+	if (m)
+		m->client_init(c, host, ca_file, timeout);
+	else /* the first request reports the failure with its detail */
 		memset(c, 0, sizeof(*c));
-		return;
-	}
-	fn(c, host, ca_file, timeout);
 }
 
-/* Nothing the HTTP module allocates exists before it is loaded. */
 void cma_client_release(struct cma_client *c)
 {
-	if (!cst_module_loaded(HTTP))
-		return;
-	FORWARD(HTTP, cma_client_release, NULL, )
-	fn(c);
+	const struct cst_http_module *m = http_loaded();
+
+	if (m)
+		m->client_release(c);
 }
 
 int cma_login(struct cma_client *c, const char *email, const char *password, const char *tfa,
 	      char **authtoken, struct cst_error *e)
 {
+	const struct cst_http_module *m = http(e);
+
 	*authtoken = NULL;
-	FORWARD(HTTP, cma_login, e, CST_ERR_SYSTEM)
-	return fn(c, email, password, tfa, authtoken, e);
+	return m ? m->login(c, email, password, tfa, authtoken, e) : CST_ERR_SYSTEM;
 }
 
 int cma_request_sms(struct cma_client *c, const char *email, const char *password,
 		    struct cst_error *e)
 {
-	FORWARD(HTTP, cma_request_sms, e, CST_ERR_SYSTEM)
-	return fn(c, email, password, e);
+	const struct cst_http_module *m = http(e);
+
+	return m ? m->request_sms(c, email, password, e) : CST_ERR_SYSTEM;
 }
 
 int cma_check_authtoken(struct cma_client *c, const char *authtoken, struct cst_error *e)
 {
-	FORWARD(HTTP, cma_check_authtoken, e, CST_ERR_SYSTEM)
-	return fn(c, authtoken, e);
+	const struct cst_http_module *m = http(e);
+
+	return m ? m->check_authtoken(c, authtoken, e) : CST_ERR_SYSTEM;
 }
 
 int cma_stack_check(struct cma_client *c, const char *api_key, const char *authtoken,
 		    struct cst_error *e)
 {
-	FORWARD(HTTP, cma_stack_check, e, CST_ERR_SYSTEM)
-	return fn(c, api_key, authtoken, e);
+	const struct cst_http_module *m = http(e);
+
+	return m ? m->stack_check(c, api_key, authtoken, e) : CST_ERR_SYSTEM;
 }
 
 int cma_logout(struct cma_client *c, const char *authtoken, struct cst_error *e)
 {
-	FORWARD(HTTP, cma_logout, e, CST_ERR_SYSTEM)
-	return fn(c, authtoken, e);
+	const struct cst_http_module *m = http(e);
+
+	return m ? m->logout(c, authtoken, e) : CST_ERR_SYSTEM;
 }
 
 void cma_token_release(struct cma_token *t)
 {
-	if (!cst_module_loaded(HTTP))
-		return;
-	FORWARD(HTTP, cma_token_release, NULL, )
-	fn(t);
+	const struct cst_http_module *m = http_loaded();
+
+	if (m)
+		m->token_release(t);
 }
 
 void cma_token_array_free(struct cma_token *t, size_t n)
 {
-	if (!cst_module_loaded(HTTP))
-		return;
-	FORWARD(HTTP, cma_token_array_free, NULL, )
-	fn(t, n);
+	const struct cst_http_module *m = http_loaded();
+
+	if (m)
+		m->token_array_free(t, n);
 }
 
 int cma_tokens_list(struct cma_client *c, const char *api_key, const char *authtoken,
 		    struct cma_token **tokens, size_t *n, struct cst_error *e)
 {
+	const struct cst_http_module *m = http(e);
+
 	*tokens = NULL;
 	*n = 0;
-	FORWARD(HTTP, cma_tokens_list, e, CST_ERR_SYSTEM)
-	return fn(c, api_key, authtoken, tokens, n, e);
+	return m ? m->tokens_list(c, api_key, authtoken, tokens, n, e) : CST_ERR_SYSTEM;
 }
 
 int cma_token_create(struct cma_client *c, const char *api_key, const char *authtoken,
 		     const struct cma_token_spec *spec, struct cma_token *out, struct cst_error *e)
 {
-	FORWARD(HTTP, cma_token_create, e, CST_ERR_SYSTEM)
-	return fn(c, api_key, authtoken, spec, out, e);
+	const struct cst_http_module *m = http(e);
+
+	return m ? m->token_create(c, api_key, authtoken, spec, out, e) : CST_ERR_SYSTEM;
 }
 
 int cma_token_delete(struct cma_client *c, const char *api_key, const char *authtoken,
 		     const char *uid, struct cst_error *e)
 {
-	FORWARD(HTTP, cma_token_delete, e, CST_ERR_SYSTEM)
-	return fn(c, api_key, authtoken, uid, e);
+	const struct cst_http_module *m = http(e);
+
+	return m ? m->token_delete(c, api_key, authtoken, uid, e) : CST_ERR_SYSTEM;
 }
 
 int cma_check_token(struct cma_client *c, const char *api_key, const char *token,
 		    struct cst_error *e)
 {
-	FORWARD(HTTP, cma_check_token, e, CST_ERR_SYSTEM)
-	return fn(c, api_key, token, e);
+	const struct cst_http_module *m = http(e);
+
+	return m ? m->check_token(c, api_key, token, e) : CST_ERR_SYSTEM;
 }
 
 void cma_stack_array_free(struct cma_stack *s, size_t n)
 {
-	if (!s)
-		return;
-	FORWARD(HTTP, cma_stack_array_free, NULL, )
-	fn(s, n);
+	const struct cst_http_module *m = http_loaded();
+
+	if (m)
+		m->stack_array_free(s, n);
 }
 
 int cma_stacks_list(struct cma_client *c, const char *authtoken, struct cma_stack **stacks,
 		    size_t *n, struct cst_error *e)
 {
+	const struct cst_http_module *m = http(e);
+
 	*stacks = NULL;
 	*n = 0;
-	FORWARD(HTTP, cma_stacks_list, e, CST_ERR_SYSTEM)
-	return fn(c, authtoken, stacks, n, e);
+	return m ? m->stacks_list(c, authtoken, stacks, n, e) : CST_ERR_SYSTEM;
 }
 
 void cma_branch_array_free(struct cma_branch *b, size_t n)
 {
-	if (!b)
-		return;
-	FORWARD(HTTP, cma_branch_array_free, NULL, )
-	fn(b, n);
+	const struct cst_http_module *m = http_loaded();
+
+	if (m)
+		m->branch_array_free(b, n);
 }
 
 int cma_branches_list(struct cma_client *c, const char *api_key, const char *authtoken,
 		      bool aliases, struct cma_branch **out, size_t *n, struct cst_error *e)
 {
+	const struct cst_http_module *m = http(e);
+
 	*out = NULL;
 	*n = 0;
-	FORWARD(HTTP, cma_branches_list, e, CST_ERR_SYSTEM)
-	return fn(c, api_key, authtoken, aliases, out, n, e);
+	return m ? m->branches_list(c, api_key, authtoken, aliases, out, n, e) : CST_ERR_SYSTEM;
 }
 
 int totp_code(const char *base32_secret, int64_t t, char out[7])
 {
-	struct cst_error err = CST_ERROR_INIT;
+	const struct cst_http_module *m = http(NULL);
 
 	out[0] = '\0';
-	FORWARD(HTTP, totp_code, &err, CST_ERR_SYSTEM)
-	return fn(base32_secret, t, out);
+	return m ? m->totp_code(base32_secret, t, out) : CST_ERR_SYSTEM;
 }
-
-/* ---- the digest: libcrypto ---- */
 
 int cst_sha256(const void *data, size_t len, unsigned char out[CST_SHA256_LEN], struct cst_error *e)
 {
-	FORWARD(DIGEST, cst_sha256, e, CST_ERR_SYSTEM)
-	return fn(data, len, out, e);
-}
+	const struct cst_digest_module *m =
+	    cst_module_table(DIGEST, "cst_digest_module", sizeof(*m), e);
 
-/* ---- the shared store's etcd client: libcurl (one table, shared.h) ---- */
+	return m ? m->sha256(data, len, out, e) : CST_ERR_SYSTEM;
+}
 
 const struct cst_shared_ops *cst_shared_etcd_ops(struct cst_error *e)
 {
-	FORWARD(ETCD, cst_shared_etcd_ops, e, NULL)
-	return fn(e);
+	const struct cst_shared_etcd_module *m =
+	    cst_module_table(ETCD, "cst_shared_etcd_module", sizeof(*m), e);
+
+	return m ? m->ops : NULL;
 }

@@ -1,9 +1,10 @@
 /*
- * Loads cstoken's optional parts from the directory the build put them in, relative to
- * the program's real path (like $ORIGIN: the build tree, a relocated installation), else
- * from the installed location (a copy of the program on its own).
+ * Loads a module's table (module.h): from the directory the build put the modules in,
+ * relative to the program's real path (like $ORIGIN: the build tree, a relocated
+ * installation), else from the installed location (a copy of the program on its own).
  */
 #include <dlfcn.h>
+#include <stdarg.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@
 
 static struct loaded {
 	const char *name; /* a string literal of the caller */
-	void *handle;
+	const struct cst_module_head *table;
 } loaded[MAX_MODULES];
 
 static struct loaded *find(const char *name)
@@ -65,49 +66,81 @@ static char *module_path(const char *name)
 	return path ? path : xasprintf("%s/%s.so", CSTOKEN_MODULE_DIR, name);
 }
 
-static void *load(const char *name, struct cst_error *e)
+/* The table symbol of the module at path, checked against the program's build. */
+static const struct cst_module_head *open_table(const char *path, const char *symbol, size_t size,
+						struct cst_error *e)
 {
-	struct loaded *l = find(name);
-	char *path = NULL;
+	const struct cst_module_head *t;
 	const char *why;
 	void *handle;
-	size_t i;
 
-	if (l)
-		return l->handle;
-	for (i = 0; i < MAX_MODULES && loaded[i].name; i++)
-		;
-	if (i == MAX_MODULES) {
-		cst_error_set(e, CST_ERR_SYSTEM, "too many modules (loading '%s')", name);
-		return NULL;
-	}
-	path = module_path(name);
 	/* RTLD_NOW: a broken installation fails here, with the file named, not mid-request */
 	handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!handle) {
 		why = dlerror();
 		cst_error_set(e, CST_ERR_SYSTEM, "cannot load '%s': %s; reinstall cstoken", path,
 			      why ? why : "unknown error");
-		free(path);
 		return NULL;
 	}
-	cst_debug("loaded '%s'", path);
-	free(path);
-	loaded[i].name = name;
-	loaded[i].handle = handle;
-	return handle;
+	t = dlsym(handle, symbol);
+	if (!t) {
+		cst_error_set(e, CST_ERR_SYSTEM, "'%s' lacks '%s'; reinstall cstoken", path,
+			      symbol);
+	} else if (t->abi != CST_MODULE_ABI || t->size < size) {
+		cst_error_set(e, CST_ERR_SYSTEM,
+			      "'%s' is from another build of cstoken (module interface %u, "
+			      "want %u); reinstall cstoken",
+			      path, t->abi, CST_MODULE_ABI);
+		t = NULL;
+	}
+	if (!t)
+		dlclose(handle);
+	return t;
 }
 
-void *cst_module_symbol(const char *module, const char *symbol, struct cst_error *e)
-{
-	void *handle = load(module, e);
-	void *sym;
+static void say(enum cst_say kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-	if (!handle)
+static void say(enum cst_say kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cst_vsay(kind, fmt, ap);
+	va_end(ap);
+}
+
+/* A module's messages: into the program's channel, to whatever sink main installed. */
+static void say_for_module(enum cst_say kind, const char *msg)
+{
+	say(kind, "%s", msg);
+}
+
+const void *cst_module_table(const char *module, const char *symbol, size_t size,
+			     struct cst_error *e)
+{
+	struct cst_module_env env = {.verbose = cst_verbose, .say = say_for_module};
+	struct loaded *l = find(module);
+	const struct cst_module_head *t;
+	char *path;
+	size_t i;
+
+	if (l)
+		return l->table;
+	for (i = 0; i < MAX_MODULES && loaded[i].name; i++)
+		;
+	if (i == MAX_MODULES) {
+		cst_error_set(e, CST_ERR_SYSTEM, "too many modules (loading '%s')", module);
 		return NULL;
-	sym = dlsym(handle, symbol);
-	if (!sym)
-		cst_error_set(e, CST_ERR_SYSTEM, "module '%s' lacks '%s'; reinstall cstoken",
-			      module, symbol);
-	return sym;
+	}
+	path = module_path(module);
+	t = open_table(path, symbol, size, e);
+	if (t)
+		cst_debug("loaded '%s'", path);
+	free(path);
+	if (!t)
+		return NULL;
+	t->init(&env);
+	loaded[i].name = module;
+	loaded[i].table = t;
+	return t;
 }

@@ -59,14 +59,6 @@ static void shared_token_release(struct shared_token *t)
 	memset(t, 0, sizeof(*t));
 }
 
-void cst_shared_snap_release(struct cst_shared_snap *s)
-{
-	free_secret(s->token.value);
-	free(s->claim.value);
-	free(s->intent.value);
-	memset(s, 0, sizeof(*s));
-}
-
 static const char *jstr(const cJSON *o, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);

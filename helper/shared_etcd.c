@@ -16,6 +16,7 @@
 #include "config_shared.h"
 #include "cstoken/shared.h"
 #include "cstoken/util.h"
+#include "shared_etcd.h"
 
 #define ETCD_MAX_RESPONSE (1024 * 1024)
 #define ETCD_CONNECT_TIMEOUT_MS 2000
@@ -830,9 +831,15 @@ static const struct cst_shared_ops etcd_ops = {
     .endpoints = etcd_endpoints,
 };
 
-/* The module's entry point (module.h); the program's own, in lazy.c, loads the module. */
+/* The backend, as the unit tests link it; the program's cst_shared_etcd_ops is lazy.c's. */
 const struct cst_shared_ops *cst_shared_etcd_ops(struct cst_error *e)
 {
 	(void)e;
 	return &etcd_ops;
 }
+
+/* The module's table (module.h). */
+const struct cst_shared_etcd_module cst_shared_etcd_module = {
+    .head = CST_MODULE_HEAD(struct cst_shared_etcd_module, cst_module_adopt),
+    .ops = &etcd_ops,
+};

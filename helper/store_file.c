@@ -1590,7 +1590,7 @@ static int get_one(void *ctx, const struct raw_item *r, struct cst_error *e)
 	if (!may_match(&g->pf, r))
 		return 0;
 	item_view(r, CST_ITEM_NATTRS, &g->sc, &v);
-	if (cst_item_match(g->pattern, &v) && (!g->found || v.created > g->best_created)) {
+	if (cst_item_newer_match(g->pattern, &v, g->found, g->best_created)) {
 		g->best = *r;
 		g->best_created = v.created;
 		g->found = true;

@@ -28,59 +28,59 @@ struct cst_store {
 /* store_file.c: fills st for the JSON file at path (created on first write). */
 int cst_store_file_open(struct cst_store *st, const char *path, struct cst_error *e);
 
-/* store_dbus.c: fills st for the Secret Service; CST_ERR_STORE_UNAVAILABLE if none. */
+/*
+ * store_keyring.c: fills st for the Secret Service (its two halves loaded as modules);
+ * CST_ERR_STORE_UNAVAILABLE if none.
+ */
 int cst_store_secret_open(struct cst_store *st, int timeout_ms, struct cst_error *e);
 
 /*
- * store_dbus.c: does a session bus answer for org.freedesktop.secrets (running or
+ * store_keyring.c: does a session bus answer for org.freedesktop.secrets (running or
  * activatable) within timeout_ms? Never starts a service; never blocks longer.
  */
 bool cst_secret_service_available(int timeout_ms);
 
-/*
- * The one "the keyring is locked" error (CST_ERR_STORE_LOCKED), naming what failed and a
- * command that unlocks the running daemon.
- */
-int cst_store_locked_error(struct cst_error *e, const char *what);
-
-/* Same attributes and secrets (created excluded). */
+/* Same attributes and secrets (created excluded), as the field tables below say. */
 bool cst_item_identical(const struct cst_item *a, const struct cst_item *b);
 /*
- * A keyring item's secret: "SECRET", or "SECRET\noauth_refresh_token=TOKEN" (as git's
- * libsecret helper keeps it). decode sets out's secrets from the len bytes at data.
+ * Does it match pattern and come after the best match so far (have: there is one; its
+ * created)? The newest match is what a get answers.
  */
-#define CST_ITEM_OAUTH_LINE "\noauth_refresh_token="
-int cst_item_secret_decode(const char *data, size_t len, struct cst_item *out, struct cst_error *e);
+bool cst_item_newer_match(const struct cst_item *pattern, const struct cst_item *it, bool have,
+			  int64_t best_created);
 /*
- * An item's attributes as the Secret Service keeps them (both halves of that store): kind
- * unless ANY, every attribute field that is set, expiry and created when not 0 (decimal).
- * each hands them to add, which may refuse one; its error ends the walk.
+ * p (initialised here) as the pattern of its identity: its kind and the attributes its
+ * kind's identity is made of, borrowed from it (p is not to be released).
  */
-typedef int cst_item_attr_fn(void *ctx, const char *name, const char *value, struct cst_error *e);
-int cst_item_attrs_each(const struct cst_item *it, cst_item_attr_fn *add, void *ctx,
-			struct cst_error *e);
-/*
- * One stored attribute into out (initialised); other names are ignored. A stored item is
- * one of ours when its kind was set (out->kind no longer CST_ITEM_ANY).
- */
-void cst_item_attr_set(struct cst_item *out, const char *name, const char *value);
-/* The error for an attribute value that is not UTF-8: the service keeps text only. */
-int cst_item_attr_not_text(const char *name, struct cst_error *e);
+void cst_item_identity_pattern(const struct cst_item *it, struct cst_item *p);
 /* "credential", "authtoken", "token"; parse returns CST_ERR_INVALID otherwise. */
 const char *cst_item_kind_name(enum cst_item_kind k);
 int cst_item_kind_parse(const char *s, enum cst_item_kind *out);
 
 /*
- * The string fields of struct cst_item under the names both stores keep them by: the
+ * The string fields of struct cst_item under the names every store keeps them by: the
  * CST_ITEM_NATTRS non-secret attributes first, then the secrets (CST_ITEM_NSTRINGS in all).
+ * identity: the kinds (CST_ITEM_BIT) whose identity the attribute is part of, that is,
+ * what cst_store_put replaces.
  */
+#define CST_ITEM_BIT(kind) (1u << (kind))
 struct cst_item_field {
 	const char *name;
 	size_t offset;
+	unsigned identity;
 };
 extern const struct cst_item_field cst_item_strings[];
 #define CST_ITEM_NATTRS 10
 #define CST_ITEM_NSTRINGS 12
+
+/* The numbers (unix seconds, 0: none): compared, or, for created, not part of what it holds. */
+struct cst_item_number {
+	const char *name;
+	size_t offset;
+	bool compared;
+};
+extern const struct cst_item_number cst_item_numbers[];
+#define CST_ITEM_NNUMBERS 2
 
 static inline char **cst_item_field(struct cst_item *it, const struct cst_item_field *f)
 {
@@ -91,6 +91,17 @@ static inline const char *cst_item_field_get(const struct cst_item *it,
 					     const struct cst_item_field *f)
 {
 	return *(char *const *)(const void *)((const char *)it + f->offset);
+}
+
+static inline int64_t *cst_item_number(struct cst_item *it, const struct cst_item_number *n)
+{
+	return (int64_t *)(void *)((char *)it + n->offset);
+}
+
+static inline int64_t cst_item_number_get(const struct cst_item *it,
+					  const struct cst_item_number *n)
+{
+	return *(const int64_t *)(const void *)((const char *)it + n->offset);
 }
 
 #endif

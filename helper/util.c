@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -284,6 +285,39 @@ static bool uid_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 	       c == '.' || c == '_' || c == '-';
+}
+
+bool cst_url_host(const char *url, char *out, size_t n)
+{
+	const char *h = strstr(url, "://"), *end;
+
+	if (!h)
+		return false;
+	h += 3;
+	if (*h == '[') {
+		end = strchr(++h, ']');
+	} else {
+		end = h + strcspn(h, ":/");
+	}
+	if (!end || end == h || (size_t)(end - h) >= n)
+		return false;
+	memcpy(out, h, (size_t)(end - h));
+	out[end - h] = '\0';
+	return true;
+}
+
+bool cst_url_loopback(const char *url)
+{
+	char host[256];
+	int a, b, c, d;
+	char extra;
+
+	if (!cst_url_host(url, host, sizeof(host)))
+		return false;
+	if (!strcasecmp(host, "localhost") || !strcmp(host, "::1"))
+		return true;
+	return sscanf(host, "%d.%d.%d.%d%c", &a, &b, &c, &d, &extra) == 4 && a == 127 && b >= 0 &&
+	       b < 256 && c >= 0 && c < 256 && d >= 0 && d < 256;
 }
 
 bool cst_plain_uid(const char *s)

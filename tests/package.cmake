@@ -1,3 +1,7 @@
+# The modules' interface: one table each, nothing taken from the program (helper/module.h).
+cst_shell_test(install.module_symbols integration/module_symbols.sh)
+set_property(TEST install.module_symbols APPEND PROPERTY ENVIRONMENT
+  "CST_MODULE_DIR=$<TARGET_FILE_DIR:cstoken-http>")
 # Installing: `cmake --install --prefix` as a user, DESTDIR, a moved installation (the
 # whole installation: with the PAM module).
 if(TARGET pam_cstoken)

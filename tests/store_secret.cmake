@@ -22,7 +22,7 @@ set_tests_properties(store_secret.keyring PROPERTIES
   ENVIRONMENT_MODIFICATION "CST_SS_PART=set:keyring")
 
 # the encrypted session's crypto against OpenSSL's implementation of the same algorithm
-cst_unit_test(test_ss_session unit/test_ss_session.c cst_store PkgConfig::LIBCRYPTO)
+cst_unit_test(test_ss_session unit/test_ss_session.c cst_keyring_crypt PkgConfig::LIBCRYPTO)
 # the service's side of the session, shared with fake_secrets
 target_include_directories(test_ss_session PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/drivers)
 

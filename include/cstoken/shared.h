@@ -16,10 +16,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cstoken/config.h"
 #include "cstoken/error.h"
 #include "cstoken/store.h"
+#include "cstoken/util.h"
 
 /* One record as read: value NULL when absent. value may hold a secret (free_secret). */
 struct cst_shared_rec {
@@ -33,7 +36,14 @@ struct cst_shared_snap {
 	struct cst_shared_rec token, claim, intent;
 	int64_t revision; /* the store's revision of the read: watch from after it */
 };
-void cst_shared_snap_release(struct cst_shared_snap *s);
+/* Inline: the backend, in its module, and the policy both release one. */
+static inline void cst_shared_snap_release(struct cst_shared_snap *s)
+{
+	free_secret(s->token.value);
+	free(s->claim.value);
+	free(s->intent.value);
+	memset(s, 0, sizeof(*s));
+}
 
 struct cst_shared_conn; /* a backend's connection */
 struct strbuf;

@@ -103,6 +103,10 @@ bool cst_plain_uid(const char *s);
  * one URL-safe word and one line.
  */
 bool cst_plain_token(const char *s);
+/* The host of scheme://host[:port], without brackets, into out (n bytes); false if none. */
+bool cst_url_host(const char *url, char *out, size_t n);
+/* Is the host of url (http:// or https://) a loopback address? */
+bool cst_url_loopback(const char *url);
 /* True when s holds a C0 control byte or DEL (NULL and "" hold none). */
 bool cst_has_control(const char *s);
 /* A stack API key: 1-128 of [A-Za-z0-9_-]. */

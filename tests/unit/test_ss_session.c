@@ -19,7 +19,7 @@
 
 #include "cstoken/util.h"
 #include "ss_service_side.h"
-#include "ss_session.h"
+#include "store_keyring_crypt.h"
 
 static void test_exchange_agrees_with_openssl(void **state)
 {

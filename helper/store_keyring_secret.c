@@ -1,8 +1,9 @@
 /*
- * The Secret Service store, the part that needs libsecret (secret_lib.h): reading a secret
- * in the encrypted session, unlocking (never with a prompt), writing, erasing and listing
- * items. store_dbus.c opens the store and answers what the bus alone can; in the program
- * this file is its own module, loaded only when a request gets this far.
+ * The Secret Service store's write path (store_keyring.h), module cstoken-secret, on
+ * libsecret: writing, erasing and listing items, unlocking (never with a prompt), starting
+ * an activatable service, and the reads the libdbus-1 read path hands back (locked
+ * matches, a provider without its encrypted session). The store layer loads it only when a
+ * request gets this far.
  *
  * Attributes are public in the Secret Service, so secrets go only into the secret value.
  */
@@ -16,28 +17,25 @@
 #include <libsecret/secret.h>
 
 #include "cstoken/util.h"
-#include "secret_bus.h"
+#include "store_keyring_gio.h"
 
-static const SecretSchema item_schema = {
-    SS_SCHEMA_NAME,
-    SECRET_SCHEMA_NONE,
-    {
-	{"kind", SECRET_SCHEMA_ATTRIBUTE_STRING},
-	{"protocol", SECRET_SCHEMA_ATTRIBUTE_STRING},
-	{"host", SECRET_SCHEMA_ATTRIBUTE_STRING},
-	{"path", SECRET_SCHEMA_ATTRIBUTE_STRING},
-	{"username", SECRET_SCHEMA_ATTRIBUTE_STRING},
-	{"profile", SECRET_SCHEMA_ATTRIBUTE_STRING},
-	{"api_key", SECRET_SCHEMA_ATTRIBUTE_STRING},
-	{"email", SECRET_SCHEMA_ATTRIBUTE_STRING},
-	{"uid", SECRET_SCHEMA_ATTRIBUTE_STRING},
-	{"name", SECRET_SCHEMA_ATTRIBUTE_STRING},
-	{"scope_fp", SECRET_SCHEMA_ATTRIBUTE_STRING},
-	{"expiry", SECRET_SCHEMA_ATTRIBUTE_STRING},
-	{"created", SECRET_SCHEMA_ATTRIBUTE_STRING},
-	{NULL, 0},
-    },
-};
+/* Our schema: kind and every attribute of the item's field tables, all text. */
+static SecretSchema schema;
+
+static void schema_init(void)
+{
+	size_t n = 0, i;
+
+	schema.name = CST_KEYRING_SCHEMA;
+	schema.flags = SECRET_SCHEMA_NONE;
+	schema.attributes[n++].name = "kind";
+	for (i = 0; i < CST_ITEM_NATTRS; i++)
+		schema.attributes[n++].name = cst_item_strings[i].name;
+	for (i = 0; i < CST_ITEM_NNUMBERS; i++)
+		schema.attributes[n++].name = cst_item_numbers[i].name;
+	for (i = 0; i < n; i++)
+		schema.attributes[i].type = SECRET_SCHEMA_ATTRIBUTE_STRING;
+}
 
 /*
  * A SecretService that refuses every prompt: libsecret asks its service class to run
@@ -101,7 +99,7 @@ static void cst_service_class_init(CstServiceClass *klass)
 	service_class->prompt_finish = noprompt_finish;
 }
 
-static SecretService *service(struct ss *ss)
+static SecretService *service(struct cst_keyring_secret *ss)
 {
 	return SECRET_SERVICE(ss->service);
 }
@@ -136,25 +134,19 @@ static char *item_label(const struct cst_item *it)
 	return xstrdup("cstoken item");
 }
 
-/* The secret value (cst_item_secret_decode reads it back). */
+/* The secret value (decode_secret reads it back). */
 static int encode_secret(const struct cst_item *it, SecretValue **out, struct cst_error *e)
 {
 	struct strbuf sb = STRBUF_INIT;
+	int ret;
 
 	*out = NULL;
-	if ((it->secret && strchr(it->secret, '\n')) ||
-	    (it->oauth_refresh_token && strchr(it->oauth_refresh_token, '\n')))
-		return cst_error_set(e, CST_ERR_INVALID,
-				     "refusing to store a secret with a newline");
-	strbuf_addstr(&sb, it->secret ? it->secret : "");
-	if (it->oauth_refresh_token) {
-		strbuf_addstr(&sb, CST_ITEM_OAUTH_LINE);
-		strbuf_addstr(&sb, it->oauth_refresh_token);
-	}
+	ret = cst_keyring_secret_encode(it, &sb, e);
 	/* libsecret copies the bytes into its own (wiped) memory */
-	*out = secret_value_new(sb.buf ? sb.buf : "", (gssize)sb.len, "text/plain");
+	if (!ret)
+		*out = secret_value_new(sb.buf ? sb.buf : "", (gssize)sb.len, "text/plain");
 	strbuf_release(&sb);
-	return 0;
+	return ret;
 }
 
 static int decode_secret(SecretValue *value, struct cst_item *out, struct cst_error *e)
@@ -165,30 +157,24 @@ static int decode_secret(SecretValue *value, struct cst_item *out, struct cst_er
 	data = value ? secret_value_get(value, &len) : NULL;
 	if (!data)
 		return cst_error_set(e, CST_ERR_STORE, "the Secret Service returned no secret");
-	return cst_item_secret_decode(data, len, out, e);
+	return cst_keyring_secret_decode(data, len, out, e);
 }
 
 /* bounds the last iterations of the context at close (there are a few idle callbacks) */
 #define CLOSE_MAX_DISPATCH 64
 
-int cst_secret_lib_open(int timeout_ms, int64_t deadline, struct ss **out, struct cst_error *e)
+static int lib_open(int timeout_ms, struct cst_keyring_secret **out, struct cst_error *e)
 {
-	struct ss *ss = xcalloc(1, sizeof(*ss));
+	struct cst_keyring_secret *ss = xcalloc(1, sizeof(*ss));
 
 	(void)e;
 	ss->ctx = g_main_context_new();
 	ss->timeout_ms = timeout_ms;
-	ss->deadline = deadline;
 	*out = ss;
 	return 0;
 }
 
-void cst_secret_lib_deadline(struct ss *ss, int64_t deadline)
-{
-	ss->deadline = deadline;
-}
-
-void cst_secret_lib_close(struct ss *ss)
+static void lib_close(struct cst_keyring_secret *ss)
 {
 	int i;
 
@@ -205,7 +191,7 @@ void cst_secret_lib_close(struct ss *ss)
 }
 
 /* libsecret's SecretService for what needs it (secrets, writes, unlocking); built once. */
-int cst_secret_lib_connect(struct ss *ss, struct cst_error *e)
+static int service_connect(struct cst_keyring_secret *ss, struct cst_error *e)
 {
 	struct ss_call c = {0};
 	GError *err = NULL;
@@ -221,17 +207,14 @@ int cst_secret_lib_connect(struct ss *ss, struct cst_error *e)
 	 * always loads its properties and watches its signals, whatever GDBusProxy flags it
 	 * is given: that round trip is why a get asks the bus itself first.)
 	 */
-	secret_service_open(cst_service_get_type(), ss_bus_name(), SECRET_SERVICE_NONE, c.cancel,
-			    ss_op_done, c.op);
+	secret_service_open(cst_service_get_type(), cst_keyring_bus_name(), SECRET_SERVICE_NONE,
+			    c.cancel, ss_op_done, c.op);
 	ret = ss_call_wait(&c, "connecting", e);
 	if (ret)
 		goto out;
 	ss->service = (GObject *)secret_service_open_finish(c.op->res, &err);
 	if (!ss->service) {
-		ret = cst_error_set(e, CST_ERR_STORE_UNAVAILABLE,
-				    "cannot reach the Secret Service: %s; start gnome-keyring (or "
-				    "another provider) or set 'store = file'",
-				    err ? err->message : "unknown error");
+		ret = cst_keyring_unreachable(e, err ? err->message : NULL);
 		g_clear_error(&err);
 		goto out;
 	}
@@ -239,10 +222,7 @@ int cst_secret_lib_connect(struct ss *ss, struct cst_error *e)
 	owner = g_dbus_proxy_get_name_owner(G_DBUS_PROXY(ss->service));
 	if (!owner) {
 		g_clear_object(&ss->service);
-		ret = cst_error_set(e, CST_ERR_STORE_UNAVAILABLE,
-				    "no Secret Service answers for '%s' on the session bus; start "
-				    "gnome-keyring (or another provider) or set 'store = file'",
-				    ss_bus_name());
+		ret = cst_keyring_unavailable(e);
 	}
 out:
 	g_free(owner);
@@ -251,8 +231,8 @@ out:
 }
 
 /* Items of our schema matching pattern's attributes; caller frees with g_list_free_full. */
-static int ss_search(struct ss *ss, const struct cst_item *pattern, SecretSearchFlags flags,
-		     GList **out, struct cst_error *e)
+static int ss_search(struct cst_keyring_secret *ss, const struct cst_item *pattern,
+		     SecretSearchFlags flags, GList **out, struct cst_error *e)
 {
 	struct ss_call c = {0};
 	GHashTable *attrs = NULL;
@@ -264,7 +244,7 @@ static int ss_search(struct ss *ss, const struct cst_item *pattern, SecretSearch
 	if (ret)
 		return ret;
 	ss_call_begin(&c, ss);
-	secret_service_search(service(ss), &item_schema, attrs, flags | SECRET_SEARCH_ALL, c.cancel,
+	secret_service_search(service(ss), &schema, attrs, flags | SECRET_SEARCH_ALL, c.cancel,
 			      ss_op_done, c.op);
 	ret = ss_call_wait(&c, "search", e);
 	if (ret)
@@ -279,7 +259,8 @@ out:
 }
 
 /* Loads si's secret into out->secret / out->oauth_refresh_token. */
-static int ss_load_secret(struct ss *ss, SecretItem *si, struct cst_item *out, struct cst_error *e)
+static int ss_load_secret(struct cst_keyring_secret *ss, SecretItem *si, struct cst_item *out,
+			  struct cst_error *e)
 {
 	struct ss_call c = {0};
 	SecretValue *value = NULL;
@@ -304,7 +285,7 @@ out:
 	return ret;
 }
 
-static int ss_delete(struct ss *ss, SecretItem *si, struct cst_error *e)
+static int ss_delete(struct cst_keyring_secret *ss, SecretItem *si, struct cst_error *e)
 {
 	struct ss_call c = {0};
 	GError *err = NULL;
@@ -320,7 +301,8 @@ static int ss_delete(struct ss *ss, SecretItem *si, struct cst_error *e)
 }
 
 /* The default collection, unlocked (without a prompt). */
-static int ss_default_collection(struct ss *ss, SecretCollection **out, struct cst_error *e)
+static int ss_default_collection(struct cst_keyring_secret *ss, SecretCollection **out,
+				 struct cst_error *e)
 {
 	struct ss_call c = {0};
 	SecretCollection *coll = NULL;
@@ -370,7 +352,7 @@ out:
 	return ret;
 }
 
-static int ss_create(struct ss *ss, const struct cst_item *it, SecretItem **out,
+static int ss_create(struct cst_keyring_secret *ss, const struct cst_item *it, SecretItem **out,
 		     struct cst_error *e)
 {
 	struct ss_call c = {0};
@@ -393,8 +375,8 @@ static int ss_create(struct ss *ss, const struct cst_item *it, SecretItem **out,
 		goto out;
 	label = item_label(it);
 	ss_call_begin(&c, ss);
-	secret_item_create(coll, &item_schema, attrs, label, value, SECRET_ITEM_CREATE_NONE,
-			   c.cancel, ss_op_done, c.op);
+	secret_item_create(coll, &schema, attrs, label, value, SECRET_ITEM_CREATE_NONE, c.cancel,
+			   ss_op_done, c.op);
 	ret = ss_call_wait(&c, "storing an item", e);
 	if (ret)
 		goto out;
@@ -414,15 +396,16 @@ out:
 }
 
 /* get through libsecret, which unlocks locked matches first (never with a prompt). */
-int cst_secret_lib_get(struct ss *ss, const struct cst_item *pattern, struct cst_item *out,
-		       struct cst_error *e)
+static int lib_get(struct cst_keyring_secret *ss, int64_t deadline, const struct cst_item *pattern,
+		   struct cst_item *out, struct cst_error *e)
 {
 	struct cst_item best = CST_ITEM_INIT, cur = CST_ITEM_INIT;
 	SecretItem *best_si = NULL;
 	GList *found = NULL, *l;
 	int ret;
 
-	ret = cst_secret_lib_connect(ss, e);
+	ss->deadline = deadline;
+	ret = service_connect(ss, e);
 	if (ret)
 		goto out;
 	/* attributes only: a miss never opens the encrypted session */
@@ -432,7 +415,7 @@ int cst_secret_lib_get(struct ss *ss, const struct cst_item *pattern, struct cst
 	for (l = found; l; l = l->next) {
 		if (!item_from_secret_item(l->data, &cur))
 			continue;
-		if (cst_item_match(pattern, &cur) && (!best_si || cur.created > best.created)) {
+		if (cst_item_newer_match(pattern, &cur, best_si != NULL, best.created)) {
 			cst_item_release(&best);
 			best = cur;
 			cst_item_init(&cur);
@@ -441,7 +424,7 @@ int cst_secret_lib_get(struct ss *ss, const struct cst_item *pattern, struct cst
 		cst_item_release(&cur);
 	}
 	if (!best_si) {
-		ret = cst_error_set(e, CST_ERR_NOT_FOUND, "no matching item in the Secret Service");
+		ret = cst_keyring_not_found(e);
 		goto out;
 	}
 	ret = ss_load_secret(ss, best_si, &best, e);
@@ -456,40 +439,17 @@ out:
 	return ret;
 }
 
-/* A pattern that finds every item with its identity (and maybe a few more). */
-static void identity_pattern(const struct cst_item *it, struct cst_item *p)
-{
-	cst_item_init(p);
-	p->kind = it->kind;
-	switch (it->kind) {
-	case CST_ITEM_CREDENTIAL:
-		p->protocol = it->protocol;
-		p->host = it->host;
-		p->path = it->path;
-		p->username = it->username;
-		break;
-	case CST_ITEM_AUTHTOKEN:
-		p->host = it->host;
-		p->email = it->email;
-		break;
-	case CST_ITEM_TOKEN:
-		p->profile = it->profile;
-		break;
-	case CST_ITEM_ANY:
-		break;
-	}
-}
-
-int cst_secret_lib_put(struct ss *ss, const struct cst_item *item, bool *unchanged,
-		       struct cst_error *e)
+static int lib_put(struct cst_keyring_secret *ss, int64_t deadline, const struct cst_item *item,
+		   bool *unchanged, struct cst_error *e)
 {
 	struct cst_item pattern, cur = CST_ITEM_INIT, want = CST_ITEM_INIT;
 	SecretItem *created = NULL;
 	GList *found = NULL, *same = NULL, *l;
 	int ret;
 
-	identity_pattern(item, &pattern);
-	ret = cst_secret_lib_connect(ss, e);
+	ss->deadline = deadline;
+	cst_item_identity_pattern(item, &pattern);
+	ret = service_connect(ss, e);
 	if (ret)
 		goto out;
 	ret = ss_search(ss, &pattern, SECRET_SEARCH_UNLOCK, &found, e);
@@ -533,15 +493,16 @@ out:
 	return ret;
 }
 
-int cst_secret_lib_erase(struct ss *ss, const struct cst_item *pattern, size_t *removed,
-			 struct cst_error *e)
+static int lib_erase(struct cst_keyring_secret *ss, int64_t deadline,
+		     const struct cst_item *pattern, size_t *removed, struct cst_error *e)
 {
 	struct cst_item cur = CST_ITEM_INIT;
 	GList *found = NULL, *l;
 	size_t n = 0;
 	int ret;
 
-	ret = cst_secret_lib_connect(ss, e);
+	ss->deadline = deadline;
+	ret = service_connect(ss, e);
 	if (ret)
 		goto out;
 	ret = ss_search(ss, pattern, SECRET_SEARCH_UNLOCK, &found, e);
@@ -565,15 +526,16 @@ out:
 	return ret;
 }
 
-int cst_secret_lib_list(struct ss *ss, const struct cst_item *pattern, struct cst_item **items,
-			size_t *n, struct cst_error *e)
+static int lib_list(struct cst_keyring_secret *ss, int64_t deadline, const struct cst_item *pattern,
+		    struct cst_item **items, size_t *n, struct cst_error *e)
 {
 	struct cst_item *arr = NULL;
 	GList *found = NULL, *l;
 	size_t count = 0;
 	int ret;
 
-	ret = cst_secret_lib_connect(ss, e);
+	ss->deadline = deadline;
+	ret = service_connect(ss, e);
 	if (ret)
 		goto out;
 	/* attributes are readable without unlocking: listing never asks for anything */
@@ -600,3 +562,26 @@ out:
 	g_list_free_full(found, g_object_unref);
 	return ret;
 }
+
+static int lib_connect(struct cst_keyring_secret *ss, int64_t deadline, struct cst_error *e)
+{
+	ss->deadline = deadline;
+	return service_connect(ss, e);
+}
+
+static void lib_init(const struct cst_module_env *env)
+{
+	cst_module_adopt(env);
+	schema_init();
+}
+
+const struct cst_keyring_secret_module cst_keyring_secret_module = {
+    .head = CST_MODULE_HEAD(struct cst_keyring_secret_module, lib_init),
+    .open = lib_open,
+    .connect = lib_connect,
+    .get = lib_get,
+    .put = lib_put,
+    .erase = lib_erase,
+    .list = lib_list,
+    .close = lib_close,
+};

@@ -1,7 +1,4 @@
-/*
- * The libsecret half's machinery (secret_bus.h): the deadline, error mapping and attribute
- * mapping, on GIO alone.
- */
+/* The write path's calls on GIO (store_keyring_gio.h): deadline, errors, attribute tables. */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,13 +8,12 @@
 #include <libsecret/secret.h>
 
 #include "cstoken/util.h"
-#include "secret_bus.h"
+#include "store_keyring_gio.h"
 
 /* after a cancel GIO reports at once; this only guards against a lost callback */
 #define CANCEL_GRACE_MS 1000
 /* libsecret's error domain (SECRET_ERROR), by name: this file does not link libsecret */
 #define SECRET_ERROR_DOMAIN "secret-error"
-#define SECRET_LOCKED_DBUS_ERROR "org.freedesktop.Secret.Error.IsLocked"
 
 GQuark ss_prompt_refused_quark(void)
 {
@@ -44,7 +40,7 @@ void ss_op_done(GObject *source, GAsyncResult *res, gpointer data)
 }
 
 /* Prepares a call: pass c->cancel, ss_op_done and c->op to the libsecret async function. */
-void ss_call_begin(struct ss_call *c, struct ss *ss)
+void ss_call_begin(struct ss_call *c, struct cst_keyring_secret *ss)
 {
 	c->ss = ss;
 	c->cancel = g_cancellable_new();
@@ -94,10 +90,7 @@ int ss_call_wait(struct ss_call *c, const char *what, struct cst_error *e)
 		return 0;
 	g_cancellable_cancel(c->cancel);
 	iterate_until(c, CANCEL_GRACE_MS);
-	return cst_error_set(e, CST_ERR_TIMEOUT,
-			     "the Secret Service did not answer (%s) within %d ms; check that the "
-			     "keyring daemon runs, or set 'store = file'",
-			     what, c->ss->timeout_ms);
+	return cst_keyring_timeout(e, what, c->ss->timeout_ms);
 }
 
 /* The service's "is locked", as libsecret maps it or, before it is loaded, as sent. */
@@ -109,7 +102,7 @@ static bool is_locked_error(const GError *err)
 	if (err->domain == g_quark_try_string(SECRET_ERROR_DOMAIN))
 		return err->code == SECRET_ERROR_IS_LOCKED;
 	remote = g_dbus_error_get_remote_error(err);
-	locked = remote && !strcmp(remote, SECRET_LOCKED_DBUS_ERROR);
+	locked = remote && !strcmp(remote, CST_KEYRING_LOCKED_ERROR);
 	g_free(remote);
 	return locked;
 }
@@ -124,23 +117,20 @@ int ss_gerror(GError *err, const char *what, struct cst_error *e)
 		ret = cst_store_locked_error(e, what);
 	else if (err && (g_error_matches(err, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
 			 g_error_matches(err, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER)))
-		ret = cst_error_set(e, CST_ERR_STORE_UNAVAILABLE,
-				    "no Secret Service on the session bus; start gnome-keyring (or "
-				    "another provider) or set 'store = file'");
+		ret = cst_keyring_unavailable(e);
 	else if (err && is_locked_error(err))
 		ret = cst_store_locked_error(e, what);
 	else
-		ret = cst_error_set(e, CST_ERR_STORE, "secret service: %s failed: %s", what,
-				    err ? err->message : "unknown error");
+		ret = cst_keyring_failed(e, what, err ? err->message : NULL);
 	g_clear_error(&err);
 	return ret;
 }
 
-/* cst_item_attr_fn: into a GHashTable, text only. */
+/* cst_keyring_attr_fn: into a GHashTable, text only. */
 static int attrs_add(void *ctx, const char *name, const char *value, struct cst_error *e)
 {
 	if (!g_utf8_validate(value, -1, NULL))
-		return cst_item_attr_not_text(name, e);
+		return cst_keyring_attr_not_text(name, e);
 	g_hash_table_insert(ctx, g_strdup(name), g_strdup(value));
 	return 0;
 }
@@ -148,7 +138,7 @@ static int attrs_add(void *ctx, const char *name, const char *value, struct cst_
 int ss_item_attributes(const struct cst_item *it, GHashTable **out, struct cst_error *e)
 {
 	GHashTable *attrs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	int ret = cst_item_attrs_each(it, attrs_add, attrs, e);
+	int ret = cst_keyring_attrs_each(it, attrs_add, attrs, e);
 
 	*out = NULL;
 	if (ret)
@@ -168,6 +158,6 @@ bool ss_item_from_attrs(GHashTable *attrs, struct cst_item *out)
 		return false;
 	g_hash_table_iter_init(&iter, attrs);
 	while (g_hash_table_iter_next(&iter, &k, &v))
-		cst_item_attr_set(out, k, v);
+		cst_keyring_attr_set(out, k, v);
 	return out->kind != CST_ITEM_ANY;
 }

@@ -1,20 +1,18 @@
 /*
- * The libsecret half of the Secret Service store (store_secret.c): its state, the deadline
- * machinery every call goes through, and the item <-> attribute mapping. Not part of the
- * public API. (The libdbus-1 half, store_dbus.c, uses no GLib.)
+ * The write path's calls on GIO (store_keyring_secret.c): its state, the deadline every
+ * call is bounded by, errors mapped to the store's, and items as GHashTables of attributes.
  */
-#ifndef CSTOKEN_SECRET_BUS_H
-#define CSTOKEN_SECRET_BUS_H
+#ifndef CSTOKEN_STORE_KEYRING_GIO_H
+#define CSTOKEN_STORE_KEYRING_GIO_H
 
 #include <gio/gio.h>
 #include <stdbool.h>
 
-#include "secret_lib.h"
-#include "store_impl.h"
+#include "store_keyring.h"
 
 #pragma GCC visibility push(hidden)
 
-struct ss {
+struct cst_keyring_secret {
 	GMainContext *ctx;
 	GObject *service; /* libsecret's SecretService, built on first need */
 	int timeout_ms;
@@ -29,7 +27,7 @@ struct ss_op {
 };
 
 struct ss_call {
-	struct ss *ss;
+	struct cst_keyring_secret *ss;
 	GCancellable *cancel;
 	struct ss_op *op;
 };
@@ -39,7 +37,7 @@ struct ss_call {
  * with c->cancel, ss_op_done and c->op, then ss_call_wait (CST_ERR_TIMEOUT, the call
  * cancelled, once the deadline has passed), the result in c->op->res, then ss_call_end.
  */
-void ss_call_begin(struct ss_call *c, struct ss *ss);
+void ss_call_begin(struct ss_call *c, struct cst_keyring_secret *ss);
 void ss_op_done(GObject *source, GAsyncResult *res, gpointer data);
 int ss_call_wait(struct ss_call *c, const char *what, struct cst_error *e);
 void ss_call_end(struct ss_call *c);
@@ -49,7 +47,7 @@ int ss_gerror(GError *err, const char *what, struct cst_error *e);
 /* The error domain of a prompt cstoken refused to show. */
 GQuark ss_prompt_refused_quark(void);
 
-/* Attributes of it (pattern or item); every non-NULL field, kind unless ANY. */
+/* Attributes of it (pattern or item), as cst_keyring_attrs_each gives them. */
 int ss_item_attributes(const struct cst_item *it, GHashTable **out, struct cst_error *e);
 /* Fills out (initialised) from a stored item's attributes; false if it is not ours. */
 bool ss_item_from_attrs(GHashTable *attrs, struct cst_item *out);

@@ -1,13 +1,14 @@
 /*
- * The Secret Service's encrypted session, "dh-ietf1024-sha256-aes128-cbc-pkcs7" (the
- * freedesktop.org Secret Service API, "Transfer of Secrets"): a Diffie-Hellman exchange in
+ * The read path's encrypted session with the Secret Service (store_keyring_dbus.c),
+ * "dh-ietf1024-sha256-aes128-cbc-pkcs7" (the freedesktop.org Secret Service API, "Transfer
+ * of Secrets"): a Diffie-Hellman exchange in
  * the 1024-bit MODP group of RFC 2409, the shared secret through HKDF-SHA256 (RFC 5869; no
  * salt, no info) into an AES-128 key, and each secret sent AES-128-CBC with PKCS#7 padding
  * under an IV of its own. The arithmetic, HMAC and AES are libgcrypt's, the library
  * libsecret uses for the same session.
  */
-#ifndef CSTOKEN_SS_SESSION_H
-#define CSTOKEN_SS_SESSION_H
+#ifndef CSTOKEN_STORE_KEYRING_CRYPT_H
+#define CSTOKEN_STORE_KEYRING_CRYPT_H
 
 #include <stddef.h>
 

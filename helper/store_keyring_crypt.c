@@ -1,5 +1,5 @@
 /*
- * The Secret Service session's crypto (ss_session.h) on libgcrypt: its multi-precision
+ * The encrypted session's crypto (store_keyring_crypt.h) on libgcrypt: its multi-precision
  * arithmetic for the exchange, its HMAC-SHA256 for HKDF's two steps, its AES. libgcrypt
  * is what libsecret itself uses here; Debian's libdbus-1 already maps it (through
  * libsystemd), so a keyring hit loads no further library. Every intermediate (private
@@ -13,7 +13,7 @@
 #include <sys/random.h>
 
 #include "cstoken/util.h"
-#include "ss_session.h"
+#include "store_keyring_crypt.h"
 
 #define GROUP_BYTES 128 /* the 1024-bit prime */
 #define PRIV_BYTES 32	/* the private exponent */

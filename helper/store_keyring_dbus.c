@@ -1,10 +1,11 @@
 /*
- * The Secret Service store, the part that needs only a D-Bus client: whether a service is
- * there (store = auto), opening the store, and get. A get asks the service's SearchItems
- * and reads the found items' attributes over the bus connection itself, so a miss never
- * opens the encrypted session; a hit opens it (ss_session.h) and reads its secret with
- * the item's GetSecret. Locked matches, writes, erases and listings go to libsecret as a
- * whole (secret_lib.h), as does reading from a provider without the encrypted session.
+ * The Secret Service store's read path (store_keyring.h), module cstoken-dbus: whether a
+ * service is there (store = auto), the bus connection, and get. A get asks the service's
+ * SearchItems and reads the found items' attributes over the bus connection itself, so a
+ * miss never opens the encrypted session; a hit opens it (store_keyring_crypt.h) and reads
+ * its secret with the item's GetSecret. What it cannot answer (locked matches, a provider
+ * without the encrypted session) it hands back to the store layer, which asks the
+ * libsecret half.
  *
  * Why libdbus-1 and not GDBus or libsecret here: a keyring miss is one connection and
  * three method calls, and loading GLib and GIO (ten libraries, GType set-up, GDBus's
@@ -29,16 +30,12 @@
 #include <time.h>
 
 #include "cstoken/util.h"
-#include "secret_lib.h"
-#include "ss_session.h"
-#include "store_impl.h"
+#include "store_keyring.h"
+#include "store_keyring_crypt.h"
 
-#define LOCKED_ERROR "org.freedesktop.Secret.Error.IsLocked"
-
-struct sd {
+struct cst_keyring_dbus {
 	DBusConnection *bus; /* private connection to the session bus */
 	char *owner;	     /* the running service's unique bus name; NULL: not known to run */
-	struct ss *lib;	     /* the libsecret half, opened on first need */
 	char *session;	     /* the encrypted session's object path, once opened */
 	unsigned char key[CST_SS_KEY_LEN]; /* and its key */
 	int timeout_ms;
@@ -60,26 +57,10 @@ static void oom_check(bool ok)
 		cst_oom();
 }
 
-static int64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* Starts a store operation: its calls share one deadline, timeout_ms from now. */
-static void sd_start(struct sd *sd)
-{
-	sd->deadline = now_us() + (int64_t)sd->timeout_ms * 1000;
-	if (sd->lib)
-		cst_secret_lib_deadline(sd->lib, sd->deadline);
-}
-
 /* Milliseconds to the deadline, at least 1 (libdbus takes 0 as "no timeout" in places). */
-static int remaining_ms(const struct sd *sd)
+static int remaining_ms(const struct cst_keyring_dbus *sd)
 {
-	int64_t ms = (sd->deadline - now_us() + 999) / 1000;
+	int64_t ms = (sd->deadline - cst_keyring_now_us() + 999) / 1000;
 
 	if (ms < 1)
 		return 1;
@@ -106,33 +87,27 @@ static DBusMessage *bus_call(const char *method)
 }
 
 /* Maps a D-Bus failure to a store error; frees err. */
-static int sd_error(const struct sd *sd, DBusError *err, const char *what, struct cst_error *e)
+static int sd_error(const struct cst_keyring_dbus *sd, DBusError *err, const char *what,
+		    struct cst_error *e)
 {
 	int ret;
 
 	if (dbus_error_has_name(err, DBUS_ERROR_NO_REPLY) ||
 	    dbus_error_has_name(err, DBUS_ERROR_TIMEOUT))
-		ret =
-		    cst_error_set(e, CST_ERR_TIMEOUT,
-				  "the Secret Service did not answer (%s) within %d ms; check that "
-				  "the keyring daemon runs, or set 'store = file'",
-				  what, sd->timeout_ms);
+		ret = cst_keyring_timeout(e, what, sd->timeout_ms);
 	else if (dbus_error_has_name(err, DBUS_ERROR_SERVICE_UNKNOWN) ||
 		 dbus_error_has_name(err, DBUS_ERROR_NAME_HAS_NO_OWNER))
-		ret = cst_error_set(e, CST_ERR_STORE_UNAVAILABLE,
-				    "no Secret Service on the session bus; start gnome-keyring (or "
-				    "another provider) or set 'store = file'");
-	else if (dbus_error_has_name(err, LOCKED_ERROR))
+		ret = cst_keyring_unavailable(e);
+	else if (dbus_error_has_name(err, CST_KEYRING_LOCKED_ERROR))
 		ret = cst_store_locked_error(e, what);
 	else
-		ret = cst_error_set(e, CST_ERR_STORE, "secret service: %s failed: %s", what,
-				    err->message ? err->message : "unknown error");
+		ret = cst_keyring_failed(e, what, err->message);
 	dbus_error_free(err);
 	return ret;
 }
 
 /* Sends m (consumed) with the time left as its timeout; NULL when the bus has gone. */
-static DBusPendingCall *call_begin(struct sd *sd, DBusMessage *m)
+static DBusPendingCall *call_begin(struct cst_keyring_dbus *sd, DBusMessage *m)
 {
 	DBusPendingCall *pending = NULL;
 
@@ -146,8 +121,9 @@ static DBusPendingCall *call_begin(struct sd *sd, DBusMessage *m)
  * soft, if not NULL: a D-Bus error name the caller handles; *got is set instead of e when
  * the service answered with it.
  */
-static int call_finish(struct sd *sd, DBusPendingCall *pending, const char *sig, const char *what,
-		       DBusMessage **reply, const char *soft, bool *got, struct cst_error *e)
+static int call_finish(struct cst_keyring_dbus *sd, DBusPendingCall *pending, const char *sig,
+		       const char *what, DBusMessage **reply, const char *soft, bool *got,
+		       struct cst_error *e)
 {
 	DBusError err = DBUS_ERROR_INIT;
 	DBusMessage *r = NULL;
@@ -163,11 +139,7 @@ static int call_finish(struct sd *sd, DBusPendingCall *pending, const char *sig,
 	r = dbus_pending_call_steal_reply(pending);
 	dbus_pending_call_unref(pending);
 	if (!r)
-		ret =
-		    cst_error_set(e, CST_ERR_TIMEOUT,
-				  "the Secret Service did not answer (%s) within %d ms; check that "
-				  "the keyring daemon runs, or set 'store = file'",
-				  what, sd->timeout_ms);
+		ret = cst_keyring_timeout(e, what, sd->timeout_ms);
 	else if (dbus_set_error_from_message(&err, r)) {
 		if (soft && dbus_error_has_name(&err, soft)) {
 			*got = true;
@@ -188,14 +160,14 @@ static int call_finish(struct sd *sd, DBusPendingCall *pending, const char *sig,
 	return ret;
 }
 
-static int call(struct sd *sd, DBusMessage *m, const char *sig, const char *what,
+static int call(struct cst_keyring_dbus *sd, DBusMessage *m, const char *sig, const char *what,
 		DBusMessage **reply, struct cst_error *e)
 {
 	return call_finish(sd, call_begin(sd, m), sig, what, reply, NULL, NULL, e);
 }
 
 /* The unique name owning name (a running service), or NULL. Never starts a service. */
-static char *name_owner(struct sd *sd, const char *name)
+static char *name_owner(struct cst_keyring_dbus *sd, const char *name)
 {
 	DBusMessage *m = bus_call("GetNameOwner"), *reply = NULL;
 	const char *owner = NULL;
@@ -211,7 +183,7 @@ static char *name_owner(struct sd *sd, const char *name)
 }
 
 /* Can the bus start a service for name? Starts nothing. */
-static bool name_activatable(struct sd *sd, const char *name)
+static bool name_activatable(struct cst_keyring_dbus *sd, const char *name)
 {
 	DBusMessage *reply = NULL;
 	char **names = NULL;
@@ -240,11 +212,11 @@ static void dict_add(DBusMessageIter *dict, const char *k, const char *v)
 	oom_check(dbus_message_iter_close_container(dict, &entry));
 }
 
-/* cst_item_attr_fn: into an a{ss} being built, text only. */
+/* cst_keyring_attr_fn: into an a{ss} being built, text only. */
 static int dict_add_text(void *ctx, const char *name, const char *value, struct cst_error *e)
 {
 	if (!dbus_validate_utf8(value, NULL))
-		return cst_item_attr_not_text(name, e);
+		return cst_keyring_attr_not_text(name, e);
 	dict_add(ctx, name, value);
 	return 0;
 }
@@ -258,8 +230,8 @@ static int append_attributes(DBusMessage *m, const struct cst_item *pattern, str
 	dbus_message_iter_init_append(m, &args);
 	oom_check(dbus_message_iter_open_container(&args, DBUS_TYPE_ARRAY, "{ss}", &dict));
 	/* as libsecret searches with a schema: only items of ours */
-	dict_add(&dict, "xdg:schema", SS_SCHEMA_NAME);
-	ret = cst_item_attrs_each(pattern, dict_add_text, &dict, e);
+	dict_add(&dict, "xdg:schema", CST_KEYRING_SCHEMA);
+	ret = cst_keyring_attrs_each(pattern, dict_add_text, &dict, e);
 	if (ret)
 		dbus_message_iter_abandon_container(&args, &dict);
 	else
@@ -276,8 +248,9 @@ static int append_attributes(DBusMessage *m, const struct cst_item *pattern, str
  * this one meets now and then); it then fails that call as not implemented. Searching is
  * read-only, and the retry comes after that idle callback has run.
  */
-static int search_paths(struct sd *sd, const struct cst_item *pattern, char ***unlocked,
-			int *n_unlocked, char ***locked, int *n_locked, struct cst_error *e)
+static int search_paths(struct cst_keyring_dbus *sd, const struct cst_item *pattern,
+			char ***unlocked, int *n_unlocked, char ***locked, int *n_locked,
+			struct cst_error *e)
 {
 	DBusMessage *m = NULL, *reply = NULL;
 	bool unknown = false;
@@ -286,7 +259,8 @@ static int search_paths(struct sd *sd, const struct cst_item *pattern, char ***u
 	*unlocked = *locked = NULL;
 	*n_unlocked = *n_locked = 0;
 	for (attempt = 0; attempt < 2; attempt++) {
-		m = method_call(ss_bus_name(), SS_SERVICE_PATH, SS_SERVICE_IFACE, "SearchItems");
+		m = method_call(cst_keyring_bus_name(), CST_KEYRING_SERVICE_PATH,
+				CST_KEYRING_SERVICE_IFACE, "SearchItems");
 		ret = append_attributes(m, pattern, e);
 		if (ret) {
 			dbus_message_unref(m);
@@ -304,7 +278,7 @@ static int search_paths(struct sd *sd, const struct cst_item *pattern, char ***u
 	if (!dbus_message_get_args(reply, NULL, DBUS_TYPE_ARRAY, DBUS_TYPE_OBJECT_PATH, unlocked,
 				   n_unlocked, DBUS_TYPE_ARRAY, DBUS_TYPE_OBJECT_PATH, locked,
 				   n_locked, DBUS_TYPE_INVALID))
-		ret = cst_error_set(e, CST_ERR_STORE, "secret service: search failed: a bad reply");
+		ret = cst_keyring_failed(e, "search", "a bad reply");
 	dbus_message_unref(reply);
 	return ret;
 }
@@ -327,12 +301,12 @@ static char *reply_variant(DBusMessage *reply, DBusMessageIter *args, DBusMessag
  * empty listing asks this to tell "locked" from "nothing stored". No answer (no alias,
  * another provider, the deadline) counts as not locked.
  */
-static bool default_locked(struct sd *sd)
+static bool default_locked(struct cst_keyring_dbus *sd)
 {
-	DBusMessage *m = method_call(ss_bus_name(), SS_DEFAULT_PATH, DBUS_INTERFACE_PROPERTIES,
-				     "Get"),
+	DBusMessage *m = method_call(cst_keyring_bus_name(), CST_KEYRING_DEFAULT_PATH,
+				     DBUS_INTERFACE_PROPERTIES, "Get"),
 		    *reply = NULL;
-	const char *iface = SS_COLLECTION_IFACE, *prop = "Locked";
+	const char *iface = CST_KEYRING_COLLECTION_IFACE, *prop = "Locked";
 	DBusMessageIter args, v;
 	dbus_bool_t locked = FALSE;
 	char *sig;
@@ -351,10 +325,11 @@ static bool default_locked(struct sd *sd)
 }
 
 /* Asks for the attributes of the item at path; item_at_finish reads the answer. */
-static DBusPendingCall *item_at_begin(struct sd *sd, const char *path)
+static DBusPendingCall *item_at_begin(struct cst_keyring_dbus *sd, const char *path)
 {
-	DBusMessage *m = method_call(ss_bus_name(), path, DBUS_INTERFACE_PROPERTIES, "Get");
-	const char *iface = SS_ITEM_IFACE, *prop = "Attributes";
+	DBusMessage *m =
+	    method_call(cst_keyring_bus_name(), path, DBUS_INTERFACE_PROPERTIES, "Get");
+	const char *iface = CST_KEYRING_ITEM_IFACE, *prop = "Attributes";
 
 	oom_check(dbus_message_append_args(m, DBUS_TYPE_STRING, &iface, DBUS_TYPE_STRING, &prop,
 					   DBUS_TYPE_INVALID));
@@ -362,8 +337,8 @@ static DBusPendingCall *item_at_begin(struct sd *sd, const char *path)
 }
 
 /* The item (initialised) as far as its attributes tell; *ours false when it is not one of ours. */
-static int item_at_finish(struct sd *sd, DBusPendingCall *pending, struct cst_item *out, bool *ours,
-			  struct cst_error *e)
+static int item_at_finish(struct cst_keyring_dbus *sd, DBusPendingCall *pending,
+			  struct cst_item *out, bool *ours, struct cst_error *e)
 {
 	DBusMessageIter args, v, dict, entry;
 	DBusMessage *reply = NULL;
@@ -384,7 +359,7 @@ static int item_at_finish(struct sd *sd, DBusPendingCall *pending, struct cst_it
 			dbus_message_iter_get_basic(&entry, &k);
 			dbus_message_iter_next(&entry);
 			dbus_message_iter_get_basic(&entry, &val);
-			cst_item_attr_set(out, k, val);
+			cst_keyring_attr_set(out, k, val);
 			dbus_message_iter_next(&dict);
 		}
 	}
@@ -392,14 +367,6 @@ static int item_at_finish(struct sd *sd, DBusPendingCall *pending, struct cst_it
 	dbus_free(sig);
 	dbus_message_unref(reply);
 	return 0;
-}
-
-/* The libsecret half, opened on first need (its module is loaded then). */
-static int sd_lib(struct sd *sd, struct cst_error *e)
-{
-	if (sd->lib)
-		return 0;
-	return cst_secret_lib_open(sd->timeout_ms, sd->deadline, &sd->lib, e);
 }
 
 /* The byte array at it (positioned on one) without copying. */
@@ -417,7 +384,7 @@ static void get_bytes(DBusMessageIter *it, const unsigned char **data, int *len)
  * Opens the encrypted session: its path and key in sd. *unsupported (nothing in e) when
  * the service does not offer the algorithm.
  */
-static int open_session(struct sd *sd, bool *unsupported, struct cst_error *e)
+static int open_session(struct cst_keyring_dbus *sd, bool *unsupported, struct cst_error *e)
 {
 	DBusMessageIter args, v, bytes;
 	DBusMessage *m = NULL, *reply = NULL;
@@ -433,7 +400,8 @@ static int open_session(struct sd *sd, bool *unsupported, struct cst_error *e)
 	ret = cst_ss_dh_new(&dh, &pub, &len, e);
 	if (ret)
 		return ret;
-	m = method_call(ss_bus_name(), SS_SERVICE_PATH, SS_SERVICE_IFACE, "OpenSession");
+	m = method_call(cst_keyring_bus_name(), CST_KEYRING_SERVICE_PATH, CST_KEYRING_SERVICE_IFACE,
+			"OpenSession");
 	dbus_message_iter_init_append(m, &args);
 	oom_check(dbus_message_iter_append_basic(&args, DBUS_TYPE_STRING, &alg));
 	oom_check(dbus_message_iter_open_container(&args, DBUS_TYPE_VARIANT, "ay", &v));
@@ -448,8 +416,7 @@ static int open_session(struct sd *sd, bool *unsupported, struct cst_error *e)
 		goto out;
 	sig = reply_variant(reply, &args, &v);
 	if (strcmp(sig, "ay")) {
-		ret = cst_error_set(e, CST_ERR_STORE,
-				    "secret service: opening a session failed: a bad reply");
+		ret = cst_keyring_failed(e, "opening a session", "a bad reply");
 		goto out;
 	}
 	get_bytes(&v, &peer, &n);
@@ -468,9 +435,10 @@ out:
 }
 
 /* Asks for the secret of the item at path in the open session; secret_finish reads it. */
-static DBusPendingCall *secret_begin(struct sd *sd, const char *path)
+static DBusPendingCall *secret_begin(struct cst_keyring_dbus *sd, const char *path)
 {
-	DBusMessage *m = method_call(ss_bus_name(), path, SS_ITEM_IFACE, "GetSecret");
+	DBusMessage *m =
+	    method_call(cst_keyring_bus_name(), path, CST_KEYRING_ITEM_IFACE, "GetSecret");
 
 	oom_check(
 	    dbus_message_append_args(m, DBUS_TYPE_OBJECT_PATH, &sd->session, DBUS_TYPE_INVALID));
@@ -478,8 +446,8 @@ static DBusPendingCall *secret_begin(struct sd *sd, const char *path)
 }
 
 /* The secret (oayays: session, IV, ciphertext, content type), decrypted into out's secrets. */
-static int secret_finish(struct sd *sd, DBusPendingCall *pending, struct cst_item *out,
-			 struct cst_error *e)
+static int secret_finish(struct cst_keyring_dbus *sd, DBusPendingCall *pending,
+			 struct cst_item *out, struct cst_error *e)
 {
 	DBusMessageIter args, st;
 	DBusMessage *reply = NULL;
@@ -499,7 +467,7 @@ static int secret_finish(struct sd *sd, DBusPendingCall *pending, struct cst_ite
 	get_bytes(&st, &data, &len);
 	ret = cst_ss_decrypt(sd->key, iv, (size_t)iv_len, data, (size_t)len, &plain, &plain_len, e);
 	if (!ret)
-		ret = cst_item_secret_decode(plain, plain_len, out, e);
+		ret = cst_keyring_secret_decode(plain, plain_len, out, e);
 	freezero(plain, plain_len + 1);
 	dbus_message_unref(reply);
 	return ret;
@@ -510,8 +478,8 @@ static int secret_finish(struct sd *sd, DBusPendingCall *pending, struct cst_ite
  * need. *unsupported when the service offers no encrypted session of our kind (libsecret
  * then reads it).
  */
-static int load_at(struct sd *sd, const char *path, struct cst_item *out, bool *unsupported,
-		   struct cst_error *e)
+static int load_at(struct cst_keyring_dbus *sd, const char *path, struct cst_item *out,
+		   bool *unsupported, struct cst_error *e)
 {
 	int ret = 0;
 
@@ -520,17 +488,13 @@ static int load_at(struct sd *sd, const char *path, struct cst_item *out, bool *
 	return ret ? ret : secret_finish(sd, secret_begin(sd, path), out, e);
 }
 
-static int not_found(struct cst_error *e)
-{
-	return cst_error_set(e, CST_ERR_NOT_FOUND, "no matching item in the Secret Service");
-}
-
 /*
  * The only match: its attributes are asked for together with the session, which saves a
  * round trip on the usual hit.
  */
-static int get_only_match(struct sd *sd, const struct cst_item *pattern, const char *path,
-			  struct cst_item *out, bool *unsupported, struct cst_error *e)
+static int get_only_match(struct cst_keyring_dbus *sd, const struct cst_item *pattern,
+			  const char *path, struct cst_item *out, bool *unsupported,
+			  struct cst_error *e)
 {
 	struct cst_item item = CST_ITEM_INIT, sec = CST_ITEM_INIT;
 	DBusPendingCall *pending = item_at_begin(sd, path);
@@ -542,7 +506,7 @@ static int get_only_match(struct sd *sd, const struct cst_item *pattern, const c
 	if (!ret)
 		ret = attrs_ret;
 	if (!ret && (!ours || !cst_item_match(pattern, &item)))
-		ret = not_found(e);
+		ret = cst_keyring_not_found(e);
 	if (!ret) {
 		item.secret = sec.secret;
 		item.oauth_refresh_token = sec.oauth_refresh_token;
@@ -560,8 +524,8 @@ static int get_only_match(struct sd *sd, const struct cst_item *pattern, const c
  * items need libsecret's unlocking (which never shows a prompt), or when the service
  * offers no session of our kind.
  */
-static int get_direct(struct sd *sd, const struct cst_item *pattern, struct cst_item *out,
-		      bool *fallback, struct cst_error *e)
+static int get_direct(struct cst_keyring_dbus *sd, const struct cst_item *pattern,
+		      struct cst_item *out, bool *fallback, struct cst_error *e)
 {
 	struct cst_item best = CST_ITEM_INIT, cur = CST_ITEM_INIT;
 	char **unlocked = NULL, **locked = NULL;
@@ -580,7 +544,7 @@ static int get_direct(struct sd *sd, const struct cst_item *pattern, struct cst_
 	}
 	/* attributes only: a miss never opens the encrypted session */
 	if (!n_unlocked) {
-		ret = not_found(e);
+		ret = cst_keyring_not_found(e);
 		goto out;
 	}
 	if (n_unlocked == 1) {
@@ -592,8 +556,7 @@ static int get_direct(struct sd *sd, const struct cst_item *pattern, struct cst_
 		ret = item_at_finish(sd, item_at_begin(sd, unlocked[i]), &cur, &ours, e);
 		if (ret)
 			goto out;
-		if (ours && cst_item_match(pattern, &cur) &&
-		    (!best_path || cur.created > best.created)) {
+		if (ours && cst_item_newer_match(pattern, &cur, best_path != NULL, best.created)) {
 			cst_item_release(&best);
 			best = cur;
 			cst_item_init(&cur);
@@ -602,7 +565,7 @@ static int get_direct(struct sd *sd, const struct cst_item *pattern, struct cst_
 		cst_item_release(&cur);
 	}
 	if (!best_path) {
-		ret = not_found(e);
+		ret = cst_keyring_not_found(e);
 		goto out;
 	}
 	ret = load_at(sd, best_path, &best, &unsupported, e);
@@ -623,66 +586,17 @@ out:
 	return ret;
 }
 
-static int sd_get(struct cst_store *st, const struct cst_item *pattern, struct cst_item *out,
-		  struct cst_error *e)
+static int dbus_get(struct cst_keyring_dbus *sd, int64_t deadline, const struct cst_item *pattern,
+		    struct cst_item *out, bool *fallback, struct cst_error *e)
 {
-	struct sd *sd = st->priv;
-	bool fallback = false;
-	int ret;
-
-	sd_start(sd);
-	ret = get_direct(sd, pattern, out, &fallback, e);
-	if (!ret && fallback) {
-		ret = sd_lib(sd, e);
-		if (!ret)
-			ret = cst_secret_lib_get(sd->lib, pattern, out, e);
-	}
-	/* the miss path only: a hit pays nothing for this */
-	if (ret == CST_ERR_NOT_FOUND && default_locked(sd))
-		ret = cst_store_locked_error(e, "looking an item up");
-	return ret;
+	sd->deadline = deadline;
+	return get_direct(sd, pattern, out, fallback, e);
 }
 
-static int sd_put(struct cst_store *st, const struct cst_item *item, bool *unchanged,
-		  struct cst_error *e)
+static bool dbus_locked(struct cst_keyring_dbus *sd, int64_t deadline)
 {
-	struct sd *sd = st->priv;
-	int ret;
-
-	sd_start(sd);
-	ret = sd_lib(sd, e);
-	return ret ? ret : cst_secret_lib_put(sd->lib, item, unchanged, e);
-}
-
-static int sd_erase(struct cst_store *st, const struct cst_item *pattern, size_t *removed,
-		    struct cst_error *e)
-{
-	struct sd *sd = st->priv;
-	int ret;
-
-	sd_start(sd);
-	ret = sd_lib(sd, e);
-	return ret ? ret : cst_secret_lib_erase(sd->lib, pattern, removed, e);
-}
-
-static int sd_list(struct cst_store *st, const struct cst_item *pattern, struct cst_item **items,
-		   size_t *n, struct cst_error *e)
-{
-	struct sd *sd = st->priv;
-	int ret;
-
-	sd_start(sd);
-	ret = sd_lib(sd, e);
-	if (!ret)
-		ret = cst_secret_lib_list(sd->lib, pattern, items, n, e);
-	/* what a locked collection holds cannot be told: never "nothing stored" */
-	if (!ret && default_locked(sd)) {
-		cst_item_array_free(*items, *n);
-		*items = NULL;
-		*n = 0;
-		ret = cst_store_locked_error(e, "listing items");
-	}
-	return ret;
+	sd->deadline = deadline;
+	return default_locked(sd);
 }
 
 static void bus_close(DBusConnection *bus)
@@ -693,32 +607,16 @@ static void bus_close(DBusConnection *bus)
 	dbus_connection_unref(bus);
 }
 
-static void sd_free(struct sd *sd)
+static void sd_free(struct cst_keyring_dbus *sd)
 {
 	if (!sd)
 		return;
-	if (sd->lib)
-		cst_secret_lib_close(sd->lib);
 	bus_close(sd->bus);
 	free(sd->owner);
 	free(sd->session);
 	explicit_bzero(sd->key, sizeof(sd->key));
 	free(sd);
 }
-
-static void sd_close(struct cst_store *st)
-{
-	sd_free(st->priv);
-	st->priv = NULL;
-}
-
-static const struct cst_store_ops secret_ops = {
-    .get = sd_get,
-    .put = sd_put,
-    .erase = sd_erase,
-    .list = sd_list,
-    .close = sd_close,
-};
 
 static const char no_bus_msg[] = "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset and "
 				 "$XDG_RUNTIME_DIR/bus is missing); run inside a login session "
@@ -755,7 +653,7 @@ static char *session_bus_address(void)
  * A private connection to the session bus, authenticated and registered with Hello within
  * the deadline. CST_ERR_STORE_UNAVAILABLE without a bus.
  */
-static int sd_connect(struct sd *sd, struct cst_error *e)
+static int sd_connect(struct cst_keyring_dbus *sd, struct cst_error *e)
 {
 	DBusError err = DBUS_ERROR_INIT;
 	DBusMessage *reply = NULL;
@@ -766,10 +664,7 @@ static int sd_connect(struct sd *sd, struct cst_error *e)
 		return cst_error_set(e, CST_ERR_STORE_UNAVAILABLE, "%s", no_bus_msg);
 	sd->bus = dbus_connection_open_private(addr, &err);
 	if (!sd->bus) {
-		ret = cst_error_set(e, CST_ERR_STORE_UNAVAILABLE,
-				    "cannot reach the Secret Service: %s; start gnome-keyring (or "
-				    "another provider) or set 'store = file'",
-				    err.message ? err.message : "unknown error");
+		ret = cst_keyring_unreachable(e, err.message);
 		dbus_error_free(&err);
 		goto out;
 	}
@@ -780,7 +675,7 @@ static int sd_connect(struct sd *sd, struct cst_error *e)
 	 * us. So the handshake is driven here, each wait bounded by the time left.
 	 */
 	while (!dbus_connection_get_is_authenticated(sd->bus)) {
-		if (now_us() >= sd->deadline) {
+		if (cst_keyring_now_us() >= sd->deadline) {
 			ret = cst_error_set(
 			    e, CST_ERR_TIMEOUT,
 			    "the session bus did not answer (connecting) within %d ms; "
@@ -804,13 +699,16 @@ out:
 	return ret;
 }
 
-int cst_store_secret_open(struct cst_store *st, int timeout_ms, struct cst_error *e)
+static int dbus_open(int timeout_ms, int64_t deadline, struct cst_keyring_dbus **out, bool *running,
+		     struct cst_error *e)
 {
-	struct sd *sd = xcalloc(1, sizeof(*sd));
-	int ret = CST_ERR_STORE_UNAVAILABLE;
+	struct cst_keyring_dbus *sd = xcalloc(1, sizeof(*sd));
+	int ret = 0;
 
-	sd->timeout_ms = timeout_ms > 0 ? timeout_ms : 5000;
-	sd_start(sd);
+	*out = NULL;
+	*running = false;
+	sd->timeout_ms = timeout_ms;
+	sd->deadline = deadline;
 	if (probed_bus) {
 		sd->bus = probed_bus;
 		sd->owner = probed_owner;
@@ -820,35 +718,24 @@ int cst_store_secret_open(struct cst_store *st, int timeout_ms, struct cst_error
 		ret = sd_connect(sd, e);
 		if (ret)
 			goto out;
-		sd->owner = name_owner(sd, ss_bus_name());
+		sd->owner = name_owner(sd, cst_keyring_bus_name());
 	}
-	/* a service that is not running yet: libsecret starts it now, or says why not */
-	if (!sd->owner) {
-		ret = sd_lib(sd, e);
-		if (!ret)
-			ret = cst_secret_lib_connect(sd->lib, e);
-		if (ret)
-			goto out;
-	}
-	st->ops = &secret_ops;
-	st->priv = sd;
+	*running = sd->owner != NULL;
+	*out = sd;
 	sd = NULL;
-	free(st->describe);
-	st->describe = xstrdup("Secret Service");
-	ret = 0;
 out:
 	sd_free(sd);
 	return ret;
 }
 
-bool cst_secret_service_available(int timeout_ms)
+static bool dbus_available(int timeout_ms)
 {
-	struct sd probe = {0};
-	const char *name = ss_bus_name();
+	struct cst_keyring_dbus probe = {0};
+	const char *name = cst_keyring_bus_name();
 	bool ok = false;
 
-	probe.timeout_ms = timeout_ms > 0 ? timeout_ms : 500;
-	sd_start(&probe);
+	probe.timeout_ms = timeout_ms;
+	probe.deadline = cst_keyring_now_us() + (int64_t)timeout_ms * 1000;
 	if (sd_connect(&probe, NULL)) {
 		cst_debug("no session bus to ask: Secret Service unavailable");
 		goto out;
@@ -869,3 +756,17 @@ out:
 	free(probe.owner);
 	return ok;
 }
+
+static void dbus_init(const struct cst_module_env *env)
+{
+	cst_module_adopt(env);
+}
+
+const struct cst_keyring_dbus_module cst_keyring_dbus_module = {
+    .head = CST_MODULE_HEAD(struct cst_keyring_dbus_module, dbus_init),
+    .available = dbus_available,
+    .open = dbus_open,
+    .get = dbus_get,
+    .locked = dbus_locked,
+    .close = sd_free,
+};
