@@ -1,7 +1,12 @@
 # The modules' interface: one table each, nothing taken from the program (helper/module.h).
+# module_load: dlopens a module into a program that links nothing of cstoken's.
+add_executable(module_load drivers/module_load.c)
+target_link_libraries(module_load PRIVATE cstoken_warnings cstoken_sanitize ${CMAKE_DL_LIBS})
+target_include_directories(module_load PRIVATE ${PROJECT_SOURCE_DIR}/include
+                                               ${PROJECT_SOURCE_DIR}/helper)
 cst_shell_test(install.module_symbols integration/module_symbols.sh)
 set_property(TEST install.module_symbols APPEND PROPERTY ENVIRONMENT
-  "CST_MODULE_DIR=$<TARGET_FILE_DIR:cstoken-http>")
+  "CST_MODULE_DIR=$<TARGET_FILE_DIR:cstoken-http>" "CST_MODULE_LOAD=$<TARGET_FILE:module_load>")
 # Installing: `cmake --install --prefix` as a user, DESTDIR, a moved installation (the
 # whole installation: with the PAM module).
 if(TARGET pam_cstoken)
