@@ -2,7 +2,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <malloc.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -11,8 +10,6 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
-
-#include <cjson/cJSON.h>
 
 #include "cstoken/error.h"
 #include "cstoken/util.h"
@@ -428,26 +425,6 @@ char *xdg_config_path(const char *rel)
 char *xdg_data_path(const char *rel)
 {
 	return xdg_path("XDG_DATA_HOME", ".local/share", rel);
-}
-
-/*
- * cJSON frees what it allocated on paths we never see: a parse that fails halfway drops
- * the strings it already copied (secrets among them). Its free hook wipes every block
- * first; a custom hook also keeps cJSON from reallocating, which would leave copies.
- */
-static void json_free_wiped(void *p)
-{
-	if (p) {
-		explicit_bzero(p, malloc_usable_size(p));
-		free(p);
-	}
-}
-
-void cst_json_wipe_on_free(void)
-{
-	static cJSON_Hooks hooks = {malloc, json_free_wiped};
-
-	cJSON_InitHooks(&hooks);
 }
 
 /* Names compared for a suggestion: longer ones are never a typo of a known name. */
