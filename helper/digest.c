@@ -12,12 +12,7 @@ int cst_sha256(const void *data, size_t len, unsigned char out[CST_SHA256_LEN], 
 	return 0;
 }
 
-static void digest_init(const struct cst_module_env *env)
-{
-	cst_module_adopt(env);
-}
-
 const struct cst_digest_module cst_digest_module = {
-    .head = CST_MODULE_HEAD(struct cst_digest_module, digest_init),
+    .head = CST_MODULE_HEAD(struct cst_digest_module, cst_module_adopt),
     .sha256 = cst_sha256,
 };

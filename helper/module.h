@@ -43,7 +43,10 @@ struct cst_module_head {
 		CST_MODULE_ABI, sizeof(table_type), init_fn                                        \
 	}
 
-/* The part of an init every module shares: the settings into its copy of util. */
+/*
+ * The part of an init every module shares: the settings into its copy of util. The init
+ * of a module that needs nothing more.
+ */
 static inline void cst_module_adopt(const struct cst_module_env *env)
 {
 	cst_verbose = env->verbose;

@@ -756,13 +756,8 @@ out:
 	return ok;
 }
 
-static void dbus_init(const struct cst_module_env *env)
-{
-	cst_module_adopt(env);
-}
-
 const struct cst_keyring_dbus_module cst_keyring_dbus_module = {
-    .head = CST_MODULE_HEAD(struct cst_keyring_dbus_module, dbus_init),
+    .head = CST_MODULE_HEAD(struct cst_keyring_dbus_module, cst_module_adopt),
     .available = dbus_available,
     .open = dbus_open,
     .get = dbus_get,
