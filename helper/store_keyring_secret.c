@@ -21,6 +21,10 @@
 
 /* Our schema: kind and every attribute of the item's field tables, all text. */
 static SecretSchema schema;
+/* libsecret ends the list at the first unnamed entry */
+_Static_assert(1 + CST_ITEM_NATTRS + CST_ITEM_NNUMBERS <
+		   sizeof(schema.attributes) / sizeof(schema.attributes[0]),
+	       "the schema has room for every attribute");
 
 static void schema_init(void)
 {
