@@ -3,8 +3,8 @@
  * can write. Readers need no lock (the file is only ever replaced by rename); writers
  * read, modify and replace it under an exclusive flock on "<file>.lock". The file is
  * plain JSON, {"version":1,"items":[{...},...]}, written one item per line so that
- * any JSON tool (or grep) can read it; the keys of an item are those of
- * cst_item_strings plus "kind", "expiry" and "created".
+ * any JSON tool (or grep) can read it; the keys of an item are "kind" and those of
+ * cst_item_strings and cst_item_numbers.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -55,29 +55,6 @@ struct item_list {
 	size_t n;
 	size_t alloc;
 };
-
-/* The integer fields of struct cst_item, under their JSON keys. */
-struct int_field {
-	const char *key;
-	size_t offset;
-};
-
-static const struct int_field int_fields[] = {
-    {"expiry", offsetof(struct cst_item, expiry)},
-    {"created", offsetof(struct cst_item, created)},
-};
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-static int64_t *item_int(struct cst_item *it, const struct int_field *f)
-{
-	return (int64_t *)(void *)((char *)it + f->offset);
-}
-
-static int64_t item_int_const(const struct cst_item *it, const struct int_field *f)
-{
-	return *(const int64_t *)(const void *)((const char *)it + f->offset);
-}
 
 static void item_list_release(struct item_list *l)
 {
@@ -522,11 +499,11 @@ struct jval {
 	bool plain; /* a number of at most 15 digits, no fraction, no exponent: an exact integer */
 };
 
-/* An item's fields: its kind, the strings of cst_item_strings, then the int_fields. */
+/* An item's fields: its kind, the strings of cst_item_strings, then its numbers. */
 #define F_KIND 0
 #define F_STR 1
 #define F_INT (F_STR + CST_ITEM_NSTRINGS)
-#define NFIELDS (F_INT + ARRAY_SIZE(int_fields))
+#define NFIELDS (F_INT + CST_ITEM_NNUMBERS)
 
 /* One item object as scanned: its text and the values of the fields cstoken knows. */
 struct raw_item {
@@ -1127,8 +1104,8 @@ static int scan_store(const struct file_store *fs, const char *text, size_t len,
 	s.fname[F_KIND] = "kind";
 	for (i = 0; i < CST_ITEM_NSTRINGS; i++)
 		s.fname[F_STR + i] = cst_item_strings[i].name;
-	for (i = 0; i < ARRAY_SIZE(int_fields); i++)
-		s.fname[F_INT + i] = int_fields[i].key;
+	for (i = 0; i < CST_ITEM_NNUMBERS; i++)
+		s.fname[F_INT + i] = cst_item_numbers[i].name;
 	for (i = 0; i < NFIELDS; i++)
 		s.flen[i] = strlen(s.fname[i]);
 	skip_ws(&s);
@@ -1218,9 +1195,9 @@ static void item_view(const struct raw_item *r, size_t nstrings, struct scratch 
 	cst_item_init(v);
 	v->kind = r->kind;
 	/* checked by check_item: these cannot fail */
-	for (i = 0; i < ARRAY_SIZE(int_fields); i++)
+	for (i = 0; i < CST_ITEM_NNUMBERS; i++)
 		if (r->f[F_INT + i].type == 'n' || r->f[F_INT + i].type == 's')
-			jval_int64(&r->f[F_INT + i], item_int(v, &int_fields[i]));
+			jval_int64(&r->f[F_INT + i], cst_item_number(v, &cst_item_numbers[i]));
 	/* each string's text and quotes lie inside the item's, so len + 1 each fits */
 	for (i = 0; i < nstrings; i++) {
 		f = &r->f[F_STR + i];
@@ -1325,11 +1302,11 @@ static void out_item(struct out *o, const struct cst_item *it)
 		out_key(o, cst_item_strings[i].name);
 		out_jstr(o, s);
 	}
-	for (i = 0; i < ARRAY_SIZE(int_fields); i++) {
-		if (!item_int_const(it, &int_fields[i]))
+	for (i = 0; i < CST_ITEM_NNUMBERS; i++) {
+		if (!cst_item_number_get(it, &cst_item_numbers[i]))
 			continue;
-		out_key(o, int_fields[i].key);
-		out_int(o, item_int_const(it, &int_fields[i]));
+		out_key(o, cst_item_numbers[i].name);
+		out_int(o, cst_item_number_get(it, &cst_item_numbers[i]));
 	}
 	out_add(o, "}", 1);
 }
