@@ -89,8 +89,8 @@ static const struct cst_module_head *open_table(const char *path, const char *sy
 	} else if (t->abi != CST_MODULE_ABI || t->size < size) {
 		cst_error_set(e, CST_ERR_SYSTEM,
 			      "'%s' is from another build of cstoken (module interface %u, "
-			      "want %u); reinstall cstoken",
-			      path, t->abi, CST_MODULE_ABI);
+			      "table of %zu bytes; want %u, at least %zu); reinstall cstoken",
+			      path, t->abi, t->size, CST_MODULE_ABI, size);
 		t = NULL;
 	}
 	if (!t)
