@@ -4,9 +4,15 @@ add_executable(module_load drivers/module_load.c)
 target_link_libraries(module_load PRIVATE cstoken_warnings cstoken_sanitize ${CMAKE_DL_LIBS})
 target_include_directories(module_load PRIVATE ${PROJECT_SOURCE_DIR}/include
                                                ${PROJECT_SOURCE_DIR}/helper)
+# module_other_build: a cstoken-dbus whose table is of another interface version.
+add_library(module_other_build MODULE drivers/module_other_build.c)
+target_link_libraries(module_other_build PRIVATE cstoken_warnings)
+target_include_directories(module_other_build PRIVATE ${PROJECT_SOURCE_DIR}/include
+                                                      ${PROJECT_SOURCE_DIR}/helper)
 cst_shell_test(install.module_symbols integration/module_symbols.sh)
 set_property(TEST install.module_symbols APPEND PROPERTY ENVIRONMENT
-  "CST_MODULE_DIR=$<TARGET_FILE_DIR:cstoken-http>" "CST_MODULE_LOAD=$<TARGET_FILE:module_load>")
+  "CST_MODULE_DIR=$<TARGET_FILE_DIR:cstoken-http>" "CST_MODULE_LOAD=$<TARGET_FILE:module_load>"
+  "CST_MODULE_OTHER_BUILD=$<TARGET_FILE:module_other_build>")
 # Installing: `cmake --install --prefix` as a user, DESTDIR, a moved installation (the
 # whole installation: with the PAM module).
 if(TARGET pam_cstoken)

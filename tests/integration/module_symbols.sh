@@ -2,10 +2,12 @@
 # Each module exports exactly one symbol, its table (helper/module.h), and resolves nothing
 # from the program: the program exports no symbol of its own (only libc's copy-relocated
 # data), every module loads with all its symbols bound into a program that defines none of
-# cstoken's (module_load), and no module links another module or the program. Needs
-# CST_MODULE_DIR and CST_MODULE_LOAD (tests/package.cmake).
+# cstoken's (module_load), and no module links another module or the program. A module of
+# another build is refused, named. Needs CST_MODULE_DIR, CST_MODULE_LOAD and
+# CST_MODULE_OTHER_BUILD (tests/package.cmake).
 . "$CSTOKEN_SRC/tests/lib/common.sh"
 : "${CST_MODULE_DIR:?run through ctest}" "${CST_MODULE_LOAD:?run through ctest}"
+: "${CST_MODULE_OTHER_BUILD:?run through ctest}"
 cst_setup
 
 bin=$CSTOKEN_BIN_DIR/cstoken
@@ -37,3 +39,16 @@ for mod in "$CST_MODULE_DIR"/cstoken-*.so; do
 done
 assert_eq "${#table[@]}" "$n" "modules built"
 pass "every module exports only its table and takes nothing from the program or another module"
+
+# a copy of the program beside a cstoken-dbus of another build: refused, with the file named
+reldir=$(realpath --relative-to="$CSTOKEN_BIN_DIR" "$CST_MODULE_DIR")
+mkdir -p "$CST_TMP/other/bin" "$CST_TMP/other/bin/$reldir"
+cp "$bin" "$CST_TMP/other/bin/cstoken"
+other="$CST_TMP/other/bin/$reldir/cstoken-dbus.so"
+cp "$CST_MODULE_OTHER_BUILD" "$other"
+rc=0
+CSTOKEN_STORE=secret-service "$CST_TMP/other/bin/cstoken" list >/dev/null 2>"$CST_TMP/err" || rc=$?
+[ "$rc" -ne 0 ] || fail "a module of another build was used"
+assert_contains "$(cat "$CST_TMP/err")" "is from another build of cstoken" "the refusal"
+assert_contains "$(cat "$CST_TMP/err")" "cstoken-dbus.so" "the refusal"
+pass "a module of another build is refused: $(head -1 "$CST_TMP/err")"
