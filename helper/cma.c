@@ -58,6 +58,8 @@ enum transport {
 	T_OTHER,
 };
 
+static char *path_escape(const char *s);
+
 static cJSON *jcheck(cJSON *j)
 {
 	if (!j)
@@ -388,6 +390,35 @@ static int header_add(struct curl_slist **l, const char *name, const char *value
 	return 0;
 }
 
+/* Calls that name the organisation of an OAuth session: token management, the developer hub. */
+static bool wants_organization(const struct cma_request *rq)
+{
+	return !strncmp(rq->path, "/v3/stacks/management_tokens", 28) ||
+	       !strncmp(rq->path, "/manifests/", 11);
+}
+
+/*
+ * The session's own header, the one place it is chosen: "authtoken: T" for a password
+ * session, "authorization: Bearer ACCESS" (and "organization_uid: ORG" where the call
+ * wants it) for an OAuth session, whose credential is CMA_BEARER "ACCESS ORG".
+ */
+static int session_headers(struct curl_slist **l, const struct cma_request *rq)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *cred = rq->authtoken, *org;
+	int ret;
+
+	if (strncmp(cred, CMA_BEARER, strlen(CMA_BEARER)))
+		return header_add(l, "authtoken", cred);
+	org = strchr(cred + strlen(CMA_BEARER), ' ');
+	strbuf_add(&sb, cred, org ? (size_t)(org - cred) : strlen(cred));
+	ret = header_add(l, "authorization", sb.buf);
+	strbuf_release(&sb);
+	if (!ret && org && wants_organization(rq))
+		ret = header_add(l, "organization_uid", org + 1);
+	return ret;
+}
+
 static int build_headers(const struct cma_request *rq, struct curl_slist **out, struct cst_error *e)
 {
 	struct curl_slist *l = NULL;
@@ -400,11 +431,12 @@ static int build_headers(const struct cma_request *rq, struct curl_slist **out, 
 	l = curl_slist_append(l, "Expect:");
 	if (!l)
 		goto out;
-	if (rq->body && header_add(&l, "Content-Type", "application/json"))
+	if (rq->body && header_add(&l, "Content-Type",
+				   rq->content_type ? rq->content_type : "application/json"))
 		goto out;
 	if (rq->api_key && header_add(&l, "api_key", rq->api_key))
 		goto out;
-	if (rq->authtoken && header_add(&l, "authtoken", rq->authtoken))
+	if (rq->authtoken && session_headers(&l, rq))
 		goto out;
 	if (rq->authorization && header_add(&l, "authorization", rq->authorization))
 		goto out;
@@ -784,6 +816,12 @@ static int api_error(const struct cma_client *c, const struct cma_request *rq, l
 					    "'%s' refused the login%s; check the e-mail, password "
 					    "and two-factor code",
 					    c->host, detail);
+		else if (rq->cred == CRED_AUTHTOKEN && rq->authtoken &&
+			 !strncmp(rq->authtoken, CMA_BEARER, strlen(CMA_BEARER)))
+			ret = cst_error_set(e, CST_ERR_AUTH,
+					    "'%s' refused the OAuth session%s; run 'cstoken login "
+					    "--oauth'",
+					    c->host, detail);
 		else if (rq->cred == CRED_AUTHTOKEN)
 			ret = cst_error_set(e, CST_ERR_AUTH,
 					    "'%s' refused the session's authtoken%s; run 'cstoken "
@@ -818,6 +856,24 @@ static int api_error(const struct cma_client *c, const struct cma_request *rq, l
 	return ret;
 }
 
+bool cma_session_valid(const char *cred)
+{
+	size_t n = strlen(CMA_BEARER);
+	const char *sp;
+	char *access;
+	bool ok;
+
+	if (!cred || strncmp(cred, CMA_BEARER, n))
+		return cst_plain_token(cred);
+	sp = strchr(cred + n, ' ');
+	if (!sp || !cst_plain_uid(sp + 1))
+		return false;
+	access = xstrndup(cred + n, (size_t)(sp - (cred + n)));
+	ok = cst_plain_token(access);
+	free_secret(access);
+	return ok;
+}
+
 /*
  * The values rq puts into headers and the path, checked before anything is sent: a
  * stored or server-sent value with a CR or LF would become a header of its own.
@@ -830,9 +886,9 @@ static int check_request(const struct cma_client *c, const struct cma_request *r
 				     "the stack api_key for '%s' is malformed, so cstoken sent "
 				     "nothing; fix api_key in the profile",
 				     c->host);
-	if (rq->authtoken && !cst_plain_token(rq->authtoken))
+	if (rq->authtoken && !cma_session_valid(rq->authtoken))
 		return cst_error_set(e, CST_ERR_AUTH,
-				     "the stored authtoken for '%s' is malformed, so cstoken sent "
+				     "the stored session for '%s' is malformed, so cstoken sent "
 				     "nothing; run 'cstoken login' again",
 				     c->host);
 	/* a management token, or "Bearer " and an OAuth access token */
@@ -856,8 +912,8 @@ static int check_request(const struct cma_client *c, const struct cma_request *r
  * (caller wipes it with strbuf_release) and the attempts it took are handed back for one
  * of the cma_parse_* functions to judge; a transport failure or redirect is an error.
  */
-static int cma_exchange(struct cma_client *c, const struct cma_request *rq, long *status,
-			struct strbuf *body, int *attempts, struct cst_error *e)
+int cma_exchange(struct cma_client *c, const struct cma_request *rq, long *status,
+		 struct strbuf *body, int *attempts, struct cst_error *e)
 {
 	struct cma_response rs = {0};
 	struct cma_wait w = {.host = c->host, .start = now_ms(), .tty = isatty(STDERR_FILENO)};
@@ -949,6 +1005,27 @@ static int parse_answer(const struct cma_client *c, const struct cma_request *rq
 				     status, start[0] ? ": '" : "", start, start[0] ? "'" : "");
 	}
 	return 0;
+}
+
+int cma_parse_answer(const struct cma_client *c, const struct cma_request *rq, long status,
+		     const char *body, size_t len, int attempts, cJSON **json, struct cst_error *e)
+{
+	return parse_answer(c, rq, status, body, len, attempts, json, e);
+}
+
+const char *cma_json_str(const cJSON *obj, const char *key)
+{
+	return json_str(obj, key);
+}
+
+void cma_quote(char *out, size_t outsz, const char *in)
+{
+	quote_text(out, outsz, in);
+}
+
+char *cma_escape(const char *s)
+{
+	return path_escape(s);
 }
 
 /* cma_exchange, then cma_parse_reply: for the calls whose answer carries nothing to keep. */
@@ -1701,4 +1778,9 @@ const struct cst_http_module cst_http_module = {
     .branch_array_free = cma_branch_array_free,
     .branches_list = cma_branches_list,
     .totp_code = totp_code,
+    .oauth_grant_release = cma_oauth_grant_release,
+    .oauth_exchange = cma_oauth_exchange,
+    .oauth_refresh = cma_oauth_refresh,
+    .oauth_revoke = cma_oauth_revoke,
+    .user_email = cma_user_email,
 };

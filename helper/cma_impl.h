@@ -48,6 +48,17 @@ struct cst_http_module {
 	int (*branches_list)(struct cma_client *c, const char *api_key, const char *authtoken,
 			     bool aliases, struct cma_branch **out, size_t *n, struct cst_error *e);
 	int (*totp_code)(const char *base32_secret, int64_t t, char out[7]);
+	void (*oauth_grant_release)(struct cma_oauth_grant *g);
+	int (*oauth_exchange)(struct cma_client *c, const struct cma_oauth_app *app,
+			      const char *code, const char *verifier, struct cma_oauth_grant *out,
+			      struct cst_error *e);
+	int (*oauth_refresh)(struct cma_client *c, const struct cma_oauth_app *app,
+			     const char *refresh_token, struct cma_oauth_grant *out,
+			     struct cst_error *e);
+	int (*oauth_revoke)(struct cma_client *c, const struct cma_oauth_app *app, const char *cred,
+			    const char *user_uid, struct cst_error *e);
+	int (*user_email)(struct cma_client *c, const char *authtoken, char **email,
+			  struct cst_error *e);
 };
 
 /* Which credential a request carries: decides what a 401 means to the user. */
@@ -61,9 +72,10 @@ struct cma_request {
 	const char *method;	   /* GET, POST, PUT, DELETE */
 	const char *path;	   /* "/v3/...", query included; never holds a secret */
 	const char *api_key;	   /* NULL: no api_key header */
-	const char *authtoken;	   /* secret; NULL: no header */
+	const char *authtoken;	   /* the session credential (cma.h), secret; NULL: none */
 	const char *authorization; /* secret; NULL: no header */
 	const char *body;	   /* JSON, may hold a secret; NULL: none */
+	const char *content_type;  /* of body; NULL: application/json */
 	enum cma_cred cred;
 	/* A repeat could act twice (token creation): only 429 and refused connects retry. */
 	bool unsafe;
@@ -91,5 +103,27 @@ int cma_parse_tokens_list(const struct cma_client *c, const struct cma_request *
 int cma_parse_token_create(const struct cma_client *c, const struct cma_request *rq, long status,
 			   const char *body, size_t len, int attempts, struct cma_token *out,
 			   struct cst_error *e);
+
+/*
+ * The request path every call takes (retries, redirects refused, transport errors), for
+ * the files of the HTTP module: the status and body of the answer (caller wipes body
+ * with strbuf_release) for one of the parsers to judge.
+ */
+struct strbuf;
+int cma_exchange(struct cma_client *c, const struct cma_request *rq, long *status,
+		 struct strbuf *body, int *attempts, struct cst_error *e);
+struct cJSON;
+/* A 2xx body as a JSON object in *json (free with cJSON_Delete); else the error it means. */
+int cma_parse_answer(const struct cma_client *c, const struct cma_request *rq, long status,
+		     const char *body, size_t len, int attempts, struct cJSON **json,
+		     struct cst_error *e);
+/* Whether cred is a well-formed session credential (cma.h) of either kind. */
+bool cma_session_valid(const char *cred);
+/* The string member key of obj, or NULL. */
+const char *cma_json_str(const struct cJSON *obj, const char *key);
+/* Server text made safe for a message: printable ASCII only, capped. */
+void cma_quote(char *out, size_t outsz, const char *in);
+/* Percent-encodes everything but RFC 3986 unreserved characters (caller frees). */
+char *cma_escape(const char *s);
 
 #endif

@@ -78,10 +78,9 @@ static int get_profile_token(struct cli *cli, const struct cst_profile *p)
 
 	ret = cst_token_obtain(&cli->cfg, p, cli->store, p->mint ? CST_TOKEN_MINT : 0, &item, NULL,
 			       &cli->err);
-	if (ret == CST_ERR_NOT_LOGGED_IN) {
+	if (ret == CST_ERR_NOT_LOGGED_IN || ret == CST_ERR_RELOGIN) {
 		/* git goes on to its next helper: not an error for git */
-		fprintf(stderr, "cstoken: not logged in to '%s'; run 'cstoken login -p %s'\n",
-			p->host, p->name);
+		fprintf(stderr, "cstoken: %s\n", cst_error_msg(&cli->err, ret));
 		ret = 0;
 		goto out;
 	}

@@ -10,6 +10,7 @@
 #include "cstoken/mint.h"
 #include "cstoken/shared.h"
 #include "cstoken/util.h"
+#include "oauth_login.h"
 #include "prompt.h"
 
 /* Longest password or code line read, as on the terminal. */
@@ -357,13 +358,15 @@ int cmd_login(struct cli *cli, int argc, char **argv)
 	const struct cst_profile *p;
 	struct login_request rq = {.cmd = "login"};
 	char *email = NULL, *tfa = NULL, *asked = NULL, *authtoken = NULL;
-	bool etcd = false;
+	bool etcd = false, oauth = false;
 	int ret = CST_ERR_USAGE, i;
 
 	for (i = 1; i < argc; i++) {
 		char *a = argv[i];
 
-		if (!strcmp(a, "--password-stdin")) {
+		if (!strcmp(a, "--oauth")) {
+			oauth = true;
+		} else if (!strcmp(a, "--password-stdin")) {
 			rq.pw_stdin = true;
 		} else if (!strcmp(a, "--etcd")) {
 			etcd = true;
@@ -407,6 +410,13 @@ int cmd_login(struct cli *cli, int argc, char **argv)
 				      "--sms has the code sent, --tfa-token gives it: use one");
 		goto out;
 	}
+	if (oauth && (email || tfa || rq.sms || rq.pw_stdin || etcd)) {
+		ret =
+		    cli_usage_error(cli, "login",
+				    "--oauth logs in in the browser: it takes no e-mail, password, "
+				    "two-factor code or --etcd");
+		goto out;
+	}
 	ret = cli_config(cli);
 	if (ret)
 		goto out;
@@ -417,6 +427,12 @@ int cmd_login(struct cli *cli, int argc, char **argv)
 	}
 	if (etcd) {
 		ret = login_etcd(cli, p, rq.pw_stdin);
+		goto out;
+	}
+	if ((oauth || p->oauth) && !email && !tfa && !rq.sms && !rq.pw_stdin) {
+		ret = cli_store(cli);
+		if (!ret)
+			ret = oauth_login(cli, p);
 		goto out;
 	}
 	if (!email)
@@ -440,6 +456,22 @@ int cmd_login(struct cli *cli, int argc, char **argv)
 out:
 	free_secret(authtoken);
 	free(asked);
+	return ret;
+}
+
+/* A refused OAuth session of p's host (and email): forgotten, there is nothing to end. */
+static int forget_refused(struct cli *cli, const struct cst_profile *p)
+{
+	struct cst_item pattern = CST_ITEM_INIT;
+	int ret;
+
+	pattern.kind = CST_ITEM_OAUTH;
+	pattern.host = p->host;
+	pattern.email = p->email;
+	ret = cst_store_erase(cli->store, &pattern, NULL, &cli->err);
+	if (!ret)
+		fprintf(stderr, "cstoken: logged out of %s (the server had ended the session)\n",
+			p->host);
 	return ret;
 }
 
@@ -468,7 +500,13 @@ int cmd_logout(struct cli *cli, int argc, char **argv)
 	ret = cli_store(cli);
 	if (ret)
 		goto out;
-	ret = cst_authtoken_get(p, cli->store, &authtoken, &email, &why);
+	ret = cst_authtoken_get(&cli->cfg, p, cli->store, &authtoken, &email, &why);
+	if (ret == CST_ERR_RELOGIN) {
+		/* the server ended it already: nothing to revoke, only to forget */
+		cst_debug("%s", why.msg);
+		ret = forget_refused(cli, p);
+		goto out;
+	}
 	if (ret == CST_ERR_NOT_LOGGED_IN) {
 		fprintf(stderr, "cstoken: not logged in to %s\n", p->host);
 		ret = 0;
@@ -477,6 +515,13 @@ int cmd_logout(struct cli *cli, int argc, char **argv)
 	if (ret) {
 		cli->err = why;
 		goto out;
+	}
+	if (!strncmp(authtoken, CMA_BEARER, strlen(CMA_BEARER))) {
+		ret = oauth_logout(cli, p, authtoken, email);
+		if (ret)
+			goto out;
+		pattern.kind = CST_ITEM_OAUTH;
+		goto forget;
 	}
 	cma_client_init(&c, p->host, p->ca_file, cli->cfg.timeout);
 	client = true;
@@ -488,6 +533,7 @@ int cmd_logout(struct cli *cli, int argc, char **argv)
 	if (ret)
 		goto out;
 	pattern.kind = CST_ITEM_AUTHTOKEN;
+forget:
 	pattern.host = p->host;
 	pattern.email = email;
 	ret = cst_store_erase(cli->store, &pattern, NULL, &cli->err);

@@ -96,7 +96,7 @@ static int need_api_key(struct cli *cli, const struct cst_profile *p, const char
 static int need_login(struct cli *cli, const struct cst_profile *p, const char *what,
 		      char **authtoken)
 {
-	int ret = cst_authtoken_get(p, cli->store, authtoken, NULL, &cli->err);
+	int ret = cst_authtoken_get(&cli->cfg, p, cli->store, authtoken, NULL, &cli->err);
 
 	if (ret == CST_ERR_NOT_LOGGED_IN)
 		return cst_error_set(&cli->err, ret,
@@ -603,7 +603,7 @@ static void status_login(struct cli *cli, const struct cst_profile *p, bool mint
 	int ret;
 
 	*session = *who = NULL;
-	ret = cst_authtoken_get(p, cli->store, &authtoken, &email, &e);
+	ret = cst_authtoken_get(&cli->cfg, p, cli->store, &authtoken, &email, &e);
 	if (ret == CST_ERR_NOT_LOGGED_IN) {
 		row("login", "not logged in to %s", p->host);
 		if (minting)

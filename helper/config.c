@@ -97,6 +97,12 @@ enum {
 	PK_ETCD_USER,
 	PK_SHARED_CACHE,
 	PK_ETCD_CLAIM_TTL,
+	PK_AUTH,
+	PK_OAUTH_APP_ID,
+	PK_OAUTH_CLIENT_ID,
+	PK_OAUTH_REDIRECT,
+	PK_APP_HOST,
+	PK_DEVELOPER_HUB_HOST,
 	PK_COUNT
 };
 
@@ -812,6 +818,117 @@ static int set_shared(struct parser *ps, struct cst_profile *p, const char *v)
 	return 0;
 }
 
+static int set_auth(struct parser *ps, struct cst_profile *p, const char *v)
+{
+	if (!strcasecmp(v, "password"))
+		p->oauth = false;
+	else if (!strcasecmp(v, "oauth"))
+		p->oauth = true;
+	else
+		return bad(ps, "'%s' is not password or oauth", v);
+	return 0;
+}
+
+static int set_oauth_app_id(struct parser *ps, struct cst_profile *p, const char *v)
+{
+	if (!cst_plain_uid(v))
+		return bad(ps, "'%s' is not an app uid (letters, digits, '.', '_' or '-')", v);
+	set_str(&p->oauth_app_id, v);
+	return 0;
+}
+
+static int set_oauth_client_id(struct parser *ps, struct cst_profile *p, const char *v)
+{
+	if (!cst_plain_token(v))
+		return bad(ps, "'%s' is not a client id (letters, digits and '._~+/=-')", v);
+	set_str(&p->oauth_client_id, v);
+	return 0;
+}
+
+bool cst_oauth_redirect_valid(const char *v)
+{
+	const char *rest;
+
+	if (!strncmp(v, "http://", 7))
+		rest = v + 7;
+	else if (!strncmp(v, "https://", 8))
+		rest = v + 8;
+	else
+		return false;
+	/* it goes into a form body and is compared by the server: one plain word */
+	return *rest && *rest != '/' && strlen(v) <= 1024 && !v[strcspn(v, " \t\"'<>\\^`{|}#")] &&
+	       !cst_has_control(v);
+}
+
+static int set_oauth_redirect(struct parser *ps, struct cst_profile *p, const char *v)
+{
+	if (!cst_oauth_redirect_valid(v))
+		return bad(ps, "'%s' is not an http:// or https:// URL without a fragment", v);
+	set_str(&p->oauth_redirect, v);
+	return 0;
+}
+
+static int set_app_host(struct parser *ps, struct cst_profile *p, const char *v)
+{
+	const char *why = *v ? host_problem(v) : NULL;
+
+	if (why)
+		return bad(ps, "'%s': %s", v, why);
+	set_str(&p->app_host, *v ? v : NULL);
+	return 0;
+}
+
+static int set_developer_hub_host(struct parser *ps, struct cst_profile *p, const char *v)
+{
+	const char *why = *v ? host_problem(v) : NULL;
+
+	if (why)
+		return bad(ps, "'%s': %s", v, why);
+	set_str(&p->developer_hub_host, *v ? v : NULL);
+	return 0;
+}
+
+/*
+ * Contentstack's SDK derives its other hosts from the CMA host: the first "api" becomes
+ * "app" or "developerhub-api", ".io" becomes ".com" (api.contentstack.io ->
+ * app.contentstack.com, eu-api.contentstack.com -> eu-developerhub-api.contentstack.com).
+ */
+static char *derived_host(const char *cma, const char *set, const char *api)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *at, *io;
+
+	if (set)
+		return xstrdup(set);
+	if (!cma)
+		return NULL;
+	at = strstr(cma, "api");
+	if (!at)
+		return xstrdup(cma);
+	strbuf_add(&sb, cma, (size_t)(at - cma));
+	strbuf_addstr(&sb, api);
+	at += 3;
+	io = strstr(at, ".io");
+	if (io && (io[3] == '\0' || io[3] == ':')) {
+		strbuf_add(&sb, at, (size_t)(io - at));
+		strbuf_addstr(&sb, ".com");
+		strbuf_addstr(&sb, io + 3);
+	} else {
+		strbuf_addstr(&sb, at);
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
+char *cst_profile_app_host(const struct cst_profile *p)
+{
+	return derived_host(p->host, p->app_host, "app");
+}
+
+char *cst_profile_developer_hub_host(const struct cst_profile *p)
+{
+	return derived_host(p->host, p->developer_hub_host, "developerhub-api");
+}
+
 static const struct key cstoken_keys[CK_COUNT] = {
     [CK_STORE] = {"store", set_store},
     [CK_STORE_FILE] = {"store_file", set_store_file},
@@ -844,6 +961,12 @@ static const struct key profile_keys[PK_COUNT] = {
     [PK_ETCD_USER] = {"etcd_user", set_shared},
     [PK_SHARED_CACHE] = {"shared_cache", set_shared},
     [PK_ETCD_CLAIM_TTL] = {"etcd_claim_ttl", set_shared},
+    [PK_AUTH] = {"auth", set_auth},
+    [PK_OAUTH_APP_ID] = {"oauth_app_id", set_oauth_app_id},
+    [PK_OAUTH_CLIENT_ID] = {"oauth_client_id", set_oauth_client_id},
+    [PK_OAUTH_REDIRECT] = {"oauth_redirect", set_oauth_redirect},
+    [PK_APP_HOST] = {"app_host", set_app_host},
+    [PK_DEVELOPER_HUB_HOST] = {"developer_hub_host", set_developer_hub_host},
 };
 
 static int find_key(const struct key *keys, size_t n, const char *name)
@@ -1212,6 +1335,9 @@ void cst_profile_defaults(struct cst_profile *p, const char *name)
 	p->mint = true;
 	p->stack_token_limit = DEFAULT_STACK_TOKEN_LIMIT;
 	cst_shared_conf_defaults(&p->shared);
+	p->oauth_app_id = xstrdup(CST_OAUTH_APP_ID);
+	p->oauth_client_id = xstrdup(CST_OAUTH_CLIENT_ID);
+	p->oauth_redirect = xstrdup(CST_OAUTH_REDIRECT);
 }
 
 void cst_profile_release(struct cst_profile *p)
@@ -1229,6 +1355,11 @@ void cst_profile_release(struct cst_profile *p)
 	free(p->name_template);
 	free(p->description);
 	cst_shared_conf_release(&p->shared);
+	free(p->oauth_app_id);
+	free(p->oauth_client_id);
+	free(p->oauth_redirect);
+	free(p->app_host);
+	free(p->developer_hub_host);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -54,6 +54,8 @@ const char *cst_strerror(int err)
 		return "the keyring is locked";
 	case CST_ERR_FORBIDDEN:
 		return "not allowed by the Contentstack API";
+	case CST_ERR_RELOGIN:
+		return "the session was refused: log in again";
 	}
 	return "unknown error";
 }

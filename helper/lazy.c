@@ -173,6 +173,48 @@ int cma_branches_list(struct cma_client *c, const char *api_key, const char *aut
 	return m ? m->branches_list(c, api_key, authtoken, aliases, out, n, e) : CST_ERR_SYSTEM;
 }
 
+void cma_oauth_grant_release(struct cma_oauth_grant *g)
+{
+	const struct cst_http_module *m = http_loaded();
+
+	if (m)
+		m->oauth_grant_release(g);
+}
+
+int cma_oauth_exchange(struct cma_client *c, const struct cma_oauth_app *app, const char *code,
+		       const char *verifier, struct cma_oauth_grant *out, struct cst_error *e)
+{
+	const struct cst_http_module *m = http(e);
+
+	memset(out, 0, sizeof(*out));
+	return m ? m->oauth_exchange(c, app, code, verifier, out, e) : CST_ERR_SYSTEM;
+}
+
+int cma_oauth_refresh(struct cma_client *c, const struct cma_oauth_app *app,
+		      const char *refresh_token, struct cma_oauth_grant *out, struct cst_error *e)
+{
+	const struct cst_http_module *m = http(e);
+
+	memset(out, 0, sizeof(*out));
+	return m ? m->oauth_refresh(c, app, refresh_token, out, e) : CST_ERR_SYSTEM;
+}
+
+int cma_oauth_revoke(struct cma_client *c, const struct cma_oauth_app *app, const char *cred,
+		     const char *user_uid, struct cst_error *e)
+{
+	const struct cst_http_module *m = http(e);
+
+	return m ? m->oauth_revoke(c, app, cred, user_uid, e) : CST_ERR_SYSTEM;
+}
+
+int cma_user_email(struct cma_client *c, const char *authtoken, char **email, struct cst_error *e)
+{
+	const struct cst_http_module *m = http(e);
+
+	*email = NULL;
+	return m ? m->user_email(c, authtoken, email, e) : CST_ERR_SYSTEM;
+}
+
 int totp_code(const char *base32_secret, int64_t t, char out[7])
 {
 	const struct cst_http_module *m = http(NULL);

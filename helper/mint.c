@@ -937,7 +937,7 @@ void cst_tokens_tidy(const struct cst_config *cfg, const struct cst_profile *p,
 
 	if (!p->api_key || !*p->api_key)
 		return;
-	if (cst_authtoken_get(p, st, &authtoken, NULL, &err) || !authtoken || !*authtoken) {
+	if (cst_authtoken_get(cfg, p, st, &authtoken, NULL, &err) || !authtoken || !*authtoken) {
 		cst_debug("no session to delete cstoken's dead tokens of profile '%s' with",
 			  p->name);
 		free_secret(authtoken);
@@ -1268,12 +1268,12 @@ static int lock_for_mint(struct obtain *o, struct cst_error *e)
  */
 static int mint_login(const struct obtain *o, char **authtoken, struct cst_error *e)
 {
-	int ret = cst_authtoken_get(o->p, o->st, authtoken, NULL, e);
+	int ret = cst_authtoken_get(o->cfg, o->p, o->st, authtoken, NULL, e);
 
 	if (ret == CST_ERR_NOT_LOGGED_IN || (!ret && (!*authtoken || !**authtoken)))
 		return cst_error_set(e, CST_ERR_NOT_LOGGED_IN,
-				     "not logged in to '%s'; run 'cstoken login -p %s'", o->p->host,
-				     o->p->name);
+				     "not logged in to '%s'; run 'cstoken login%s -p %s'", o->p->host,
+				     o->p->oauth ? " --oauth" : "", o->p->name);
 	return ret;
 }
 

@@ -20,10 +20,10 @@ static int need_api_key(const struct cst_config *cfg, const struct cst_profile *
 }
 
 /* The profile's authtoken for revoking; not being logged in is an error naming the fix. */
-static int revoke_login(const struct cst_profile *p, struct cst_store *st, char **authtoken,
-			struct cst_error *e)
+static int revoke_login(const struct cst_config *cfg, const struct cst_profile *p,
+			struct cst_store *st, char **authtoken, struct cst_error *e)
 {
-	int ret = cst_authtoken_get(p, st, authtoken, NULL, e);
+	int ret = cst_authtoken_get(cfg, p, st, authtoken, NULL, e);
 
 	if (ret == CST_ERR_NOT_LOGGED_IN)
 		return cst_error_set(e, ret,
@@ -43,7 +43,7 @@ static int delete_on_server(const struct cst_config *cfg, const struct cst_profi
 	int ret;
 
 	*gone = false;
-	ret = revoke_login(p, st, &authtoken, e);
+	ret = revoke_login(cfg, p, st, &authtoken, e);
 	if (ret)
 		return ret;
 	cma_client_init(&c, p->host, p->ca_file, cfg ? cfg->timeout : 0);
@@ -87,7 +87,7 @@ static int may_delete(const struct cst_config *cfg, const struct cst_profile *p,
 	size_t n = 0, i;
 	int ret;
 
-	ret = revoke_login(p, st, &authtoken, e);
+	ret = revoke_login(cfg, p, st, &authtoken, e);
 	if (ret)
 		return ret;
 	cma_client_init(&c, p->host, p->ca_file, cfg ? cfg->timeout : 0);

@@ -349,7 +349,7 @@ static void shared_close(struct shared *s)
 static int session_open(const struct shared *s, struct cma_client *client, char **authtoken,
 			struct cst_error *e)
 {
-	int ret = cst_authtoken_get(s->p, s->st, authtoken, NULL, e);
+	int ret = cst_authtoken_get(s->cfg, s->p, s->st, authtoken, NULL, e);
 
 	if (!ret && (!*authtoken || !**authtoken))
 		ret = CST_ERR_NOT_LOGGED_IN;
@@ -701,7 +701,7 @@ int cst_shared_obtain(const struct cst_config *cfg, const struct cst_profile *p,
 	if (ret)
 		goto fallback;
 	if (can_mint) {
-		ret = cst_authtoken_get(p, st, &authtoken, NULL, &err);
+		ret = cst_authtoken_get(cfg, p, st, &authtoken, NULL, &err);
 		if (ret || !authtoken || !*authtoken) {
 			can_mint = false;
 			why_not = p->mint || force ? "not logged in to Contentstack"

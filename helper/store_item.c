@@ -8,15 +8,16 @@
 #define CRED CST_ITEM_BIT(CST_ITEM_CREDENTIAL)
 #define AUTH CST_ITEM_BIT(CST_ITEM_AUTHTOKEN)
 #define TOKEN CST_ITEM_BIT(CST_ITEM_TOKEN)
+#define OAUTH CST_ITEM_BIT(CST_ITEM_OAUTH)
 
 const struct cst_item_field cst_item_strings[CST_ITEM_NSTRINGS] = {
     {"protocol", offsetof(struct cst_item, protocol), CRED},
-    {"host", offsetof(struct cst_item, host), CRED | AUTH},
+    {"host", offsetof(struct cst_item, host), CRED | AUTH | OAUTH},
     {"path", offsetof(struct cst_item, path), CRED},
     {"username", offsetof(struct cst_item, username), CRED},
     {"profile", offsetof(struct cst_item, profile), TOKEN},
     {"api_key", offsetof(struct cst_item, api_key), 0},
-    {"email", offsetof(struct cst_item, email), AUTH},
+    {"email", offsetof(struct cst_item, email), AUTH | OAUTH},
     {"uid", offsetof(struct cst_item, uid), 0},
     {"name", offsetof(struct cst_item, name), 0},
     {"scope_fp", offsetof(struct cst_item, scope_fp), 0},
@@ -160,6 +161,7 @@ static const char *const item_kind_names[] = {
     [CST_ITEM_CREDENTIAL] = "credential",
     [CST_ITEM_AUTHTOKEN] = "authtoken",
     [CST_ITEM_TOKEN] = "token",
+    [CST_ITEM_OAUTH] = "oauth",
 };
 
 const char *cst_item_kind_name(enum cst_item_kind k)

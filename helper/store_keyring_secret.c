@@ -132,6 +132,9 @@ static char *item_label(const struct cst_item *it)
 				 it->host ? it->host : "");
 	case CST_ITEM_TOKEN:
 		return xasprintf("cstoken token for profile '%s'", it->profile ? it->profile : "");
+	case CST_ITEM_OAUTH:
+		return xasprintf("cstoken OAuth session for '%s' on %s", it->email ? it->email : "",
+				 it->host ? it->host : "");
 	case CST_ITEM_ANY:
 		break;
 	}

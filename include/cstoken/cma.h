@@ -23,6 +23,14 @@ struct cma_client {
 	int64_t spent_ms; /* wall time of the last request, its retries included */
 };
 
+/*
+ * Every call taking an `authtoken` takes the profile's session credential: an authtoken,
+ * sent as "authtoken", or for an OAuth session CMA_BEARER "ACCESS_TOKEN ORGANIZATION_UID",
+ * sent as "authorization: Bearer ACCESS_TOKEN" plus "organization_uid" on the
+ * management-token calls (cst_authtoken_get builds it). Both are secrets.
+ */
+#define CMA_BEARER "Bearer "
+
 /* No allocation, no libcurl initialisation (a stored hit must not pay for TLS). */
 void cma_client_init(struct cma_client *c, const char *host, const char *ca_file, int timeout);
 void cma_client_release(struct cma_client *c);
@@ -135,6 +143,47 @@ void cma_branch_array_free(struct cma_branch *b, size_t n);
  */
 int cma_branches_list(struct cma_client *c, const char *api_key, const char *authtoken,
 		      bool aliases, struct cma_branch **out, size_t *n, struct cst_error *e);
+
+/* ---- OAuth 2.0 (cma_oauth.c): c is a client for the developer hub's host ---- */
+
+/* The OAuth app a profile logs in with (strings of the profile). */
+struct cma_oauth_app {
+	const char *app_id;
+	const char *client_id;
+	const char *redirect_uri;
+};
+
+/* An answer of the token endpoint. */
+struct cma_oauth_grant {
+	char *access_token;	/* secret, a plain token */
+	char *refresh_token;	/* secret; NULL when the answer carried none (keep the old) */
+	int64_t expires_in;	/* seconds */
+	char *organization_uid; /* plain uids */
+	char *user_uid;
+};
+void cma_oauth_grant_release(struct cma_oauth_grant *g);
+
+/*
+ * POST /token, form-encoded: grant_type=authorization_code with code and the PKCE
+ * verifier. CST_ERR_AUTH when the developer hub refuses the code (wrong, used, expired,
+ * or a verifier that does not match): e says so, never quoting a secret.
+ */
+int cma_oauth_exchange(struct cma_client *c, const struct cma_oauth_app *app, const char *code,
+		       const char *verifier, struct cma_oauth_grant *out, struct cst_error *e);
+/* POST /token with grant_type=refresh_token. CST_ERR_AUTH when refused. */
+int cma_oauth_refresh(struct cma_client *c, const struct cma_oauth_app *app,
+		      const char *refresh_token, struct cma_oauth_grant *out, struct cst_error *e);
+/*
+ * Revokes the session's authorization of the app as Contentstack's SDK does: GET
+ * /manifests/APP_ID/authorizations, the entry whose user.uid is user_uid, DELETE
+ * .../authorizations/UID. cred is the session credential. CST_ERR_NOT_FOUND when the
+ * list holds none of this user.
+ */
+int cma_oauth_revoke(struct cma_client *c, const struct cma_oauth_app *app, const char *cred,
+		     const char *user_uid, struct cst_error *e);
+
+/* GET /v3/user: the e-mail of the session's user (caller frees). */
+int cma_user_email(struct cma_client *c, const char *authtoken, char **email, struct cst_error *e);
 
 /* RFC 6238 TOTP (30 s, 6 digits, HMAC-SHA1) from a Base32 secret at time t. */
 int totp_code(const char *base32_secret, int64_t t, char out[7]);

@@ -60,7 +60,18 @@ struct cst_profile {
 	int stack_token_limit; /* refuse to mint when the stack holds this many (1-30) */
 	int line;	       /* line of the [profile] header, 0 for a built-in default */
 	struct cst_shared_conf shared;
+	bool oauth;	    /* auth = oauth: `login` makes an OAuth session */
+	char *oauth_app_id; /* the OAuth app: Contentstack CLI's public one by default */
+	char *oauth_client_id;
+	char *oauth_redirect;
+	char *app_host;		  /* NULL: derived from host (cst_profile_app_host) */
+	char *developer_hub_host; /* NULL: derived from host */
 };
+
+/* The public OAuth app of Contentstack's CLI, which its SDKs use when none is registered. */
+#define CST_OAUTH_APP_ID "6400aa06db64de001a31c8a9"
+#define CST_OAUTH_CLIENT_ID "Ie0FEfTzlfAHL4xM"
+#define CST_OAUTH_REDIRECT "http://localhost:8184"
 
 struct cst_config {
 	char *path; /* the file looked for (owned) */
@@ -150,6 +161,17 @@ char *cst_ca_file_path(const char *v, char *why, size_t n);
  */
 int cst_config_write_profile(const char *path, const char *name, const char *section, bool replace,
 			     struct cst_error *e);
+
+/*
+ * The host of p's authorize page and of its developer hub (OAuth tokens): app_host and
+ * developer_hub_host when set, else derived from the CMA host as Contentstack's SDK does
+ * (api.contentstack.io -> app.contentstack.com, developerhub-api.contentstack.com; a host
+ * without "api" stays itself). Caller frees.
+ */
+char *cst_profile_app_host(const struct cst_profile *p);
+char *cst_profile_developer_hub_host(const struct cst_profile *p);
+/* Whether v is an http:// or https:// URL the oauth_redirect key accepts. */
+bool cst_oauth_redirect_valid(const char *v);
 
 /* "30d", "2w", "12h", "45m", "90s" or a bare number of seconds; CST_ERR_INVALID else. */
 int cst_parse_duration(const char *s, int64_t *seconds);

@@ -28,6 +28,7 @@ enum cst_err {
 	CST_ERR_USAGE = -20,		/* wrong command-line use */
 	CST_ERR_STORE_LOCKED = -21,	/* the keyring is locked: its items cannot be read */
 	CST_ERR_FORBIDDEN = -22,	/* the server refused the user (HTTP 403): not allowed */
+	CST_ERR_RELOGIN = -23,		/* the OAuth session was refused: log in again */
 };
 
 /* A static, lower-case description of err. */

@@ -143,9 +143,43 @@ char *cst_scope_fingerprint(const struct cst_profile *p);
  */
 bool cst_scope_matches(const struct cst_profile *p, const char *fp, const char *stored);
 
-/* The stored authtoken for p's host (and email when set). *authtoken freed by free_secret. */
-int cst_authtoken_get(const struct cst_profile *p, struct cst_store *st, char **authtoken,
-		      char **email, struct cst_error *e);
+/*
+ * The session credential (cma.h) of p's host (and email when set): a stored authtoken, or
+ * a stored OAuth session (which of the two first: the profile's auth key), its access
+ * token refreshed first when it expires within CST_OAUTH_REFRESH_BEFORE seconds, one
+ * process at a time. *authtoken freed by free_secret, *email (may be NULL) by free.
+ * CST_ERR_NOT_LOGGED_IN when none is stored; CST_ERR_RELOGIN when the developer hub
+ * refused the refresh (e says to run 'cstoken login --oauth -p P').
+ */
+int cst_authtoken_get(const struct cst_config *cfg, const struct cst_profile *p,
+		      struct cst_store *st, char **authtoken, char **email, struct cst_error *e);
+
+/* Seconds before its expiry at which an OAuth access token is refreshed (as the SDK does). */
+#define CST_OAUTH_REFRESH_BEFORE 60
+
+/* What a CST_ITEM_OAUTH item's secret holds. */
+struct cst_oauth_session {
+	char *access_token;  /* secret */
+	char *refresh_token; /* secret */
+	char *organization_uid;
+	char *user_uid;
+	int64_t expires; /* unix seconds: the access token's end */
+};
+void cst_oauth_session_release(struct cst_oauth_session *s);
+/* The secret text of s (caller frees with free_secret). */
+char *cst_oauth_session_encode(const struct cst_oauth_session *s);
+/* Reads a stored secret; CST_ERR_INVALID when it is not a well-formed session. */
+int cst_oauth_session_decode(const char *secret, struct cst_oauth_session *s);
+/* The session credential of s: CMA_BEARER "ACCESS ORG" (caller frees with free_secret). */
+char *cst_oauth_credential(const struct cst_oauth_session *s);
+/*
+ * Stores the OAuth session s for (p's host, email) as one item, replacing one there was.
+ */
+int cst_oauth_session_store(struct cst_store *st, const struct cst_profile *p, const char *email,
+			    const struct cst_oauth_session *s, struct cst_error *e);
+/* The app p logs in with (its strings). */
+struct cma_oauth_app;
+void cst_profile_oauth_app(const struct cst_profile *p, struct cma_oauth_app *app);
 
 /* Expands the name template ({user}, {hostname}, {profile}); caller frees. */
 char *cst_token_name(const struct cst_profile *p);

@@ -13,6 +13,7 @@ enum cst_item_kind {
 	CST_ITEM_CREDENTIAL, /* a plain git credential stored through `store` */
 	CST_ITEM_AUTHTOKEN,  /* a Contentstack session: host + email */
 	CST_ITEM_TOKEN,	     /* a management token minted (or adopted) for a profile */
+	CST_ITEM_OAUTH,	     /* an OAuth session (access and refresh token): host + email */
 };
 
 /*
@@ -31,13 +32,13 @@ struct cst_item {
 	/* Contentstack attributes */
 	char *profile;	 /* CST_ITEM_TOKEN */
 	char *api_key;	 /* CST_ITEM_TOKEN: the stack */
-	char *email;	 /* CST_ITEM_AUTHTOKEN */
+	char *email;	 /* CST_ITEM_AUTHTOKEN, CST_ITEM_OAUTH */
 	char *uid;	 /* CST_ITEM_TOKEN: token uid on the server */
 	char *name;	 /* CST_ITEM_TOKEN: token name on the server */
 	char *scope_fp;	 /* CST_ITEM_TOKEN: fingerprint of the scope it was minted with */
 	int64_t created; /* unix seconds, set by the store on write when 0 */
 	/* secrets */
-	char *secret;		   /* password, authtoken or management token */
+	char *secret;		   /* password, authtoken, management token or OAuth session */
 	char *oauth_refresh_token; /* git's oauth_refresh_token, CST_ITEM_CREDENTIAL only */
 };
 #define CST_ITEM_INIT                                                                              \
@@ -103,7 +104,7 @@ int cst_store_get(struct cst_store *st, const struct cst_item *pattern, struct c
 
 /*
  * Stores item, replacing every item with the same identity: kind, protocol, host,
- * path, username (CST_ITEM_CREDENTIAL); kind, host, email (AUTHTOKEN); kind, profile
+ * path, username (CST_ITEM_CREDENTIAL); kind, host, email (AUTHTOKEN, OAUTH); kind, profile
  * (TOKEN). When an identical item (same attributes and secrets) is already there,
  * nothing is written and *unchanged (if not NULL) is set to true.
  */

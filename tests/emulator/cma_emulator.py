@@ -93,6 +93,40 @@ user; the emulator never rate-limits on its own: use a 429 fault for that)
          token's scope does not cover -> 401 / 161
   Unknown path -> 404 / 404; known path, wrong method -> 405 / 405.
 
+OAUTH 2.0 (authorization code with PKCE, as Contentstack's developer hub and its SDK do it;
+the app host and the developer hub are this same server, named by host keys)
+  One app is registered: by default the public app of Contentstack's CLI (app id
+  6400aa06db64de001a31c8a9, client id Ie0FEfTzlfAHL4xM, redirect http://localhost:8184);
+  POST /_emu/oauth changes it and names the preset user who approves.
+  GET    /apps/<app_id>/authorize?response_type=code&client_id&code_challenge
+         &code_challenge_method=S256   (the SPA route of the authorize page, with the query
+         behind it): approves at once for the preset user and answers 302 to the app's
+         registered redirect with ?code=<32 hex>&location=NA; a code lives 60 s on the
+         emulator's clock and is good once. Wrong app, client id, method or no challenge:
+         400 {"error":"invalid_request"}; no preset user: 400 {"error":"access_denied"}
+  POST   /token   Content-Type: application/x-www-form-urlencoded (else 415)
+         grant_type=authorization_code&code&redirect_uri&client_id&code_verifier
+         grant_type=refresh_token&refresh_token&client_id&redirect_uri
+         200 {"access_token","refresh_token","token_type":"Bearer","expires_in":3600,
+              "location":"NA","organization_uid","user_uid","authorization_type":"oauth"}
+         unknown, used or expired code, a verifier whose S256 is not the challenge, another
+         client id or redirect_uri, an unknown or revoked refresh token: 400
+         {"error":"invalid_grant","error_description":"..."}; a refresh hands out a new
+         refresh token and retires the old one (the emulator's choice)
+  Access tokens (60 minutes on the emulator's clock) work as "authorization: Bearer <token>"
+  wherever an authtoken does (the CMA endpoints above; POST/DELETE /v3/user-session excepted);
+  the management-token endpoints also want "organization_uid" naming the token's
+  organization (missing or another: 401 / 105).
+  GET    /manifests/<app_id>/authorizations   (Bearer + organization_uid)
+         -> {"data":[{"authorization_uid","user":{"uid"},"scopes":[],"created_at"}]}
+  DELETE /manifests/<app_id>/authorizations/<authorization_uid> -> 204; its access and
+         refresh tokens stop working
+  POST   /_emu/oauth  {"user"?: email approving, "app_id"?, "client_id"?, "redirect"?,
+                       "organization_uid"?}  -> the app settings
+  POST   /_emu/oauth/revoke_refresh  {"email"} -> the user's refresh tokens stop working
+  GET    /_emu/oauth  -> {"app":{...},"codes":N,"refresh_tokens":[live ones],"access_tokens":N,
+                          "authorizations":[...]}
+
 CONTROL API (no auth, same server, under /_emu/; errors: 400 {"error":"..."})
   POST   /_emu/users   {"email","password","tfa_secret"?,"sms"?}   -> {"user":{...}}
          "sms": true turns on two-factor by SMS (with or without a TOTP secret)
@@ -171,6 +205,11 @@ MSG_105 = "You're not allowed in here unless you're logged in."
 MSG_104 = "Looks like your email or password is invalid. Please try again or reset your password."
 MSG_294 = "Please login using the Two-Factor verification Token."
 MSG_109 = "The stack you are trying to access does not exist or you do not have access to it."
+OAUTH_APP_ID = "6400aa06db64de001a31c8a9"
+OAUTH_CLIENT_ID = "Ie0FEfTzlfAHL4xM"
+OAUTH_REDIRECT = "http://localhost:8184"
+OAUTH_CODE_LIFETIME = 60
+OAUTH_ACCESS_LIFETIME = 3600
 MSG_162 = "You don't have the permission to manage management tokens."
 
 
@@ -232,6 +271,13 @@ class State:
         self.faults = []
         self.offset = 0.0
         self.rate = {}  # (who, kind) -> (second, count)
+        self.oauth_app = {"app_id": OAUTH_APP_ID, "client_id": OAUTH_CLIENT_ID,
+                          "redirect": OAUTH_REDIRECT, "user": None,
+                          "organization_uid": "blt0000000000000000"}
+        self.oauth_codes = {}  # code -> {challenge, user, issued, client_id}
+        self.oauth_access = {}  # access token -> {user, org, expires, authz}
+        self.oauth_refresh = {}  # refresh token -> {user, org, authz}
+        self.oauth_authz = {}  # authorization uid -> {user, created_at}
 
     # -- clock
     def now(self):
@@ -443,7 +489,22 @@ class Api:
             raise ApiError(400, 100, "The request body is not valid JSON.")
         return self.body
 
+    def bearer(self):
+        """The live OAuth access token of an "authorization: Bearer" header, or None."""
+        auth = self.h.get("authorization", "")
+        if not auth.startswith("Bearer "):
+            return None
+        tok = auth[7:]
+        for k, a in STATE.oauth_access.items():
+            if hmac.compare_digest(k.encode(), tok.encode()) and a["expires"] > STATE.now():
+                return a
+        raise ApiError(401, 105, MSG_105, {"authorization": ["is not valid."]})
+
     def authtoken_user(self):
+        a = self.bearer()
+        if a is not None:
+            self.rate_who = a["user"]
+            return STATE.users[a["user"]], None
         tok = self.h.get("authtoken")
         email = None
         if tok:
@@ -456,7 +517,7 @@ class Api:
         return STATE.users[email], tok
 
     def no_authorization(self):
-        if "authorization" in self.h:
+        if "authorization" in self.h and not self.h["authorization"].startswith("Bearer "):
             raise ApiError(401, 105, MSG_105, {"authorization": ["is not valid."]})
 
     def stack(self):
@@ -478,6 +539,9 @@ class Api:
     def admin_stack(self):
         """The stack of a management-token request: its owner or an admin only."""
         s, u = self.member_stack()
+        a = self.bearer()
+        if a is not None and self.h.get("organization_uid") != a["org"]:
+            raise ApiError(401, 105, MSG_105, {"organization_uid": ["is not valid."]})
         if stack_role(s, u["email"]) == "member":
             raise ApiError(403, 162, MSG_162)
         return s, u
@@ -497,6 +561,11 @@ class Api:
              {"GET": self.get_token, "PUT": self.update_token, "DELETE": self.delete_token}),
             (r"/v3/environments", {"GET": self.environments}),
             (r"/v3/content_types", {"GET": self.content_types}),
+            (r"/apps/([^/]+)/authorize", {"GET": self.oauth_authorize}),
+            (r"/token", {"POST": self.oauth_token}),
+            (r"/manifests/([^/]+)/authorizations", {"GET": self.oauth_authorizations}),
+            (r"/manifests/([^/]+)/authorizations/([^/]+)",
+             {"DELETE": self.oauth_authorization_delete}),
         ]
         for pat, methods in routes:
             mm = re.fullmatch(pat, p)
@@ -553,6 +622,8 @@ class Api:
 
     def logout(self):
         self.no_authorization()
+        if "authorization" in self.h:
+            raise ApiError(401, 105, MSG_105, {"authtoken": ["is required."]})
         u, tok = self.authtoken_user()
         u["authtokens"].remove(tok)
         STATE.authtokens.pop(tok, None)
@@ -659,7 +730,7 @@ class Api:
     def token_access(self):
         s = self.stack()
         auth = self.h.get("authorization")
-        if auth is None and "authtoken" in self.h:
+        if (auth is None and "authtoken" in self.h) or (auth or "").startswith("Bearer "):
             u, _ = self.authtoken_user()
             self.rate_who = s["api_key"]
             if not stack_role(s, u["email"]):
@@ -683,6 +754,97 @@ class Api:
             if br not in covered and s["aliases"].get(br) not in covered:
                 raise ApiError(401, 161, "You're not allowed to access branch '%s'." % br)
         return s
+
+    # -- OAuth 2.0: the authorize page, the token endpoint, authorizations
+    def oauth_authorize(self, app_id):
+        app = STATE.oauth_app
+        q = urllib.parse.parse_qs(self.query)
+        one = lambda k: (q.get(k) or [None])[0]
+        if (app_id != app["app_id"] or one("response_type") != "code"
+                or one("client_id") != app["client_id"]
+                or one("code_challenge_method") != "S256" or not one("code_challenge")):
+            return 400, {"error": "invalid_request",
+                         "error_description": "unknown app, client or PKCE parameters"}
+        if not app["user"] or app["user"] not in STATE.users:
+            return 400, {"error": "access_denied", "error_description": "nobody approves"}
+        code = secrets.token_hex(16)
+        STATE.oauth_codes[code] = {"challenge": one("code_challenge"), "user": app["user"],
+                                   "issued": STATE.now(), "client_id": app["client_id"]}
+        sep = "&" if "?" in app["redirect"] else "?"
+        return 302, {"redirect": app["redirect"] + sep + "code=" + code + "&location=NA"}
+
+    def oauth_form(self):
+        if self.ctype.split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
+            raise ApiError(415, 415, "Content-Type must be application/x-www-form-urlencoded.")
+        raw = self.body if isinstance(self.body, str) else ""
+        if not self.body_error and self.body is not None:
+            raw = json.dumps(self.body)  # a form that happened to parse as JSON: not a form
+        q = urllib.parse.parse_qs(raw, keep_blank_values=True, strict_parsing=False)
+        return {k: v[0] for k, v in q.items() if len(v) == 1}
+
+    def oauth_grant(self, user, org, authz):
+        access, refresh = "cso" + secrets.token_hex(20), "csr" + secrets.token_hex(20)
+        STATE.oauth_access[access] = {"user": user, "org": org, "authz": authz,
+                                      "expires": STATE.now() + OAUTH_ACCESS_LIFETIME}
+        STATE.oauth_refresh[refresh] = {"user": user, "org": org, "authz": authz}
+        self.rate_who = user
+        return 200, {"access_token": access, "refresh_token": refresh, "token_type": "Bearer",
+                     "expires_in": OAUTH_ACCESS_LIFETIME, "location": "NA",
+                     "organization_uid": org, "user_uid": STATE.users[user]["uid"],
+                     "authorization_type": "oauth"}
+
+    @staticmethod
+    def oauth_refused(why):
+        return 400, {"error": "invalid_grant", "error_description": why}
+
+    def oauth_token(self):
+        app = STATE.oauth_app
+        f = self.oauth_form()
+        if f.get("client_id") != app["client_id"] or f.get("redirect_uri") != app["redirect"]:
+            return self.oauth_refused("client_id or redirect_uri does not match the app")
+        grant = f.get("grant_type")
+        if grant == "authorization_code":
+            c = STATE.oauth_codes.pop(f.get("code") or "", None)
+            if c is None:
+                return self.oauth_refused("unknown or already used authorization code")
+            if STATE.now() - c["issued"] > OAUTH_CODE_LIFETIME:
+                return self.oauth_refused("the authorization code has expired")
+            digest = hashlib.sha256((f.get("code_verifier") or "").encode()).digest()
+            if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != c["challenge"]:
+                return self.oauth_refused("code_verifier does not match the code_challenge")
+            authz = uid()
+            STATE.oauth_authz[authz] = {"user": c["user"], "created_at": STATE.stamp()}
+            return self.oauth_grant(c["user"], app["organization_uid"], authz)
+        if grant == "refresh_token":
+            r = STATE.oauth_refresh.pop(f.get("refresh_token") or "", None)
+            if r is None or r["authz"] not in STATE.oauth_authz:
+                return self.oauth_refused("unknown or revoked refresh token")
+            return self.oauth_grant(r["user"], r["org"], r["authz"])
+        return 400, {"error": "unsupported_grant_type"}
+
+    def oauth_hub_user(self, app_id):
+        a = self.bearer()
+        if a is None or self.h.get("organization_uid") != a["org"]:
+            raise ApiError(401, 105, MSG_105, {"authorization": ["is not valid."]})
+        if app_id != STATE.oauth_app["app_id"]:
+            raise ApiError(404, 404, "No such app.")
+        return a
+
+    def oauth_authorizations(self, app_id):
+        self.oauth_hub_user(app_id)
+        return 200, {"data": [{"authorization_uid": k,
+                               "user": {"uid": STATE.users[v["user"]]["uid"]},
+                               "scopes": [], "created_at": v["created_at"]}
+                              for k, v in STATE.oauth_authz.items()]}
+
+    def oauth_authorization_delete(self, app_id, authz):
+        self.oauth_hub_user(app_id)
+        if STATE.oauth_authz.pop(authz, None) is None:
+            raise ApiError(404, 404, "No such authorization.")
+        for tab in (STATE.oauth_access, STATE.oauth_refresh):
+            for k in [k for k, v in tab.items() if v["authz"] == authz]:
+                del tab[k]
+        return 204, None
 
     def environments(self):
         s = self.token_access()
@@ -806,6 +968,26 @@ def ctl(method, path, query, body):
         n = len(u["authtokens"])
         u["authtokens"] = []
         return 200, {"revoked": n}
+    if (method, p) == ("POST", "/_emu/oauth"):
+        app = STATE.oauth_app
+        for k in ("app_id", "client_id", "redirect", "organization_uid"):
+            if k in b:
+                app[k] = need_str(b, k)
+        if "user" in b:
+            app["user"] = need_str(b, "user").lower()
+        return 200, {"app": app}
+    if (method, p) == ("GET", "/_emu/oauth"):
+        return 200, {"app": STATE.oauth_app, "codes": len(STATE.oauth_codes),
+                     "refresh_tokens": list(STATE.oauth_refresh),
+                     "access_tokens": len(STATE.oauth_access),
+                     "authorizations": [dict(v, authorization_uid=k)
+                                        for k, v in STATE.oauth_authz.items()]}
+    if (method, p) == ("POST", "/_emu/oauth/revoke_refresh"):
+        email = need_str(b, "email").lower()
+        gone = [k for k, v in STATE.oauth_refresh.items() if v["user"] == email]
+        for k in gone:
+            del STATE.oauth_refresh[k]
+        return 200, {"revoked": len(gone)}
     if (method, p) == ("GET", "/_emu/state"):
         return 200, STATE.dump()
     if (method, p) == ("GET", "/_emu/sms"):
@@ -1112,6 +1294,11 @@ class Handler(BaseHTTPRequestHandler):
     def answer(self, method, path, query, headers, body, body_error, extra_headers):
         status, obj, hdrs = self.process(method, path, query, headers, body, body_error)
         hdrs.update(extra_headers or {})
+        if status == 302:
+            hdrs["Location"] = obj["redirect"]
+            obj = {"notice": "Redirecting."}
+        if status == 204:
+            return self.send(204, None, hdrs, raw=b"")
         self.send(status, obj, hdrs)
 
 

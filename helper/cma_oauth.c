@@ -1,0 +1,236 @@
+/*
+ * OAuth 2.0 with Contentstack's developer hub, as its SDK does it: the authorization
+ * code and the refresh token exchanged at /token (form-encoded), the app's authorization
+ * revoked through /manifests. Part of the HTTP module; the request path is cma.c's.
+ */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cma_impl.h"
+#include "cstoken/cma.h"
+#include "cstoken/util.h"
+
+#define FORM "application/x-www-form-urlencoded"
+#define QUOTE_MAX 168
+
+void cma_oauth_grant_release(struct cma_oauth_grant *g)
+{
+	if (!g)
+		return;
+	free_secret(g->access_token);
+	free_secret(g->refresh_token);
+	free(g->organization_uid);
+	free(g->user_uid);
+	memset(g, 0, sizeof(*g));
+}
+
+/* Appends "&key=value" (no '&' first), value percent-encoded; the copy is wiped. */
+static void form_add(struct strbuf *sb, const char *key, const char *value)
+{
+	char *esc = cma_escape(value);
+
+	strbuf_addf(sb, "%s%s=%s", sb->len ? "&" : "", key, esc);
+	free_secret(esc);
+}
+
+/* The token endpoint's own refusal: {"error":"invalid_grant","error_description":...}. */
+static int grant_refused(const struct cma_client *c, long status, const char *body, size_t len,
+			 const char *what, struct cst_error *e)
+{
+	cJSON *j = len ? cJSON_ParseWithLength(body, len) : NULL;
+	const char *err = cma_json_str(j, "error");
+	const char *desc = cma_json_str(j, "error_description");
+	char q[QUOTE_MAX], d[QUOTE_MAX];
+	int ret = 1;
+
+	if (err && status >= 400 && status < 500) {
+		cma_quote(q, sizeof(q), err);
+		cma_quote(d, sizeof(d), desc ? desc : "");
+		ret = cst_error_set(e, CST_ERR_AUTH, "'%s' refused the %s (%s%s%s)", c->host, what,
+				    q, d[0] ? ": " : "", d);
+	}
+	cJSON_Delete(j);
+	return ret;
+}
+
+static int take_grant(const struct cma_client *c, const cJSON *j, struct cma_oauth_grant *out,
+		      struct cst_error *e)
+{
+	const char *access = cma_json_str(j, "access_token");
+	const char *refresh = cma_json_str(j, "refresh_token");
+	const char *org = cma_json_str(j, "organization_uid");
+	const char *user = cma_json_str(j, "user_uid");
+	const cJSON *exp = cJSON_GetObjectItemCaseSensitive(j, "expires_in");
+
+	/* all of these go into headers and the store: plain words or nothing is kept */
+	if (!cst_plain_token(access) || (refresh && !cst_plain_token(refresh)) ||
+	    !cst_plain_uid(org) || !cst_plain_uid(user) || !cJSON_IsNumber(exp) ||
+	    exp->valuedouble < 1 || exp->valuedouble > 366.0 * 86400)
+		return cst_error_set(e, CST_ERR_HTTP,
+				     "'%s' answered the token request without a usable access "
+				     "token, organization_uid, user_uid and expires_in; check "
+				     "developer_hub_host in the profile",
+				     c->host);
+	out->access_token = xstrdup(access);
+	out->refresh_token = refresh ? xstrdup(refresh) : NULL;
+	out->organization_uid = xstrdup(org);
+	out->user_uid = xstrdup(user);
+	out->expires_in = (int64_t)exp->valuedouble;
+	return 0;
+}
+
+static int token_call(struct cma_client *c, const char *form, const char *what,
+		      struct cma_oauth_grant *out, struct cst_error *e)
+{
+	struct cma_request rq = {.method = "POST",
+				 .path = "/token",
+				 .body = form,
+				 .content_type = FORM,
+				 .cred = CRED_PASSWORD};
+	struct strbuf answer = STRBUF_INIT;
+	cJSON *j = NULL;
+	long status;
+	int attempts, ret;
+
+	ret = cma_exchange(c, &rq, &status, &answer, &attempts, e);
+	if (ret)
+		goto out;
+	ret = grant_refused(c, status, answer.buf, answer.len, what, e);
+	if (ret <= 0)
+		goto out;
+	ret = cma_parse_answer(c, &rq, status, answer.buf, answer.len, attempts, &j, e);
+	if (!ret)
+		ret = take_grant(c, j, out, e);
+out:
+	cJSON_Delete(j);
+	strbuf_release(&answer);
+	return ret;
+}
+
+int cma_oauth_exchange(struct cma_client *c, const struct cma_oauth_app *app, const char *code,
+		       const char *verifier, struct cma_oauth_grant *out, struct cst_error *e)
+{
+	struct strbuf form = STRBUF_INIT;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	form_add(&form, "grant_type", "authorization_code");
+	form_add(&form, "code", code);
+	form_add(&form, "redirect_uri", app->redirect_uri);
+	form_add(&form, "client_id", app->client_id);
+	form_add(&form, "code_verifier", verifier);
+	ret = token_call(c, form.buf, "authorization code", out, e);
+	strbuf_release(&form);
+	return ret;
+}
+
+int cma_oauth_refresh(struct cma_client *c, const struct cma_oauth_app *app,
+		      const char *refresh_token, struct cma_oauth_grant *out, struct cst_error *e)
+{
+	struct strbuf form = STRBUF_INIT;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	form_add(&form, "grant_type", "refresh_token");
+	form_add(&form, "refresh_token", refresh_token);
+	form_add(&form, "client_id", app->client_id);
+	form_add(&form, "redirect_uri", app->redirect_uri);
+	ret = token_call(c, form.buf, "refresh token", out, e);
+	strbuf_release(&form);
+	return ret;
+}
+
+static int get_json(struct cma_client *c, const struct cma_request *rq, cJSON **j,
+		    struct cst_error *e)
+{
+	struct strbuf answer = STRBUF_INIT;
+	long status;
+	int attempts, ret;
+
+	*j = NULL;
+	ret = cma_exchange(c, rq, &status, &answer, &attempts, e);
+	if (!ret)
+		ret = cma_parse_answer(c, rq, status, answer.buf, answer.len, attempts, j, e);
+	strbuf_release(&answer);
+	return ret;
+}
+
+int cma_oauth_revoke(struct cma_client *c, const struct cma_oauth_app *app, const char *cred,
+		     const char *user_uid, struct cst_error *e)
+{
+	struct cma_request rq = {.method = "GET", .authtoken = cred, .cred = CRED_AUTHTOKEN};
+	char *app_esc = NULL, *path = NULL, *authz = NULL;
+	const cJSON *data, *it;
+	cJSON *j = NULL;
+	int ret;
+
+	if (!cst_plain_uid(app->app_id) || !cst_plain_uid(user_uid))
+		return cst_error_set(e, CST_ERR_INVALID, "no usable app id or user uid to revoke");
+	app_esc = cma_escape(app->app_id);
+	path = xasprintf("/manifests/%s/authorizations", app_esc);
+	rq.path = path;
+	ret = get_json(c, &rq, &j, e);
+	if (ret)
+		goto out;
+	data = cJSON_GetObjectItemCaseSensitive(j, "data");
+	if (!cJSON_IsArray(data))
+		data = NULL;
+	cJSON_ArrayForEach(it, data)
+	{
+		const char *who = cma_json_str(cJSON_GetObjectItemCaseSensitive(it, "user"), "uid");
+		const char *uid = cma_json_str(it, "authorization_uid");
+
+		if (str_equal(who, user_uid) && cst_plain_uid(uid)) {
+			authz = xstrdup(uid);
+			break;
+		}
+	}
+	if (!authz) {
+		ret = cst_error_set(e, CST_ERR_NOT_FOUND,
+				    "'%s' lists no authorization of app '%s' for this user",
+				    c->host, app->app_id);
+		goto out;
+	}
+	free(path);
+	path = xasprintf("/manifests/%s/authorizations/%s", app_esc, authz);
+	cJSON_Delete(j);
+	j = NULL;
+	rq.method = "DELETE";
+	rq.path = path;
+	ret = get_json(c, &rq, &j, e);
+out:
+	cJSON_Delete(j);
+	free(app_esc);
+	free(path);
+	free(authz);
+	return ret;
+}
+
+int cma_user_email(struct cma_client *c, const char *authtoken, char **email, struct cst_error *e)
+{
+	struct cma_request rq = {
+	    .method = "GET", .path = "/v3/user", .authtoken = authtoken, .cred = CRED_AUTHTOKEN};
+	const char *v;
+	cJSON *j = NULL;
+	int ret;
+
+	*email = NULL;
+	ret = get_json(c, &rq, &j, e);
+	if (ret)
+		goto out;
+	v = cma_json_str(cJSON_GetObjectItemCaseSensitive(j, "user"), "email");
+	/* it becomes an attribute and a line on the terminal */
+	if (!v || !*v || strlen(v) > 254 || !strchr(v, '@') || strpbrk(v, " \t") ||
+	    cst_has_control(v)) {
+		ret = cst_error_set(e, CST_ERR_HTTP,
+				    "'%s' described the user without a usable e-mail; check the "
+				    "profile's host",
+				    c->host);
+		goto out;
+	}
+	*email = xstrdup(v);
+out:
+	cJSON_Delete(j);
+	return ret;
+}
