@@ -41,6 +41,8 @@ static const char *kind_name(enum cst_item_kind k)
 		return "authtoken";
 	case CST_ITEM_TOKEN:
 		return "token";
+	case CST_ITEM_OAUTH:
+		return "oauth";
 	case CST_ITEM_ANY:
 	default:
 		return "unknown";
@@ -52,14 +54,19 @@ static const char *item_source(const struct cst_item *it)
 {
 	if (it->kind == CST_ITEM_TOKEN)
 		return it->scope_fp && *it->scope_fp ? "minted" : "stored";
-	if (it->kind == CST_ITEM_AUTHTOKEN)
+	if (it->kind == CST_ITEM_AUTHTOKEN || it->kind == CST_ITEM_OAUTH)
 		return "login";
 	return "stored";
 }
 
+static bool is_session(enum cst_item_kind k)
+{
+	return k == CST_ITEM_AUTHTOKEN || k == CST_ITEM_OAUTH;
+}
+
 static const char *item_user(const struct cst_item *it)
 {
-	return it->kind == CST_ITEM_AUTHTOKEN ? it->email : it->username;
+	return is_session(it->kind) ? it->email : it->username;
 }
 
 /* The selected profile; an unknown name is a configuration error naming the fix. */
@@ -116,10 +123,7 @@ static void client_for(struct cli *cli, const struct cst_profile *p, struct cma_
 /* Tokens first, then sessions, then git credentials. */
 static int kind_rank(enum cst_item_kind k)
 {
-	return k == CST_ITEM_TOKEN	  ? 0
-	       : k == CST_ITEM_AUTHTOKEN  ? 1
-	       : k == CST_ITEM_CREDENTIAL ? 2
-					  : 3;
+	return k == CST_ITEM_TOKEN ? 0 : is_session(k) ? 1 : k == CST_ITEM_CREDENTIAL ? 2 : 3;
 }
 
 static int item_order(const void *a, const void *b)
@@ -186,8 +190,9 @@ static void list_local_table(const struct cst_item *items, size_t n, int64_t now
 		const char *row[9];
 
 		cst_format_time(it->expiry, when);
+		/* an OAuth session's access token is renewed when it is next used */
 		if (it->expiry && it->expiry <= now)
-			strcat(when, " (expired)");
+			strcat(when, it->kind == CST_ITEM_OAUTH ? " (renews)" : " (expired)");
 		row[0] = kind_name(it->kind);
 		row[1] = it->profile;
 		row[2] = it->host;
@@ -590,6 +595,29 @@ static void profile_rows(const struct cst_profile *p)
 	strbuf_release(&sb);
 }
 
+/* Which kind of session the profile has, and until when it is valid. */
+static void status_session_kind(struct cli *cli, const struct cst_profile *p, const char *cred,
+				char *email)
+{
+	struct cst_item pattern = CST_ITEM_INIT, it = CST_ITEM_INIT;
+	struct cst_error ignored = CST_ERROR_INIT;
+	char when[32];
+
+	if (strncmp(cred, CMA_BEARER, strlen(CMA_BEARER))) {
+		row("session", "authtoken (valid until logout; a user holds at most 20)");
+		return;
+	}
+	pattern.kind = CST_ITEM_OAUTH;
+	pattern.host = p->host;
+	pattern.email = email;
+	if (!cst_store_get(cli->store, &pattern, &it, &ignored)) {
+		cst_format_time(it.expiry, when);
+		row("session", "OAuth, access token valid until %s, renewed with its refresh token",
+		    when);
+	}
+	cst_item_release(&it);
+}
+
 /*
  * Login state: a stored authtoken and whether GET /v3/user accepts it. The session the
  * server accepted goes to *session (free_secret) and its e-mail, as shown, to *who.
@@ -620,6 +648,7 @@ static void status_login(struct cli *cli, const struct cst_profile *p, bool mint
 		goto out;
 	}
 	semail = cst_shown(email);
+	status_session_kind(cli, p, authtoken, email);
 	client_for(cli, p, &c);
 	ret = cma_check_authtoken(&c, authtoken, &e);
 	cma_client_release(&c);
@@ -831,8 +860,7 @@ static bool profile_item(const struct cst_profile *p, const struct cst_item *it)
 {
 	if (it->kind == CST_ITEM_TOKEN)
 		return str_equal(it->profile, p->name);
-	return it->kind == CST_ITEM_AUTHTOKEN && it->host && p->host &&
-	       cst_host_equal(it->host, p->host);
+	return is_session(it->kind) && it->host && p->host && cst_host_equal(it->host, p->host);
 }
 
 /*

@@ -334,7 +334,7 @@ static void answer_page(int fd, int status, const char *title, const char *text)
  * "GET /...?code=... HTTP/1.x" (answered with a short page, closed), 0 when it is not
  * (answered 400, closed: keep waiting), CST_ERR_AUTH when the page sent an error.
  */
-static int take_request(int fd, char **code, struct cst_error *e)
+static int take_request(int fd, const char *profile, char **code, struct cst_error *e)
 {
 	struct strbuf req = STRBUF_INIT;
 	int64_t deadline = now_ms() + REQUEST_WAIT_MS;
@@ -373,7 +373,9 @@ static int take_request(int fd, char **code, struct cst_error *e)
 		answer_page(fd, 200, "cstoken",
 			    "The login was not approved. You can close this page.");
 		ret = cst_error_set(e, CST_ERR_AUTH,
-				    "the authorize page answered with an error instead of a code");
+				    "the login was not approved in the browser, so nothing was "
+				    "stored; run 'cstoken login --oauth -p %s' again",
+				    profile);
 		goto out;
 	}
 	*code = q ? query_param(q, qlen, "code") : NULL;
@@ -509,7 +511,7 @@ static int wait_code(struct wait_for_code *w, char **code, struct cst_error *e)
 			conn = accept4(w->listener, NULL, NULL, SOCK_CLOEXEC);
 			if (conn < 0)
 				continue;
-			ret = take_request(conn, code, e);
+			ret = take_request(conn, w->profile, code, e);
 			close(conn);
 			if (ret)
 				return ret < 0 ? ret : 0;

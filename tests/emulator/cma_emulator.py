@@ -103,7 +103,8 @@ the app host and the developer hub are this same server, named by host keys)
          behind it): approves at once for the preset user and answers 302 to the app's
          registered redirect with ?code=<32 hex>&location=NA; a code lives 60 s on the
          emulator's clock and is good once. Wrong app, client id, method or no challenge:
-         400 {"error":"invalid_request"}; no preset user: 400 {"error":"access_denied"}
+         400 {"error":"invalid_request"}; no preset user (or one the emulator does not
+         know): 302 to the redirect with ?error=access_denied
   POST   /token   Content-Type: application/x-www-form-urlencoded (else 415)
          grant_type=authorization_code&code&redirect_uri&client_id&code_verifier
          grant_type=refresh_token&refresh_token&client_id&redirect_uri
@@ -124,8 +125,8 @@ the app host and the developer hub are this same server, named by host keys)
   POST   /_emu/oauth  {"user"?: email approving, "app_id"?, "client_id"?, "redirect"?,
                        "organization_uid"?}  -> the app settings
   POST   /_emu/oauth/revoke_refresh  {"email"} -> the user's refresh tokens stop working
-  GET    /_emu/oauth  -> {"app":{...},"codes":N,"refresh_tokens":[live ones],"access_tokens":N,
-                          "authorizations":[...]}
+  GET    /_emu/oauth  -> {"app":{...},"codes":N,"refresh_tokens":[live ones],
+                          "access_tokens":[every one handed out],"authorizations":[...]}
 
 CONTROL API (no auth, same server, under /_emu/; errors: 400 {"error":"..."})
   POST   /_emu/users   {"email","password","tfa_secret"?,"sms"?}   -> {"user":{...}}
@@ -765,12 +766,12 @@ class Api:
                 or one("code_challenge_method") != "S256" or not one("code_challenge")):
             return 400, {"error": "invalid_request",
                          "error_description": "unknown app, client or PKCE parameters"}
+        sep = "&" if "?" in app["redirect"] else "?"
         if not app["user"] or app["user"] not in STATE.users:
-            return 400, {"error": "access_denied", "error_description": "nobody approves"}
+            return 302, {"redirect": app["redirect"] + sep + "error=access_denied"}
         code = secrets.token_hex(16)
         STATE.oauth_codes[code] = {"challenge": one("code_challenge"), "user": app["user"],
                                    "issued": STATE.now(), "client_id": app["client_id"]}
-        sep = "&" if "?" in app["redirect"] else "?"
         return 302, {"redirect": app["redirect"] + sep + "code=" + code + "&location=NA"}
 
     def oauth_form(self):
@@ -979,7 +980,7 @@ def ctl(method, path, query, body):
     if (method, p) == ("GET", "/_emu/oauth"):
         return 200, {"app": STATE.oauth_app, "codes": len(STATE.oauth_codes),
                      "refresh_tokens": list(STATE.oauth_refresh),
-                     "access_tokens": len(STATE.oauth_access),
+                     "access_tokens": list(STATE.oauth_access),
                      "authorizations": [dict(v, authorization_uid=k)
                                         for k, v in STATE.oauth_authz.items()]}
     if (method, p) == ("POST", "/_emu/oauth/revoke_refresh"):

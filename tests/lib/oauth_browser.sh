@@ -26,6 +26,7 @@ curl=(curl -q -sS --noproxy '*' --cacert "$CST_EMU_CA")
 redirect=$("${curl[@]}" -o /dev/null -w '%{redirect_url}' "$base$route?$query")
 echo "redirect ${redirect%%\?*}" >>"$log"
 [ -n "$redirect" ] || { echo "oauth_browser: no redirect from the authorize page" >&2; exit 1; }
+echo "$redirect" | grep -q 'code=' || mode=deliver
 code=${redirect#*code=}
 code=${code%%&*}
 case $mode in

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# A login --oauth that cannot finish says so in one line and stores nothing: a wrong code, a
+# code already spent, a verifier that does not fit the challenge, an expired code, the
+# redirect's port in use.
+. "$CSTOKEN_SRC/tests/lib/common.sh"
+. "$CSTOKEN_SRC/tests/lib/emulator.sh"
+. "$CSTOKEN_SRC/tests/lib/oauth.sh"
+oauth_setup
+
+# refused MODE WHAT NEEDLE: the stand-in in MODE makes the login fail with one line holding NEEDLE.
+refused() { # MODE WHAT NEEDLE
+	local rc=0 lines
+	OAUTH_BROWSER_MODE=$1 BROWSER=$OAUTH_STANDIN cstoken login --oauth 2>"$CST_TMP/err" || rc=$?
+	assert_eq 1 "$rc" "$2: exit status"
+	lines=$(grep -c '^cstoken: ' "$CST_TMP/err" | tr -d ' ')
+	# the page to open and the wait are said first; the error is the one line after them
+	assert_eq 3 "$lines" "$2: one error line after the two about the page ($(cat "$CST_TMP/err"))"
+	assert_contains "$(tail -n 1 "$CST_TMP/err")" "$3" "$2: the error"
+	assert_contains "$(tail -n 1 "$CST_TMP/err")" "nothing was stored; run 'cstoken login --oauth -p default' again" "$2: the fix"
+	assert_eq "" "$(oauth_kinds)" "$2: nothing stored"
+	pass "$2: one clear line, nothing stored"
+}
+
+refused wrong_code "a wrong code" "refused the authorization code (invalid_grant: unknown or already used"
+refused replay "a replayed code" "refused the authorization code (invalid_grant: unknown or already used"
+refused wrong_challenge "a wrong verifier" "refused the authorization code (invalid_grant: code_verifier does not match"
+refused expire "an expired code" "refused the authorization code (invalid_grant: the authorization code has expired"
+emu_ctl POST /_emu/clock '{"offset_seconds": 0}' >/dev/null
+
+# --- the redirect's port in use: a clear error naming it, not a hang ------------------------------
+# a first login waits on the port (no browser, no terminal); the second cannot have it
+cstoken login --oauth >"$CST_TMP/first.out" 2>&1 </dev/null &
+first=$!
+cst_on_exit "kill $first 2>/dev/null; wait $first 2>/dev/null"
+listening() { ss -Hltn "sport = :$OAUTH_PORT" | grep -q LISTEN; }
+wait_for listening
+rc=0
+out=$(cstoken login --oauth 2>&1 </dev/null) || rc=$?
+assert_eq 1 "$rc" "port in use: exit status"
+assert_eq "cstoken: port $OAUTH_PORT of oauth_redirect '$OAUTH_REDIRECT' is in use on 127.0.0.1; end what listens there (another login?) and run the login again" \
+	"$out" "port in use: one line naming the port"
+kill "$first"
+wait "$first" 2>/dev/null || true
+assert_eq "" "$(oauth_kinds)" "port in use: nothing stored"
+pass "the redirect's port in use: one line naming it"
+
+# --- nobody approves: the redirect carries error=access_denied ---------------------------------
+emu_ctl POST /_emu/oauth '{"user": "nobody@example.com"}' >/dev/null
+refused access_denied "a login nobody approves" "the login was not approved in the browser"
