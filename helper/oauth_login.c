@@ -398,21 +398,23 @@ out:
 /* ---- the terminal ---- */
 
 /*
- * A pasted line: the redirected address (its code parameter) or the bare code. NULL
- * when the line holds neither.
+ * A pasted line: the redirected address, or its query ("code=...&location=..."). NULL
+ * when it carries no code.
  */
 static char *pasted_code(const char *line)
 {
 	const char *q;
 	size_t qlen;
-	char *code;
+	char *code = NULL;
 
 	line += strspn(line, " \t");
 	q = query_of(line, &qlen);
+	if (!q && !strncmp(line, "code=", 5)) {
+		q = line;
+		qlen = strcspn(line, "# \t\r\n");
+	}
 	if (q)
 		code = query_param(q, qlen, "code");
-	else
-		code = xstrndup(line, strcspn(line, " \t\r\n"));
 	if (!code_plain(code)) {
 		free_secret(code);
 		return NULL;
@@ -431,7 +433,7 @@ struct wait_for_code {
 
 /*
  * Reads what the terminal has: 1 with *code for a line that holds one, 0 to go on,
- * CST_ERR_USAGE when the terminal closed.
+ * CST_ERR_SYSTEM when the terminal closed.
  */
 static int from_tty(struct wait_for_code *w, char **code, struct cst_error *e)
 {
@@ -442,7 +444,7 @@ static int from_tty(struct wait_for_code *w, char **code, struct cst_error *e)
 		return 0;
 	if (n <= 0) {
 		explicit_bzero(buf, sizeof(buf));
-		return cst_error_set(e, CST_ERR_USAGE,
+		return cst_error_set(e, CST_ERR_SYSTEM,
 				     "the terminal closed before an authorization code came, so "
 				     "nothing was stored; run 'cstoken login --oauth -p %s' again",
 				     w->profile);
@@ -635,7 +637,7 @@ int oauth_login(struct cli *cli, const struct cst_profile *p)
 	else
 		fprintf(stderr, "cstoken: waiting %d s for the browser\n", CODE_WAIT_SECONDS);
 	ret = wait_code(&w, &code, &cli->err);
-	if (w.tty >= 0 && !ret)
+	if (w.tty >= 0)
 		fprintf(stderr, "\n");
 	if (w.listener >= 0) {
 		close(w.listener);
