@@ -10,9 +10,13 @@
 #   wrong_challenge  asks the emulator with another code_challenge (the verifier will not fit)
 #   expire           moves the emulator's clock 61 s on before delivering the code
 #   print            only writes the redirect to $OAUTH_BROWSER_OUT (for a paste-back)
-# Writes what it did to $OAUTH_BROWSER_LOG when set. Needs CST_EMU_CA and CST_EMU_URL.
+# Writes what it did to $OAUTH_BROWSER_LOG, and its own and its parent's argv to
+# $OAUTH_BROWSER_ARGV, when set. Needs CST_EMU_CA and CST_EMU_URL.
 set -eu
 url=$1
+if [ -n "${OAUTH_BROWSER_ARGV:-}" ]; then # the argv of the stand-in and of cstoken, which started it
+	{ tr '\0' ' ' </proc/$$/cmdline; echo; tr '\0' ' ' </proc/$PPID/cmdline; echo; } >>"$OAUTH_BROWSER_ARGV"
+fi
 mode=${OAUTH_BROWSER_MODE:-ok}
 log=${OAUTH_BROWSER_LOG:-/dev/null}
 query=${url#*\?}
