@@ -888,8 +888,11 @@ static int check_request(const struct cma_client *c, const struct cma_request *r
 				     c->host);
 	if (rq->authtoken && !cma_session_valid(rq->authtoken))
 		return cst_error_set(e, CST_ERR_AUTH,
-				     "the stored session for '%s' is malformed, so cstoken sent "
+				     "the stored %s for '%s' is malformed, so cstoken sent "
 				     "nothing; run 'cstoken login' again",
+				     strncmp(rq->authtoken, CMA_BEARER, strlen(CMA_BEARER))
+					 ? "authtoken"
+					 : "OAuth session",
 				     c->host);
 	/* a management token, or "Bearer " and an OAuth access token */
 	if (rq->authorization && !strncmp(rq->authorization, "Bearer ", 7) &&
