@@ -108,7 +108,7 @@ _cstoken()
 
 	case $cmd in
 	init) opts='--region --host --ca-file --email --stack --branches --aliases --permissions --password-stdin --force' ;;
-	login) opts='--email --password-stdin --tfa-token --sms --etcd' ;;
+	login) opts='--email --password-stdin --tfa-token --sms --etcd --oauth' ;;
 	token) opts='--min-ttl --no-mint --porcelain' ;;
 	exec) opts='--min-ttl --env --' ;;
 	curl) opts='--min-ttl' ;;

@@ -57,6 +57,7 @@ complete -c cstoken -n "__fish_seen_subcommand_from init" -l permissions -x -a '
 complete -c cstoken -n "__fish_seen_subcommand_from init" -l force -d 'replace an existing profile'
 complete -c cstoken -n "__fish_seen_subcommand_from init login" -l email -x -d "the account's e-mail"
 complete -c cstoken -n "__fish_seen_subcommand_from init login" -l password-stdin -d 'read the password from stdin'
+complete -c cstoken -n "__fish_seen_subcommand_from login" -l oauth -d 'log in in a browser (OAuth, SSO)'
 complete -c cstoken -n "__fish_seen_subcommand_from login" -l tfa-token -x -d 'the two-factor code'
 complete -c cstoken -n "__fish_seen_subcommand_from login" -l sms -d 'have the two-factor code sent by SMS'
 complete -c cstoken -n "__fish_seen_subcommand_from login" -l etcd -d 'log in to the shared store as etcd_user'

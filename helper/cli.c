@@ -50,7 +50,12 @@ static const struct command commands[] = {
      "usage: cstoken login [-p PROFILE] [--email EMAIL] [--password-stdin]\n"
      "                     [--tfa-token CODE | --sms]\n"
      "       cstoken login --etcd [-p PROFILE] [--password-stdin]\n"
+     "       cstoken login [-p PROFILE] --oauth\n"
      "Logs in to Contentstack and stores the session's authtoken.\n"
+     "  --oauth            log in in a browser (OAuth, for SSO organisations; also\n"
+     "                     'auth = oauth' in the profile): the page's address is\n"
+     "                     printed, opened with $BROWSER or xdg-open, and the address\n"
+     "                     the browser ends up at may be pasted on the terminal\n"
      "  --etcd             instead, check the password of the profile's etcd_user\n"
      "                     with its shared store and keep it in the local store\n"
      "  --email EMAIL      account e-mail (default: the profile's email)\n"
@@ -60,7 +65,8 @@ static const struct command commands[] = {
      "  --sms              have the two-factor code sent by SMS, then ask for it\n"},
     {"logout", cmd_logout,
      "usage: cstoken logout [-p PROFILE]\n"
-     "Ends the Contentstack session and forgets its authtoken.\n"},
+     "Ends the Contentstack session (revokes an OAuth session's authorization) and\n"
+     "forgets it.\n"},
     {"token", cmd_token,
      "usage: cstoken token [-p PROFILE] [--min-ttl D] [--no-mint] [--porcelain]\n"
      "Prints the profile's management token, minting one if needed.\n"
@@ -124,7 +130,7 @@ static const char main_help[] =
     "\n"
     "commands:\n"
     "  init               first-run setup: log in, pick a stack, write a profile\n"
-    "  login              log in and store the session's authtoken\n"
+    "  login              log in (--oauth: in a browser) and store the session\n"
     "  logout             end the session and forget the authtoken\n"
     "  token              print the profile's management token\n"
     "  exec -- CMD        run CMD with the token in its environment\n"
