@@ -1272,8 +1272,8 @@ static int mint_login(const struct obtain *o, char **authtoken, struct cst_error
 
 	if (ret == CST_ERR_NOT_LOGGED_IN || (!ret && (!*authtoken || !**authtoken)))
 		return cst_error_set(e, CST_ERR_NOT_LOGGED_IN,
-				     "not logged in to '%s'; run 'cstoken login%s -p %s'", o->p->host,
-				     o->p->oauth ? " --oauth" : "", o->p->name);
+				     "not logged in to '%s'; run 'cstoken login%s -p %s'",
+				     o->p->host, o->p->oauth ? " --oauth" : "", o->p->name);
 	return ret;
 }
 
