@@ -1541,9 +1541,8 @@ int cma_check_token(struct cma_client *c, const char *api_key, const char *token
 	return cma_call(c, &rq, e);
 }
 
-/* A GET whose JSON answer the caller reads: *resp (cJSON_Delete) when 0 comes back. */
-static int cma_get_json(struct cma_client *c, const struct cma_request *rq, cJSON **resp,
-			struct cst_error *e)
+int cma_get_json(struct cma_client *c, const struct cma_request *rq, cJSON **resp,
+		 struct cst_error *e)
 {
 	struct strbuf body = STRBUF_INIT;
 	long status;

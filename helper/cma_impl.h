@@ -119,6 +119,9 @@ int cma_parse_answer(const struct cma_client *c, const struct cma_request *rq, l
 		     struct cst_error *e);
 /* Whether cred is a well-formed session credential (cma.h) of either kind. */
 bool cma_session_valid(const char *cred);
+/* A call whose JSON answer the caller reads: *json (cJSON_Delete) when 0 comes back. */
+int cma_get_json(struct cma_client *c, const struct cma_request *rq, struct cJSON **json,
+		 struct cst_error *e);
 /* The string member key of obj, or NULL. */
 const char *cma_json_str(const struct cJSON *obj, const char *key);
 /* Server text made safe for a message: printable ASCII only, capped. */

@@ -108,52 +108,43 @@ out:
 	return ret;
 }
 
-int cma_oauth_exchange(struct cma_client *c, const struct cma_oauth_app *app, const char *code,
-		       const char *verifier, struct cma_oauth_grant *out, struct cst_error *e)
+/* The form of a grant: its n fields in the SDK's order. */
+static int grant(struct cma_client *c, const char *const (*kv)[2], size_t n, const char *what,
+		 struct cma_oauth_grant *out, struct cst_error *e)
 {
 	struct strbuf form = STRBUF_INIT;
+	size_t i;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	form_add(&form, "grant_type", "authorization_code");
-	form_add(&form, "code", code);
-	form_add(&form, "redirect_uri", app->redirect_uri);
-	form_add(&form, "client_id", app->client_id);
-	form_add(&form, "code_verifier", verifier);
-	ret = token_call(c, form.buf, "authorization code", out, e);
+	for (i = 0; i < n; i++)
+		form_add(&form, kv[i][0], kv[i][1]);
+	ret = token_call(c, form.buf, what, out, e);
 	strbuf_release(&form);
 	return ret;
+}
+
+int cma_oauth_exchange(struct cma_client *c, const struct cma_oauth_app *app, const char *code,
+		       const char *verifier, struct cma_oauth_grant *out, struct cst_error *e)
+{
+	const char *const kv[][2] = {{"grant_type", "authorization_code"},
+				     {"code", code},
+				     {"redirect_uri", app->redirect_uri},
+				     {"client_id", app->client_id},
+				     {"code_verifier", verifier}};
+
+	return grant(c, kv, sizeof(kv) / sizeof(kv[0]), "authorization code", out, e);
 }
 
 int cma_oauth_refresh(struct cma_client *c, const struct cma_oauth_app *app,
 		      const char *refresh_token, struct cma_oauth_grant *out, struct cst_error *e)
 {
-	struct strbuf form = STRBUF_INIT;
-	int ret;
+	const char *const kv[][2] = {{"grant_type", "refresh_token"},
+				     {"refresh_token", refresh_token},
+				     {"client_id", app->client_id},
+				     {"redirect_uri", app->redirect_uri}};
 
-	memset(out, 0, sizeof(*out));
-	form_add(&form, "grant_type", "refresh_token");
-	form_add(&form, "refresh_token", refresh_token);
-	form_add(&form, "client_id", app->client_id);
-	form_add(&form, "redirect_uri", app->redirect_uri);
-	ret = token_call(c, form.buf, "refresh token", out, e);
-	strbuf_release(&form);
-	return ret;
-}
-
-static int get_json(struct cma_client *c, const struct cma_request *rq, cJSON **j,
-		    struct cst_error *e)
-{
-	struct strbuf answer = STRBUF_INIT;
-	long status;
-	int attempts, ret;
-
-	*j = NULL;
-	ret = cma_exchange(c, rq, &status, &answer, &attempts, e);
-	if (!ret)
-		ret = cma_parse_answer(c, rq, status, answer.buf, answer.len, attempts, j, e);
-	strbuf_release(&answer);
-	return ret;
+	return grant(c, kv, sizeof(kv) / sizeof(kv[0]), "refresh token", out, e);
 }
 
 int cma_oauth_revoke(struct cma_client *c, const struct cma_oauth_app *app, const char *cred,
@@ -170,7 +161,7 @@ int cma_oauth_revoke(struct cma_client *c, const struct cma_oauth_app *app, cons
 	app_esc = cma_escape(app->app_id);
 	path = xasprintf("/manifests/%s/authorizations", app_esc);
 	rq.path = path;
-	ret = get_json(c, &rq, &j, e);
+	ret = cma_get_json(c, &rq, &j, e);
 	if (ret)
 		goto out;
 	data = cJSON_GetObjectItemCaseSensitive(j, "data");
@@ -198,7 +189,7 @@ int cma_oauth_revoke(struct cma_client *c, const struct cma_oauth_app *app, cons
 	j = NULL;
 	rq.method = "DELETE";
 	rq.path = path;
-	ret = get_json(c, &rq, &j, e);
+	ret = cma_get_json(c, &rq, &j, e);
 out:
 	cJSON_Delete(j);
 	free(app_esc);
@@ -216,7 +207,7 @@ int cma_user_email(struct cma_client *c, const char *authtoken, char **email, st
 	int ret;
 
 	*email = NULL;
-	ret = get_json(c, &rq, &j, e);
+	ret = cma_get_json(c, &rq, &j, e);
 	if (ret)
 		goto out;
 	v = cma_json_str(cJSON_GetObjectItemCaseSensitive(j, "user"), "email");

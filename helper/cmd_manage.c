@@ -637,8 +637,8 @@ static void status_login(struct cli *cli, const struct cst_profile *p, bool mint
 		if (minting)
 			problem(f,
 				"profile '%s' mints tokens but is not logged in to %s; run "
-				"'cstoken login -p %s'",
-				p->name, p->host, p->name);
+				"'cstoken login%s -p %s'",
+				p->name, p->host, p->oauth ? " --oauth" : "", p->name);
 		goto out;
 	}
 	if (ret) {

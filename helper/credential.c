@@ -61,7 +61,8 @@ static int hexval(char ch)
  * or NUL could smuggle a key into the protocol, so it is refused (git refuses
  * LF since 2.26.1).
  */
-static int url_decode(const char *s, size_t n, const char *what, char **out, struct cst_error *e)
+int credential_url_decode(const char *s, size_t n, const char *what, char **out,
+			  struct cst_error *e)
 {
 	struct strbuf sb = STRBUF_INIT;
 	size_t i;
@@ -112,19 +113,21 @@ int credential_from_url(struct credential *c, const char *url, struct cst_error 
 	if (at) {
 		colon = memchr(auth, ':', (size_t)(at - auth));
 		if (colon) {
-			ret = url_decode(auth, (size_t)(colon - auth), "username", &user, e);
+			ret = credential_url_decode(auth, (size_t)(colon - auth), "username", &user,
+						    e);
 			if (!ret)
-				ret = url_decode(colon + 1, (size_t)(at - colon - 1), "password",
-						 &pass, e);
+				ret = credential_url_decode(colon + 1, (size_t)(at - colon - 1),
+							    "password", &pass, e);
 		} else {
-			ret = url_decode(auth, (size_t)(at - auth), "username", &user, e);
+			ret =
+			    credential_url_decode(auth, (size_t)(at - auth), "username", &user, e);
 		}
 		if (ret)
 			goto out;
 		host = at + 1;
 	}
 	/* "[::1]:8443" stays as git sends it: brackets and port are part of host */
-	ret = url_decode(host, (size_t)(auth_end - host), "host", &hostname, e);
+	ret = credential_url_decode(host, (size_t)(auth_end - host), "host", &hostname, e);
 	if (ret)
 		goto out;
 	/* git trims the slashes around the path */
@@ -136,7 +139,7 @@ int credential_from_url(struct credential *c, const char *url, struct cst_error 
 
 		while (n > 1 && p[n - 1] == '/')
 			n--;
-		ret = url_decode(p, n, "path", &path, e);
+		ret = credential_url_decode(p, n, "path", &path, e);
 		if (ret)
 			goto out;
 	}

@@ -23,6 +23,7 @@
 
 #include "cli.h"
 #include "cstoken/cma.h"
+#include "cstoken/credential.h"
 #include "cstoken/mint.h"
 #include "cstoken/util.h"
 #include "digest.h"
@@ -171,48 +172,25 @@ int oauth_redirect_port(const char *redirect)
 	return (int)port;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
- * The value of parameter key in a query ("a=1&code=X&location=NA"), percent-decoded,
- * or NULL (caller frees with free_secret). The query ends at '#', a space or a line end.
+ * The value of parameter key in q[0..len) ("a=1&code=X&location=NA"), percent-decoded,
+ * or NULL (caller frees with free_secret).
  */
 static char *query_param(const char *q, size_t len, const char *key)
 {
 	size_t klen = strlen(key), i = 0, start, end;
-	struct strbuf sb = STRBUF_INIT;
+	char *out = NULL;
 
 	while (i < len) {
 		start = i;
 		while (i < len && q[i] != '&')
 			i++;
 		end = i++;
-		if (end - start > klen && !memcmp(q + start, key, klen) && q[start + klen] == '=') {
-			size_t j;
-
-			strbuf_addstr(&sb, "");
-			for (j = start + klen + 1; j < end; j++) {
-				int hi, lo;
-
-				if (q[j] == '%' && j + 2 < end + 1 &&
-				    (hi = hexval(q[j + 1])) >= 0 && (lo = hexval(q[j + 2])) >= 0) {
-					strbuf_addch(&sb, (char)(hi << 4 | lo));
-					j += 2;
-				} else {
-					strbuf_addch(&sb, q[j] == '+' ? ' ' : q[j]);
-				}
-			}
-			return strbuf_detach(&sb, NULL);
-		}
+		if (end - start > klen && !memcmp(q + start, key, klen) && q[start + klen] == '=')
+			return credential_url_decode(q + start + klen + 1, end - start - klen - 1,
+						     key, &out, NULL)
+				   ? NULL
+				   : out;
 	}
 	return NULL;
 }
@@ -360,7 +338,8 @@ static int take_request(int fd, const char *profile, char **code, struct cst_err
 	}
 	explicit_bzero(buf, sizeof(buf));
 	line_end = req.buf ? strstr(req.buf, "\r\n") : NULL;
-	if (!line_end || strncmp(req.buf, "GET /", 5) ||
+	/* "GET / HTTP/1.1" at the least, before anything is compared from the end */
+	if (!line_end || line_end - req.buf < 14 || strncmp(req.buf, "GET /", 5) ||
 	    (strncmp(line_end - 9, " HTTP/1.1", 9) && strncmp(line_end - 9, " HTTP/1.0", 9)) ||
 	    !strstr(req.buf, "\r\n\r\n") || memchr(req.buf, '\0', req.len)) {
 		answer_page(fd, 400, "cstoken", "This is not the answer cstoken waits for.");

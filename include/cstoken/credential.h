@@ -44,6 +44,14 @@ void credential_release(struct credential *c);
  */
 int credential_read(struct credential *c, FILE *fp, struct cst_error *e);
 
+/*
+ * Percent-decodes s[0..n) like git's url_decode_mem into *out (caller frees with
+ * free_secret): "%XY" becomes the byte, anything else is kept. A decoded LF, CR or NUL is
+ * refused (CST_ERR_INVALID, e naming what).
+ */
+int credential_url_decode(const char *s, size_t n, const char *what, char **out,
+			  struct cst_error *e);
+
 /* Splits url ("proto://user:pass@host:port/path") into c. CST_ERR_INVALID if malformed. */
 int credential_from_url(struct credential *c, const char *url, struct cst_error *e);
 
