@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A login --oauth that cannot finish says so in one line and stores nothing: a wrong code, a
 # code already spent, a verifier that does not fit the challenge, an expired code, the
-# redirect's port in use.
+# redirect's port in use, no code within the 60 s.
 . "$CSTOKEN_SRC/tests/lib/common.sh"
 . "$CSTOKEN_SRC/tests/lib/emulator.sh"
 . "$CSTOKEN_SRC/tests/lib/oauth.sh"
@@ -47,3 +47,14 @@ pass "the redirect's port in use: one line naming it"
 # --- nobody approves: the redirect carries error=access_denied ---------------------------------
 emu_ctl POST /_emu/oauth '{"user": "nobody@example.com"}' >/dev/null
 refused access_denied "a login nobody approves" "the login was not approved in the browser"
+
+# --- no code within 60 s: a clear error (the clock runs 30 times faster under faketime) --------
+emu_ctl POST /_emu/oauth "$(_emu_json user "$ALICE")" >/dev/null
+rc=0
+out=$(ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	faketime -f '+0 x30' cstoken login --oauth 2>&1 </dev/null) || rc=$?
+assert_eq 1 "$rc" "no code in time: exit status"
+assert_eq "cstoken: no authorization code came within 60 s, so nothing was stored; run 'cstoken login --oauth -p default' again and finish in the browser (or paste the address it was sent to) in time" \
+	"$(printf '%s\n' "$out" | tail -n 1)" "no code in time: the line"
+assert_eq "" "$(oauth_kinds)" "no code in time: nothing stored"
+pass "no code within 60 s: one line, nothing stored"
