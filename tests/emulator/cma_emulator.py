@@ -151,7 +151,9 @@ CONTROL API (no auth, same server, under /_emu/; errors: 400 {"error":"..."})
                         values, "deleted" and "evicted" uids), "clock_offset", "today"
   GET    /_emu/requests[?path=PREFIX&method=M]  every non-control request, in order:
          [{"method","path","query" (raw string),"headers" (all, lower-case names),
-           "body" (parsed JSON, raw string, or null when empty),"fault" (only when one applied)}]
+           "body" (parsed JSON, raw string, or null when empty),"fault" (only when one applied),
+           "auth" (which credential header it carried: "authtoken", "bearer" for
+           "authorization: Bearer", "token" for a bare authorization, or null)}]
   DELETE /_emu/requests          forgets the request log
   POST   /_emu/faults  {"method"?,"path" (prefix of the request path),"responses":[...]}
          appended; a request takes the next response of the first fault entry that matches
@@ -1226,8 +1228,11 @@ class Handler(BaseHTTPRequestHandler):
             self.send(status, obj)
             return
 
+        auth = headers.get("authorization")
         entry = {"method": method, "path": path, "query": query, "headers": headers,
-                 "body": body}
+                 "body": body,
+                 "auth": ("bearer" if auth.startswith("Bearer ") else "token") if auth
+                 else ("authtoken" if "authtoken" in headers else None)}
         with STATE.lock:
             STATE.requests.append(entry)
             fault = take_fault(method, path)

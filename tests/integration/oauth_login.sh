@@ -36,6 +36,8 @@ hdrs=$(emu_ctl GET /_emu/requests | emu_json_get '"\n".join("%s %s %s %s" % (r["
 assert_contains "$hdrs" "POST /v3/stacks/management_tokens Bearer  org" "creation with Bearer and organization_uid"
 assert_contains "$hdrs" "GET /v3/stacks/management_tokens Bearer  org" "listing with Bearer and organization_uid"
 assert_not_contains "$hdrs" "authtoken" "no authtoken header with an OAuth session"
+kinds=$(emu_ctl GET '/_emu/requests?path=/v3/' | emu_json_get '" ".join(sorted(set(str(r["auth"]) for r in j)))')
+assert_eq "bearer" "$kinds" "the request log: every CMA call used the Bearer header"
 pass "minting with an OAuth session: authorization: Bearer and organization_uid"
 
 # --- status and list name the session's kind and its validity ---------------------------------
@@ -60,6 +62,18 @@ assert_eq "[]" "$(emu_ctl GET /_emu/oauth | emu_json_get 'j["authorizations"]')"
 assert_eq "[]" "$(emu_ctl GET /_emu/oauth | emu_json_get 'j["refresh_tokens"]')" "refresh token revoked"
 assert_eq "token" "$(oauth_kinds)" "the session is forgotten, the token stays"
 pass "logout revokes the OAuth authorization and forgets the session"
+
+# --- a malformed OAuth key is a configuration error naming it --------------------------------
+emulator_config bad "$OAUTH_KEY" "$ALICE" "oauth_redirect = ftp://localhost:8184"
+rc=0
+out=$(cstoken -p bad login --oauth 2>&1) || rc=$?
+assert_eq 2 "$rc" "bad oauth_redirect: exit status"
+assert_contains "$out" "key 'oauth_redirect'" "bad oauth_redirect: the key named"
+emulator_config bad "$OAUTH_KEY" "$ALICE" "auth = sso"
+out=$(cstoken -p bad login 2>&1) || true
+assert_contains "$out" "key 'auth': 'sso' is not password or oauth" "bad auth: the key named"
+emulator_config bad "$OAUTH_KEY" "$ALICE"
+pass "malformed OAuth keys are configuration errors"
 
 # --- auth = oauth: plain `login` logs in with OAuth; app_host and developer_hub_host ---------
 emulator_config "$OAUTH_KEY" "$ALICE" "auth = oauth" "oauth_redirect = $OAUTH_REDIRECT" \
