@@ -1018,6 +1018,68 @@ static void test_shared_keys(void **state)
 		expect_error(bad[i].text, bad[i].line, bad[i].what);
 }
 
+/* The OAuth keys: the CLI's public app by default, the hosts derived as the SDK does. */
+static void test_oauth(void **state)
+{
+	static const struct {
+		const char *region, *app, *hub;
+	} derived[] = {
+	    {"na", "app.contentstack.com", "developerhub-api.contentstack.com"},
+	    {"eu", "eu-app.contentstack.com", "eu-developerhub-api.contentstack.com"},
+	    {"au", "au-app.contentstack.com", "au-developerhub-api.contentstack.com"},
+	    {"azure-na", "azure-na-app.contentstack.com",
+	     "azure-na-developerhub-api.contentstack.com"},
+	    {"gcp-eu", "gcp-eu-app.contentstack.com", "gcp-eu-developerhub-api.contentstack.com"},
+	};
+	struct cst_config cfg = CST_CONFIG_INIT;
+	const struct cst_profile *p;
+	char *text, *app, *hub;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(derived) / sizeof(derived[0]); i++) {
+		text = xasprintf("[profile p]\nregion = %s\n", derived[i].region);
+		load_ok(&cfg, text);
+		p = cst_config_profile(&cfg, "p");
+		assert_false(p->oauth);
+		assert_string_equal(p->oauth_app_id, "6400aa06db64de001a31c8a9");
+		assert_string_equal(p->oauth_client_id, "Ie0FEfTzlfAHL4xM");
+		assert_string_equal(p->oauth_redirect, "http://localhost:8184");
+		app = cst_profile_app_host(p);
+		hub = cst_profile_developer_hub_host(p);
+		assert_string_equal(app, derived[i].app);
+		assert_string_equal(hub, derived[i].hub);
+		free(app);
+		free(hub);
+		free(text);
+		cst_config_release(&cfg);
+	}
+	load_ok(&cfg, "[profile p]\nhost = cma.example.test:8443\nauth = OAuth\n"
+		      "oauth_app_id = blt1\noauth_client_id = c-1\n"
+		      "oauth_redirect = https://sso.example.test/cb?x=1\n"
+		      "developer_hub_host = hub.example.test\n");
+	p = cst_config_profile(&cfg, "p");
+	assert_true(p->oauth);
+	assert_string_equal(p->oauth_app_id, "blt1");
+	assert_string_equal(p->oauth_client_id, "c-1");
+	assert_string_equal(p->oauth_redirect, "https://sso.example.test/cb?x=1");
+	app = cst_profile_app_host(p);
+	hub = cst_profile_developer_hub_host(p);
+	assert_string_equal(app, "cma.example.test:8443"); /* no "api" in it: itself */
+	assert_string_equal(hub, "hub.example.test");
+	free(app);
+	free(hub);
+	cst_config_release(&cfg);
+	expect_error("[profile p]\nauth = sso\n", 2, "key 'auth': 'sso' is not password or oauth");
+	expect_error("[profile p]\noauth_app_id = a b\n", 2, "key 'oauth_app_id'");
+	expect_error("[profile p]\noauth_client_id = a\"b\n", 2, "key 'oauth_client_id'");
+	expect_error("[profile p]\noauth_redirect = localhost:8184\n", 2, "key 'oauth_redirect'");
+	expect_error("[profile p]\noauth_redirect = http://x/#frag\n", 2, "key 'oauth_redirect'");
+	expect_error("[profile p]\noauth_redirect = http:///path\n", 2, "key 'oauth_redirect'");
+	expect_error("[profile p]\napp_host = a/b\n", 2, "key 'app_host'");
+	expect_error("[profile p]\ndeveloper_hub_host = a b\n", 2, "key 'developer_hub_host'");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1039,6 +1101,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_parse_duration, test_setup),
 	    cmocka_unit_test_setup(test_profile_defaults, test_setup),
 	    cmocka_unit_test_setup(test_shared_keys, test_setup),
+	    cmocka_unit_test_setup(test_oauth, test_setup),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
