@@ -87,3 +87,23 @@ assert_contains "$hosts" "/token@localhost:${CST_EMU_HOST#*:}" "developer_hub_ho
 assert_contains "$hosts" "/v3/user@$CST_EMU_HOST" "the CMA host stays the CMA's"
 assert_eq "oauth token" "$(oauth_kinds | sort | tr '\n' ' ' | sed 's/ $//')" "session stored again"
 pass "auth = oauth, app_host and developer_hub_host"
+
+# --- the listener takes one well-formed request with a code; anything else is answered 400 -----
+cstoken logout >/dev/null 2>&1 || fail "logout"
+cstoken login --oauth </dev/null 2>"$CST_TMP/bg.err" &
+bg=$!
+cst_on_exit "kill $bg 2>/dev/null; wait $bg 2>/dev/null"
+url_ready() { grep -q '^  https://' "$CST_TMP/bg.err"; }
+wait_for url_ready
+listening() { ss -Hltn "sport = :$OAUTH_PORT" | grep -q LISTEN; }
+wait_for listening
+assert_eq 400 "$(curl -q -sS -o /dev/null -w '%{http_code}' "$OAUTH_REDIRECT/favicon.ico")" "a request without a code"
+assert_eq 400 "$(curl -q -sS -o /dev/null -w '%{http_code}' -X POST -d code=x "$OAUTH_REDIRECT/")" "a POST"
+page=$(curl -q -sS "$OAUTH_REDIRECT/?code=not%0Aplain&location=NA")
+assert_contains "$page" "carries no authorization code" "a code that is not a plain word"
+kill -0 "$bg" || fail "the login ended on a request without a usable code"
+"$OAUTH_STANDIN" "$(sed -n 's/^  \(https:.*\)$/\1/p' "$CST_TMP/bg.err")" || fail "the stand-in"
+wait "$bg" || fail "login after the stray requests: $(cat "$CST_TMP/bg.err")"
+assert_contains "$(cat "$CST_TMP/bg.err")" "logged in to $CST_EMU_HOST as '$ALICE' (OAuth" "login after the stray requests"
+listening && fail "the listener still listens after the login"
+pass "the listener answers stray requests 400 and takes the one with a code"

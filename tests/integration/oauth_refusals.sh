@@ -58,3 +58,13 @@ assert_eq "cstoken: no authorization code came within 60 s, so nothing was store
 	"$(printf '%s\n' "$out" | tail -n 1)" "no code in time: the line"
 assert_eq "" "$(oauth_kinds)" "no code in time: nothing stored"
 pass "no code within 60 s: one line, nothing stored"
+
+# --- a token answer whose values would become headers: refused, nothing stored -----------------
+emu_ctl POST /_emu/faults '{"path": "/token", "responses": [{"status": 200, "body": {"access_token": "cso1\r\nX-Injected: 1", "refresh_token": "csr1", "token_type": "Bearer", "expires_in": 3600, "organization_uid": "blt0000000000000000", "user_uid": "blt1"}}]}' >/dev/null
+rc=0
+BROWSER=$OAUTH_STANDIN cstoken login --oauth 2>"$CST_TMP/err" || rc=$?
+assert_eq 1 "$rc" "hostile token answer: exit status"
+assert_contains "$(tail -n 1 "$CST_TMP/err")" "answered the token request without a usable access token" "hostile token answer: the error"
+assert_not_contains "$(cat "$CST_TMP/err")" "X-Injected" "hostile token answer: not quoted"
+assert_eq "" "$(oauth_kinds)" "hostile token answer: nothing stored"
+pass "a token answer with a malformed access token is refused"
