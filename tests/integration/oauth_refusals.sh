@@ -68,3 +68,17 @@ assert_contains "$(tail -n 1 "$CST_TMP/err")" "answered the token request withou
 assert_not_contains "$(cat "$CST_TMP/err")" "X-Injected" "hostile token answer: not quoted"
 assert_eq "" "$(oauth_kinds)" "hostile token answer: nothing stored"
 pass "a token answer with a malformed access token is refused"
+
+# --- a stored session planted malformed: never sent, the fix named ----------------------------
+oauth_login
+store=$XDG_DATA_HOME/cstoken/credentials
+sed -i 's/cso[0-9a-f]*/cso1 X-Injected/' "$store"
+emu_ctl DELETE /_emu/requests >/dev/null
+rc=0
+out=$(cstoken token 2>&1) || rc=$?
+assert_eq 1 "$rc" "malformed stored session: exit status"
+assert_eq "cstoken: the OAuth session of '$ALICE' on '$CST_EMU_HOST' is stored malformed, so cstoken will not send it; run 'cstoken login --oauth -p default'" \
+	"$out" "malformed stored session: the line"
+assert_eq 0 "$(emu_ctl GET /_emu/requests | emu_json_get 'len([r for r in j if r["path"].startswith("/v3/")])')" \
+	"malformed stored session: nothing sent"
+pass "a stored session planted malformed is never sent"
