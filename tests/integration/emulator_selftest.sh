@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The CMA emulator itself, driven with the real curl program: login, 2FA, the authtoken cap,
 # management tokens (create/list/get/update/delete, validation, eviction at the limit, expiry),
-# token use, the control API, every kind of fault, robustness, shutdown.
+# token use, OAuth (authorize, both grants, Bearer, authorizations), the control API, every kind
+# of fault, robustness, shutdown.
 . "$CSTOKEN_SRC/tests/lib/common.sh"
 cst_setup
 . "$CSTOKEN_SRC/tests/lib/emulator.sh"
@@ -324,6 +325,62 @@ assert_eq 404 "$STATUS" "a malformed path"
 cma GET /v3/user "" "authtoken: $AUTH"
 assert_eq 200 "$STATUS" "still serving after malformed requests"
 pass "robustness"
+
+# --- OAuth: authorize, the token endpoint's two grants, Bearer on the CMA, authorizations
+cma GET "/apps/6400aa06db64de001a31c8a9/authorize?response_type=code&client_id=Ie0FEfTzlfAHL4xM&code_challenge=TMWa0irMnf6EG-q4VVyTH9ah2wDWHk1gvmLW2otmmP0&code_challenge_method=S256" ""
+assert_eq 302 "$STATUS" "authorize without a preset user still redirects"
+assert_contains "$HDRS" "location: http://localhost:8184?error=access_denied" "nobody approves"
+emu_ctl POST /_emu/oauth "{\"user\": \"$ALICE\"}" >/dev/null
+# base64url(SHA-256(V)) is the code_challenge the authorize requests give
+V=dBjftJeZ4CVP-mJ92K1jmpoGlHJlTuT2DjVEZ5bQrMk
+cma GET "/apps/6400aa06db64de001a31c8a9/authorize?response_type=code&client_id=Ie0FEfTzlfAHL4xM&code_challenge=TMWa0irMnf6EG-q4VVyTH9ah2wDWHk1gvmLW2otmmP0&code_challenge_method=S256" ""
+assert_eq 302 "$STATUS" "authorize"
+code=$(sed -n 's/^location: http:\/\/localhost:8184?code=\([0-9a-f]*\)&location=na$/\1/p' <<<"$HDRS")
+[ -n "$code" ] || fail "no code in the redirect: $HDRS"
+form() { # FIELDS...: POST /token form-encoded
+	local a=(-q -sS --noproxy '*' --cacert "$CST_EMU_CA" -o "$CST_TMP/body" -w '%{http_code}') f
+	for f in "$@"; do a+=(--data-urlencode "$f"); done
+	STATUS=$(curl "${a[@]}" "$CST_EMU_URL/token")
+	BODY=$(cat "$CST_TMP/body")
+}
+form grant_type=authorization_code "code=$code" redirect_uri=http://localhost:8184 \
+	client_id=Ie0FEfTzlfAHL4xM "code_verifier=${V}x"
+assert_eq 400 "$STATUS" "a wrong verifier"
+assert_contains "$BODY" "code_verifier does not match" "a wrong verifier's error"
+form grant_type=authorization_code "code=$code" redirect_uri=http://localhost:8184 \
+	client_id=Ie0FEfTzlfAHL4xM "code_verifier=$V"
+assert_eq 400 "$STATUS" "a code is good once, even after a failed exchange"
+cma GET "/apps/6400aa06db64de001a31c8a9/authorize?response_type=code&client_id=Ie0FEfTzlfAHL4xM&code_challenge=TMWa0irMnf6EG-q4VVyTH9ah2wDWHk1gvmLW2otmmP0&code_challenge_method=S256" ""
+code=$(sed -n 's/^location: http:\/\/localhost:8184?code=\([0-9a-f]*\)&location=na$/\1/p' <<<"$HDRS")
+form grant_type=authorization_code "code=$code" redirect_uri=http://localhost:8184 \
+	client_id=Ie0FEfTzlfAHL4xM "code_verifier=$V"
+assert_eq 200 "$STATUS" "the exchange ($BODY)"
+assert_eq 3600 "$(jget 'j["expires_in"]')" "a 60-minute access token"
+access=$(jget 'j["access_token"]')
+refresh=$(jget 'j["refresh_token"]')
+org=$(jget 'j["organization_uid"]')
+cma GET /v3/user "" "authorization: Bearer $access"
+assert_eq 200 "$STATUS" "Bearer on /v3/user"
+cma GET /v3/stacks/management_tokens "" "api_key: $KEY" "authorization: Bearer $access"
+assert_eq 401 "$STATUS" "token management wants organization_uid"
+cma GET /v3/stacks/management_tokens "" "api_key: $KEY" "authorization: Bearer $access" "organization_uid: $org"
+assert_eq 200 "$STATUS" "token management with Bearer and organization_uid"
+assert_eq bearer "$(emu_ctl GET /_emu/requests | emu_json_get 'j[-1]["auth"]')" "the log names the header"
+form grant_type=refresh_token "refresh_token=$refresh" client_id=Ie0FEfTzlfAHL4xM redirect_uri=http://localhost:8184
+assert_eq 200 "$STATUS" "refresh"
+refresh2=$(jget 'j["refresh_token"]')
+form grant_type=refresh_token "refresh_token=$refresh" client_id=Ie0FEfTzlfAHL4xM redirect_uri=http://localhost:8184
+assert_eq 400 "$STATUS" "a refresh token is retired by its use"
+cma GET /manifests/6400aa06db64de001a31c8a9/authorizations "" "authorization: Bearer $access" "organization_uid: $org"
+assert_eq 200 "$STATUS" "authorizations"
+authz=$(jget 'j["data"][0]["authorization_uid"]')
+cma DELETE "/manifests/6400aa06db64de001a31c8a9/authorizations/$authz" "" "authorization: Bearer $access" "organization_uid: $org"
+assert_eq 204 "$STATUS" "revoke the authorization"
+form grant_type=refresh_token "refresh_token=$refresh2" client_id=Ie0FEfTzlfAHL4xM redirect_uri=http://localhost:8184
+assert_eq 400 "$STATUS" "a revoked authorization's refresh token"
+cma GET /v3/user "" "authorization: Bearer $access"
+assert_eq 401 "$STATUS" "a revoked authorization's access token"
+pass "OAuth"
 
 # --- emulator_config
 emulator_config "$KEY" "$ALICE" "lifetime = 3d"
