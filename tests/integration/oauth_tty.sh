@@ -8,21 +8,11 @@
 . "$CSTOKEN_SRC/tests/lib/oauth.sh"
 oauth_setup
 
-# paste_login: the paste-back login in a pty; prints the status and the transcript.
+# paste_login: the paste-back login in a pty, a line without a code first; prints the
+# status and the transcript.
 paste_login() {
-	OAUTH_BROWSER_MODE=print OAUTH_BROWSER_OUT=$CST_TMP/redirect pty '
-import re, subprocess
-job = Job(["cstoken", "login", "--oauth"])
-job.expect(b"paste the address it ends up at here: ")
-url = re.search(rb"\n  (https://\S+)\r?\n", job.out).group(1).decode()
-subprocess.run([os.environ["OAUTH_STANDIN"], url], check=True)
-with open(os.environ["OAUTH_BROWSER_OUT"]) as f:
-    job.send(b"no address here\n")
-    job.expect(b"that holds no code")
-    job.send(f.read().strip().encode() + b"\n")
-status = job.finish()
-print("status=%d" % status)
-sys.stdout.write(job.transcript())'
+	pty_dialog expect="paste the address it ends up at here: " send=$'no address here\n' \
+		expect="that holds no code" paste-redirect -- cstoken login --oauth
 }
 export OAUTH_STANDIN
 
@@ -50,38 +40,17 @@ pass "paste-back while the loopback listener waits"
 
 # --- the terminal ends before a code came ---------------------------------------------------------
 cstoken logout >/dev/null 2>&1 || fail "logout"
-out=$(pty '
-job = Job(["cstoken", "login", "--oauth"])
-job.expect(b"paste the address it ends up at here: ")
-job.send(b"\x04")
-status = job.finish()
-print("status=%d" % status)
-sys.stdout.write(job.transcript())') || fail "EOF on the terminal: $out"
+out=$(pty_dialog expect="paste the address it ends up at here: " send=$'\x04' \
+	-- cstoken login --oauth) || fail "EOF on the terminal: $out"
 assert_contains "$out" "status=1" "EOF: exit status"
 assert_eq 1 "$(printf '%s\n' "$out" | grep -c "the terminal closed before an authorization code came, so nothing was stored; run 'cstoken login --oauth -p default' again")" \
 	"EOF: one line"
 assert_eq "" "$(oauth_kinds)" "EOF: nothing stored"
 pass "EOF on the terminal: one line, nothing stored"
 
-out=$(pty '
-job = Job(["sh", "-c", "exec cstoken login --oauth 2>\"$0\"", sys.argv[1]])
-def prompted():
-    try:
-        with open(sys.argv[1], "rb") as f:
-            return b"paste the address" in f.read()
-    except FileNotFoundError:
-        return False
-job.wait_for(prompted, "the paste prompt")
-os.close(job.fd)
-def ended():
-    try:
-        with open("/proc/%d/stat" % job.pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except FileNotFoundError:
-        return True
-job.wait_for(ended, "cstoken to end after the hangup")
-print("ended")' "$CST_TMP/hup.err") || fail "hangup: $out"
-assert_eq "ended" "$out" "hangup: cstoken ended"
+out=$(pty_dialog expect-file="$CST_TMP/hup.err:paste the address it ends up at here: " hangup \
+	-- sh -c 'exec cstoken login --oauth 2>"$0"' "$CST_TMP/hup.err") || fail "hangup: $out"
+assert_contains "$out" "status=hangup" "hangup: cstoken ended"
 assert_contains "$(tail -n 1 "$CST_TMP/hup.err")" "cstoken: the terminal closed before an authorization code came, so nothing was stored" \
 	"hangup: the line"
 assert_eq "" "$(oauth_kinds)" "hangup: nothing stored"

@@ -4,6 +4,7 @@
 
 The steps, in order:
     expect=TEXT        wait until TEXT is in the output (expect2=TEXT: until it is there twice)
+    expect-file=FILE:TEXT  wait until TEXT is in FILE (output the command sends elsewhere)
     send=TEXT          type TEXT (a newline only when TEXT ends in one)
     send-env=NAME      type the value of $NAME and a newline (a password stays out of argv)
     totp=SECRET        type the current RFC 6238 code of the base32 SECRET and a newline
@@ -13,13 +14,22 @@ The steps, in order:
     show-echo=LABEL    print "LABEL echo=True" or "LABEL echo=False"
     stop               SIGTSTP, then wait until the job is stopped
     cont               SIGCONT
+    paste-redirect     the paste-back of login --oauth: runs the BROWSER stand-in
+                       ($OAUTH_STANDIN, tests/lib/oauth_browser.sh) in its print mode on the
+                       authorize URL in the output, types the address it was redirected to
+                       and a newline
+    hangup             closes the terminal and waits until the command has ended; then
+                       "status=hangup" is printed instead of an exit status
 Then it prints "status=N" (the command's exit status) and the transcript. It fails (exit
 status not 0) only when a step does.
 """
 
 import json
 import os
+import re
 import signal
+import subprocess
+import tempfile
 import ssl
 import urllib.parse
 import sys
@@ -35,6 +45,37 @@ def sms_code(email):
     url = os.environ["CST_EMU_URL"] + "/_emu/sms?email=" + urllib.parse.quote(email)
     with urllib.request.urlopen(url, context=ctx) as r:
         return json.load(r)["code"]
+
+
+def paste_redirect(job):
+    m = re.search(rb"\n  (https://\S+)\r?\n", job.out)
+    if not m:
+        job.fail("no authorize URL in the output")
+    with tempfile.NamedTemporaryFile() as out:
+        env = dict(os.environ, OAUTH_BROWSER_MODE="print", OAUTH_BROWSER_OUT=out.name)
+        subprocess.run([os.environ["OAUTH_STANDIN"], m.group(1).decode()], env=env, check=True)
+        job.send(open(out.name, "rb").read().strip() + b"\n")
+
+
+def file_holds(path, text):
+    try:
+        with open(path, "rb") as f:
+            return text in f.read()
+    except FileNotFoundError:
+        return False
+
+
+def hangup(job):
+    os.close(job.fd)
+
+    def ended():
+        try:
+            with open("/proc/%d/stat" % job.pid) as f:
+                return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+        except FileNotFoundError:
+            return True
+    job.wait_for(ended, "the command to end after the hangup")
+    os.waitpid(job.launcher, 0)
 
 
 def b(text):
@@ -53,6 +94,9 @@ def main(argv):
         name, _, arg = step.partition("=")
         if name == "expect":
             job.expect(b(arg))
+        elif name == "expect-file":
+            path, _, text = arg.partition(":")
+            job.wait_for(lambda: file_holds(path, b(text)), "%r in %s" % (text, path))
         elif name == "expect2":
             job.expect(b(arg), 2)
         elif name == "send":
@@ -77,6 +121,13 @@ def main(argv):
             job.wait_for(job.stopped, "stop after SIGTSTP")
         elif name == "cont":
             job.kill(signal.SIGCONT)
+        elif name == "paste-redirect":
+            paste_redirect(job)
+        elif name == "hangup":
+            hangup(job)
+            print("status=hangup")
+            sys.stdout.write(job.transcript())
+            return
         else:
             job.fail("unknown step %r" % step)
     print("status=%d" % job.finish())
