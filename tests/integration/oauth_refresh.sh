@@ -65,3 +65,9 @@ assert_eq 1 "$rc" "token with a refused refresh: exit status"
 assert_eq "" "$out" "token with a refused refresh: no token"
 assert_eq "$line" "$(cat "$CST_TMP/err")" "token with a refused refresh: the re-login line"
 pass "a refused refresh: one re-login line, exit 0 for get and 1 for token"
+
+# --- logout of a session the server refused: nothing to revoke, the session forgotten ---------
+out=$(ftime '+180 minutes' cstoken -p p99 logout 2>&1) || fail "logout of a refused session: $out"
+assert_eq "cstoken: logged out of $CST_EMU_HOST (the server had ended the session)" "$out" "logout of a refused session"
+assert_not_contains "$(oauth_kinds)" "oauth" "the refused session is forgotten"
+pass "logout of a refused OAuth session forgets it"

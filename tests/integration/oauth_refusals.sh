@@ -48,6 +48,17 @@ pass "the redirect's port in use: one line naming it"
 emu_ctl POST /_emu/oauth '{"user": "nobody@example.com"}' >/dev/null
 refused access_denied "a login nobody approves" "the login was not approved in the browser"
 
+# --- the browser logged in as another user than the profile's email: nothing stored -----------
+emu_user bob@example.com "bob pw"
+emu_ctl POST /_emu/oauth '{"user": "bob@example.com"}' >/dev/null
+rc=0
+BROWSER=$OAUTH_STANDIN cstoken login --oauth 2>"$CST_TMP/err" || rc=$?
+assert_eq 1 "$rc" "another user: exit status"
+assert_eq "cstoken: the browser logged in as 'bob@example.com', not as '$ALICE' (email in [profile default]), so nothing was stored; log in as that user or change email" \
+	"$(tail -n 1 "$CST_TMP/err")" "another user: the line"
+assert_eq "" "$(oauth_kinds)" "another user: nothing stored"
+pass "a browser logged in as another user than the profile's: nothing stored"
+
 # --- no code within 60 s: a clear error (the clock runs 30 times faster under faketime) --------
 emu_ctl POST /_emu/oauth "$(_emu_json user "$ALICE")" >/dev/null
 rc=0
