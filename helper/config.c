@@ -868,24 +868,25 @@ static int set_oauth_redirect(struct parser *ps, struct cst_profile *p, const ch
 	return 0;
 }
 
-static int set_app_host(struct parser *ps, struct cst_profile *p, const char *v)
+/* A host key of its own: host[:port], or empty for the derived default. */
+static int set_other_host(struct parser *ps, char **dst, const char *v)
 {
 	const char *why = *v ? host_problem(v) : NULL;
 
 	if (why)
 		return bad(ps, "'%s': %s", v, why);
-	set_str(&p->app_host, *v ? v : NULL);
+	set_str(dst, *v ? v : NULL);
 	return 0;
+}
+
+static int set_app_host(struct parser *ps, struct cst_profile *p, const char *v)
+{
+	return set_other_host(ps, &p->app_host, v);
 }
 
 static int set_developer_hub_host(struct parser *ps, struct cst_profile *p, const char *v)
 {
-	const char *why = *v ? host_problem(v) : NULL;
-
-	if (why)
-		return bad(ps, "'%s': %s", v, why);
-	set_str(&p->developer_hub_host, *v ? v : NULL);
-	return 0;
+	return set_other_host(ps, &p->developer_hub_host, v);
 }
 
 /*

@@ -16,13 +16,7 @@ OAUTH_PORT=$("$PYTHON" "$CSTOKEN_SRC/tests/lib/free_port.py")
 OAUTH_REDIRECT=http://localhost:$OAUTH_PORT
 emu_ctl POST /_emu/oauth "$(_emu_json user "$ALICE" redirect "$OAUTH_REDIRECT")" >/dev/null
 emulator_config "$OAUTH_KEY" "$ALICE" "auth = oauth" "oauth_redirect = $OAUTH_REDIRECT"
-RUN=$CST_TMP/runuser # no bus there: the module makes cstoken use the file store
-mkdir -p "$RUN"
-T="test_runtime_dir=$RUN debug"
-if ! pcs_trusted "$CSTOKEN_BIN_DIR/cstoken"; then
-	pcs_copy_cstoken
-	T="$T test_program=$PCS_CSTOKEN"
-fi
+pcs_emulator_args
 oauth_login
 
 # the stored access token has run out: the next use must refresh it first

@@ -13,14 +13,7 @@ emulator_start
 KEY=blt0pamstack0000001
 EMAIL=alice@example.com
 PW='correct horse battery staple'
-RUN=$CST_TMP/runuser # no bus there: the module makes cstoken use the file store
-mkdir -p "$RUN"
-T="test_runtime_dir=$RUN debug"
-# the module runs the build's cstoken when root alone can change it; else a copy of it
-if ! pcs_trusted "$CSTOKEN_BIN_DIR/cstoken"; then
-	pcs_copy_cstoken
-	T="$T test_program=$PCS_CSTOKEN"
-fi
+pcs_emulator_args
 export CSTOKEN_STORE=file # the user's own cstoken calls, as in a login without a bus
 
 emu_user "$EMAIL" "$PW"

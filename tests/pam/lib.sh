@@ -121,3 +121,16 @@ pcs_field() {
 pcs_env() {
 	sed -n "s/^env:$1=//p" "$PCS_OUT" | head -n1
 }
+
+# pcs_emulator_args: sets T, the test module's arguments for a run of the real cstoken against
+# the emulator: a runtime directory with no bus (so cstoken uses the file store), debug, and
+# the build's cstoken when root alone can change it, else a copy of it.
+pcs_emulator_args() {
+	local run=$CST_TMP/runuser
+	mkdir -p "$run"
+	T="test_runtime_dir=$run debug"
+	if ! pcs_trusted "$CSTOKEN_BIN_DIR/cstoken"; then
+		pcs_copy_cstoken
+		T="$T test_program=$PCS_CSTOKEN"
+	fi
+}
