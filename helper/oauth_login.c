@@ -432,7 +432,7 @@ static int from_tty(struct wait_for_code *w, char **code, struct cst_error *e)
 	explicit_bzero(buf, sizeof(buf));
 	if (w->line.len > PASTE_MAX)
 		strbuf_reset(&w->line);
-	while ((nl = memchr(w->line.buf, '\n', w->line.len))) {
+	while (w->line.len && (nl = memchr(w->line.buf, '\n', w->line.len))) {
 		size_t used = (size_t)(nl - w->line.buf) + 1;
 		struct strbuf rest = STRBUF_INIT;
 
