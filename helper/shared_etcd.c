@@ -1,12 +1,15 @@
 /*
  * The shared store on etcd v3 (shared.h): etcd's JSON gateway (/v3/kv/range, /v3/kv/txn,
- * /v3/lease/grant, /v3/lease/revoke, /v3/watch, /v3/auth/authenticate) over libcurl.
- * Keys and values travel in base64; 64-bit numbers as JSON strings. Any member answers:
- * a call tries the endpoints in turn, starting with the last one that answered.
+ * /v3/lease/grant, /v3/lease/keepalive, /v3/lease/revoke, /v3/watch, /v3/auth/authenticate)
+ * over libcurl. Keys and values travel in base64; 64-bit numbers as JSON strings. Any member
+ * answers: a call tries the endpoints in turn, starting with the last one that answered.
  */
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,8 +39,26 @@ struct cst_shared_conn {
 	char *auth_token; /* secret: etcd's token for user */
 	int timeout_ms;
 	CURL *curl;
-	struct strbuf list; /* "URL, URL" for messages */
+	struct strbuf list;    /* "URL, URL" for messages */
+	struct keeper *keeper; /* the claim's lease kept alive, NULL when none */
 };
+
+/*
+ * While this process holds a claim, a thread of its own keeps the claim's lease alive on a
+ * connection of its own, every third of the lease's TTL: a mint may take longer than the
+ * TTL, and the claim must expire only when its holder has died. It ends when the claim is
+ * published or released.
+ */
+struct keeper {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop;
+	int64_t lease, ttl;
+	struct cst_shared_conn *conn;
+};
+
+static void keeper_stop(struct cst_shared_conn *c);
 
 struct body {
 	struct strbuf buf; /* wiped: values hold the token */
@@ -60,6 +81,7 @@ static void conn_close(struct cst_shared_conn *c)
 
 	if (!c)
 		return;
+	keeper_stop(c);
 	if (c->curl) {
 		curl_easy_cleanup(c->curl);
 		curl_global_cleanup();
@@ -591,6 +613,134 @@ static int lease_revoke(struct cst_shared_conn *c, int64_t lease, struct cst_err
 	return ret;
 }
 
+/* 1 when etcd renewed the lease, 0 when it is gone (expired, revoked), -1 when no member
+ * answered. */
+static int lease_keepalive(struct cst_shared_conn *c, int64_t lease)
+{
+	cJSON *req = jobj(NULL, NULL), *j = NULL;
+	int ret;
+
+	add_int(req, "ID", lease);
+	if (post(c, "/v3/lease/keepalive", req, &j, NULL))
+		return -1;
+	/* the gateway streams: each answer is {"result": {"ID", "TTL"}} */
+	ret = jint(cJSON_GetObjectItemCaseSensitive(j, "result"), "TTL") > 0;
+	cJSON_Delete(j);
+	return ret;
+}
+
+static void *keeper_run(void *arg)
+{
+	struct keeper *k = arg;
+	struct timespec at;
+	int64_t every_ms = k->ttl * 1000 / 3;
+
+	pthread_mutex_lock(&k->mu);
+	while (!k->stop) {
+		clock_gettime(CLOCK_MONOTONIC, &at);
+		at.tv_sec += (time_t)(every_ms / 1000);
+		at.tv_nsec += (long)(every_ms % 1000) * 1000000;
+		if (at.tv_nsec >= 1000000000) {
+			at.tv_sec++;
+			at.tv_nsec -= 1000000000;
+		}
+		while (!k->stop && pthread_cond_timedwait(&k->cv, &k->mu, &at) != ETIMEDOUT)
+			;
+		if (k->stop)
+			break;
+		pthread_mutex_unlock(&k->mu);
+		/* a member that does not answer now may later: only a lease that is gone ends it */
+		if (!lease_keepalive(k->conn, k->lease)) {
+			pthread_mutex_lock(&k->mu);
+			break;
+		}
+		pthread_mutex_lock(&k->mu);
+	}
+	pthread_mutex_unlock(&k->mu);
+	return NULL;
+}
+
+/* A connection like c, for the keeper's thread; its libcurl handle made here, in the caller's. */
+static struct cst_shared_conn *conn_clone(const struct cst_shared_conn *c)
+{
+	struct cst_shared_conn *k = xcalloc(1, sizeof(*k));
+	size_t i;
+
+	k->endpoints = xcalloc(c->n, sizeof(char *));
+	for (i = 0; i < c->n; i++)
+		k->endpoints[i] = xstrdup(c->endpoints[i]);
+	k->n = c->n;
+	k->cur = c->cur;
+	k->ca_file = dup_or_null(c->ca_file);
+	k->cert_file = dup_or_null(c->cert_file);
+	k->key_file = dup_or_null(c->key_file);
+	k->user = dup_or_null(c->user);
+	k->password = dup_or_null(c->password);
+	k->auth_token = dup_or_null(c->auth_token);
+	k->timeout_ms = c->timeout_ms;
+	strbuf_addstr(&k->list, c->list.buf ? c->list.buf : "");
+	if (curl_ready(k, NULL)) {
+		conn_close(k);
+		return NULL;
+	}
+	return k;
+}
+
+/* Starts keeping lease alive; without a thread the claim still holds for its TTL. */
+static void keeper_start(struct cst_shared_conn *c, int64_t lease, int64_t ttl)
+{
+	struct keeper *k = xcalloc(1, sizeof(*k));
+	pthread_condattr_t ca;
+	sigset_t all, old;
+	int r;
+
+	keeper_stop(c);
+	k->lease = lease;
+	k->ttl = ttl;
+	k->conn = conn_clone(c);
+	if (!k->conn) {
+		free(k);
+		return;
+	}
+	pthread_mutex_init(&k->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&k->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	/* signals stay the caller's: the thread blocks them all */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	r = pthread_create(&k->thread, NULL, keeper_run, k);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r) {
+		cst_debug("cannot start keeping the claim alive: %s", strerror(r));
+		pthread_cond_destroy(&k->cv);
+		pthread_mutex_destroy(&k->mu);
+		conn_close(k->conn);
+		free(k);
+		return;
+	}
+	c->keeper = k;
+}
+
+static void keeper_stop(struct cst_shared_conn *c)
+{
+	struct keeper *k = c->keeper;
+
+	if (!k)
+		return;
+	c->keeper = NULL;
+	pthread_mutex_lock(&k->mu);
+	k->stop = true;
+	pthread_cond_signal(&k->cv);
+	pthread_mutex_unlock(&k->mu);
+	pthread_join(k->thread, NULL);
+	pthread_cond_destroy(&k->cv);
+	pthread_mutex_destroy(&k->mu);
+	conn_close(k->conn);
+	free(k);
+}
+
 static int etcd_claim(struct cst_shared_conn *c, const char *key, const char *claim,
 		      const char *intent, int64_t ttl, int64_t *lease, char **prev,
 		      struct cst_error *e)
@@ -642,6 +792,7 @@ static int etcd_claim(struct cst_shared_conn *c, const char *key, const char *cl
 	if (kv && !rec_from_kv(kv, &rec))
 		*prev = rec.value;
 	*lease = id;
+	keeper_start(c, id, ttl);
 	ret = 0;
 	goto out;
 revoke:
@@ -679,6 +830,8 @@ static int etcd_publish(struct cst_shared_conn *c, const char *key, const char *
 		add_b64(o, "key", ck);
 	}
 	ret = post(c, "/v3/kv/txn", req, &j, e);
+	if (lease)
+		keeper_stop(c);
 	if (!ret && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "succeeded")))
 		ret = CST_ERR_INVALID;
 	cJSON_Delete(j);
@@ -700,6 +853,7 @@ static int etcd_release(struct cst_shared_conn *c, const char *key, int64_t leas
 		free(ik);
 		return 0;
 	}
+	keeper_stop(c);
 	req = jobj(NULL, NULL);
 	compare(jarr(req, "compare"), ck, "LEASE", "lease", lease);
 	o = op(jarr(req, "success"), "request_delete_range");

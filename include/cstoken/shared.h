@@ -67,7 +67,9 @@ struct cst_shared_ops {
 	 * Takes the claim under key, with value claim expiring after ttl seconds, and writes
 	 * intent, in one step and only when no claim exists: 0 with *lease set and the intent
 	 * found there before in *prev (NULL for none; caller frees), or CST_ERR_INVALID
-	 * (someone else holds it).
+	 * (someone else holds it). The claim is kept alive while this process holds it, until
+	 * publish, release or close: it expires ttl after its holder died, however long the
+	 * mint takes.
 	 */
 	int (*claim)(struct cst_shared_conn *c, const char *key, const char *claim,
 		     const char *intent, int64_t ttl, int64_t *lease, char **prev,

@@ -72,3 +72,18 @@ gets_on() {
 etcd_value() {
 	etcd_ctl get --prefix /cstoken/ --print-value-only 2>/dev/null | grep '"token"' || true
 }
+
+# mint_held NAME SECONDS: `cstoken token` on NAME in the background ($minter its pid, its
+# output in $CST_TMP/NAME.out and NAME.err), its token creation held SECONDS by the
+# emulator; returns once that creation has reached the emulator.
+mint_held() {
+	emu_ctl POST /_emu/faults \
+		"{\"method\":\"POST\",\"path\":\"$MINT_TOKENS\",\"responses\":[{\"delay\":$2}]}" >/dev/null
+	(
+		_machine_env "$1"
+		exec cstoken token >"$CST_TMP/$1.out" 2>"$CST_TMP/$1.err"
+	) &
+	minter=$!
+	wait_for _posts_are 1
+}
+_posts_are() { [ "$(token_posts)" = "$1" ]; }
