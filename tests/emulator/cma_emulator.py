@@ -163,6 +163,9 @@ CONTROL API (no auth, same server, under /_emu/; errors: 400 {"error":"..."})
            {"status":500}            (also 502, 504, anything)
            {"reset":true}            close the TCP connection (RST) without answering
            {"delay":SECONDS}         sleep, then answer normally (combines with the others)
+           {"hold":"NAME"}           wait until POST /_emu/release {"hold":"NAME"} (at most
+                  HOLD_LIMIT s, then answer 503), then go on like "delay": a test decides
+                  when the answer comes, whatever the machine's speed
            {"raw":"not json","status":200,"headers"?}  a non-JSON body (default Content-Type:
                   application/json, as a broken server would say)
            {"truncate":true}         process the request, send headers with a Content-Length
@@ -172,6 +175,8 @@ CONTROL API (no auth, same server, under /_emu/; errors: 400 {"error":"..."})
                   first, then answers with the fault: e.g. a token minted but the answer lost
          Faults never apply to /_emu/ paths; faulted requests are logged like any other.
   GET    /_emu/faults   entries with their remaining responses;  DELETE /_emu/faults  clears
+  POST   /_emu/release {"hold":"NAME"}  lets the requests held as NAME go on, and every later
+                       one held as NAME (until a reset) -> {"released":"NAME"}
   POST   /_emu/reset   clears the request log and faults only; {"all":true} also clears users,
                        stacks and tokens and the clock offset
   POST   /_emu/clock   {"offset_seconds":N} or {"offset_days":N}: shifts the emulator's clock
@@ -272,6 +277,7 @@ class State:
         self.stacks = {}  # api_key -> dict
         self.requests = []
         self.faults = []
+        self.holds = {}  # name -> threading.Event, set when released
         self.offset = 0.0
         self.rate = {}  # (who, kind) -> (second, count)
         self.oauth_app = {"app_id": OAUTH_APP_ID, "client_id": OAUTH_CLIENT_ID,
@@ -1027,12 +1033,21 @@ def ctl(method, path, query, body):
         STATE.faults = []
         return 200, {"faults": []}
     if (method, p) == ("POST", "/_emu/reset"):
+        for held in STATE.holds.values():
+            held.set()  # nothing stays held past a reset
+        STATE.holds = {}
         if b.get("all") is True:
             STATE.clear_all()
         else:
             STATE.requests = []
             STATE.faults = []
         return 200, {"reset": True}
+    if (method, p) == ("POST", "/_emu/release"):
+        name = (b or {}).get("hold") if isinstance(b, dict) else None
+        if not isinstance(name, str) or not name:
+            raise CtlError("give the 'hold' name to release")
+        hold_event(name).set()
+        return 200, {"released": name}
     if (method, p) == ("POST", "/_emu/clock"):
         if "offset_days" in b:
             v = b["offset_days"]
@@ -1048,7 +1063,13 @@ def ctl(method, path, query, body):
 
 
 FAULT_KEYS = {"status", "headers", "body", "reset", "delay", "raw", "truncate", "redirect",
-              "process"}
+              "process", "hold"}
+HOLD_LIMIT = 300
+
+
+def hold_event(name):
+    """The event a request held as name waits for (STATE.lock held)."""
+    return STATE.holds.setdefault(name, threading.Event())
 
 
 def check_fault(r):
@@ -1065,6 +1086,8 @@ def check_fault(r):
         raise CtlError("'raw' must be a string")
     if "redirect" in r and not isinstance(r["redirect"], str):
         raise CtlError("'redirect' must be a string")
+    if "hold" in r and (not isinstance(r["hold"], str) or not r["hold"]):
+        raise CtlError("'hold' must be a name")
 
 
 def take_fault(method, path):
@@ -1238,9 +1261,14 @@ class Handler(BaseHTTPRequestHandler):
             fault = take_fault(method, path)
             if fault is not None:
                 entry["fault"] = fault
+        if fault and fault.get("hold"):
+            with STATE.lock:
+                held = hold_event(fault["hold"])
+            if not held.wait(HOLD_LIMIT):
+                return self.send(503, {"error": "held as %r and never released" % fault["hold"]})
         if fault and fault.get("delay"):
             time.sleep(float(fault["delay"]))
-        actions = set(fault or {}) - {"delay", "headers", "body", "process"}
+        actions = set(fault or {}) - {"delay", "hold", "headers", "body", "process"}
         if fault and "status" in fault and "raw" in fault:
             actions.discard("status")
 

@@ -309,8 +309,25 @@ kill -0 "$slow" 2>/dev/null || fail "the delayed request was answered early: $(c
 kill "$slow" 2>/dev/null || true
 wait "$slow" 2>/dev/null || true
 
+# a held answer comes when the test releases it, not before
+fault '{"path":"/v3/user","responses":[{"hold":"h1"}]}'
+curl -q -sS --cacert "$CST_EMU_CA" -H "authtoken: $AUTH" "$CST_EMU_URL/v3/user" \
+	>"$CST_TMP/held" 2>&1 &
+held=$!
+cst_on_exit "kill $held 2>/dev/null"
+held_seen() {
+	[ "$(emu_ctl GET '/_emu/requests?path=/v3/user' |
+		emu_json_get 'len([r for r in j if r.get("fault", {}).get("hold") == "h1"])')" = 1 ]
+}
+wait_for held_seen
+kill -0 "$held" 2>/dev/null || fail "the held request was answered early: $(cat "$CST_TMP/held")"
+assert_contains "$(emu_ctl POST /_emu/release '{"hold":"h1"}')" '"released"' "release"
+wait "$held" || fail "the released request failed: $(cat "$CST_TMP/held")"
+assert_contains "$(cat "$CST_TMP/held")" '"user"' "the released request's answer"
+assert_contains "$(emu_ctl POST /_emu/release '{}' 2>&1 || true)" "hold" "a release without a name"
+
 n=$(emu_ctl GET /_emu/requests | emu_json_get 'len([r for r in j if "fault" in r])')
-assert_eq 10 "$n" "faulted requests are logged"
+assert_eq 11 "$n" "faulted requests are logged"
 pass "faults"
 
 # --- robustness: garbage over TLS, plain HTTP, a huge Content-Length, a malformed path

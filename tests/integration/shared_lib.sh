@@ -73,12 +73,15 @@ etcd_value() {
 	etcd_ctl get --prefix /cstoken/ --print-value-only 2>/dev/null | grep '"token"' || true
 }
 
-# mint_held NAME SECONDS: `cstoken token` on NAME in the background ($minter its pid, its
-# output in $CST_TMP/NAME.out and NAME.err), its token creation held SECONDS by the
-# emulator; returns once that creation has reached the emulator.
+# mint_held NAME [SECONDS]: `cstoken token` on NAME in the background ($minter its pid, its
+# output in $CST_TMP/NAME.out and NAME.err), its token creation held by the emulator until
+# mint_release (or for SECONDS, when the hold itself is what is tested); returns once that
+# creation has reached the emulator.
 mint_held() {
+	local fault='{"hold":"create"}'
+	[ -n "${2:-}" ] && fault="{\"delay\":$2}"
 	emu_ctl POST /_emu/faults \
-		"{\"method\":\"POST\",\"path\":\"$MINT_TOKENS\",\"responses\":[{\"delay\":$2}]}" >/dev/null
+		"{\"method\":\"POST\",\"path\":\"$MINT_TOKENS\",\"responses\":[$fault]}" >/dev/null
 	(
 		_machine_env "$1"
 		exec cstoken token >"$CST_TMP/$1.out" 2>"$CST_TMP/$1.err"
@@ -86,4 +89,6 @@ mint_held() {
 	minter=$!
 	wait_for _posts_are 1
 }
+# mint_release: the held creation goes on.
+mint_release() { emu_ctl POST /_emu/release '{"hold":"create"}' >/dev/null; }
 _posts_are() { [ "$(token_posts)" = "$1" ]; }
