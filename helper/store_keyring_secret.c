@@ -265,6 +265,32 @@ out:
 	return ret;
 }
 
+/* Connects within deadline and searches for pattern's items (ss_search). */
+static int ss_find(struct cst_keyring_secret *ss, int64_t deadline, const struct cst_item *pattern,
+		   SecretSearchFlags flags, GList **out, struct cst_error *e)
+{
+	int ret;
+
+	*out = NULL;
+	ss->deadline = deadline;
+	ret = service_connect(ss, e);
+	if (ret)
+		return ret;
+	return ss_search(ss, pattern, flags, out, e);
+}
+
+/* The first node from l on whose item matches pattern, read into cur (released by the
+ * caller); NULL at the end, cur released. */
+static GList *ss_next_match(GList *l, const struct cst_item *pattern, struct cst_item *cur)
+{
+	for (; l; l = l->next) {
+		if (item_from_secret_item(l->data, cur) && cst_item_match(pattern, cur))
+			return l;
+		cst_item_release(cur);
+	}
+	return NULL;
+}
+
 /* Loads si's secret into out->secret / out->oauth_refresh_token. */
 static int ss_load_secret(struct cst_keyring_secret *ss, SecretItem *si, struct cst_item *out,
 			  struct cst_error *e)
@@ -411,17 +437,11 @@ static int lib_get(struct cst_keyring_secret *ss, int64_t deadline, const struct
 	GList *found = NULL, *l;
 	int ret;
 
-	ss->deadline = deadline;
-	ret = service_connect(ss, e);
-	if (ret)
-		goto out;
 	/* attributes only: a miss never opens the encrypted session */
-	ret = ss_search(ss, pattern, SECRET_SEARCH_UNLOCK, &found, e);
+	ret = ss_find(ss, deadline, pattern, SECRET_SEARCH_UNLOCK, &found, e);
 	if (ret)
 		goto out;
-	for (l = found; l; l = l->next) {
-		if (!item_from_secret_item(l->data, &cur))
-			continue;
+	for (l = found; (l = ss_next_match(l, pattern, &cur)); l = l->next) {
 		if (cst_item_newer_match(pattern, &cur, best_si != NULL, best.created)) {
 			cst_item_release(&best);
 			best = cur;
@@ -454,12 +474,8 @@ static int lib_put(struct cst_keyring_secret *ss, int64_t deadline, const struct
 	GList *found = NULL, *same = NULL, *l;
 	int ret;
 
-	ss->deadline = deadline;
 	cst_item_identity_pattern(item, &pattern);
-	ret = service_connect(ss, e);
-	if (ret)
-		goto out;
-	ret = ss_search(ss, &pattern, SECRET_SEARCH_UNLOCK, &found, e);
+	ret = ss_find(ss, deadline, &pattern, SECRET_SEARCH_UNLOCK, &found, e);
 	if (ret)
 		goto out;
 	for (l = found; l; l = l->next) {
@@ -508,19 +524,11 @@ static int lib_erase(struct cst_keyring_secret *ss, int64_t deadline,
 	size_t n = 0;
 	int ret;
 
-	ss->deadline = deadline;
-	ret = service_connect(ss, e);
+	ret = ss_find(ss, deadline, pattern, SECRET_SEARCH_UNLOCK, &found, e);
 	if (ret)
 		goto out;
-	ret = ss_search(ss, pattern, SECRET_SEARCH_UNLOCK, &found, e);
-	if (ret)
-		goto out;
-	for (l = found; l; l = l->next) {
-		bool match = item_from_secret_item(l->data, &cur) && cst_item_match(pattern, &cur);
-
+	for (l = found; (l = ss_next_match(l, pattern, &cur)); l = l->next) {
 		cst_item_release(&cur);
-		if (!match)
-			continue;
 		ret = ss_delete(ss, l->data, e);
 		if (ret)
 			goto out;
@@ -541,24 +549,13 @@ static int lib_list(struct cst_keyring_secret *ss, int64_t deadline, const struc
 	size_t count = 0;
 	int ret;
 
-	ss->deadline = deadline;
-	ret = service_connect(ss, e);
-	if (ret)
-		goto out;
 	/* attributes are readable without unlocking: listing never asks for anything */
-	ret = ss_search(ss, pattern, SECRET_SEARCH_NONE, &found, e);
+	ret = ss_find(ss, deadline, pattern, SECRET_SEARCH_NONE, &found, e);
 	if (ret)
 		goto out;
 	arr = xcalloc(g_list_length(found) + 1, sizeof(*arr));
-	for (l = found; l; l = l->next) {
-		if (!item_from_secret_item(l->data, &arr[count]))
-			continue;
-		if (!cst_item_match(pattern, &arr[count])) {
-			cst_item_release(&arr[count]);
-			continue;
-		}
+	for (l = found; (l = ss_next_match(l, pattern, &arr[count])); l = l->next)
 		count++;
-	}
 	if (count) {
 		*items = arr;
 		*n = count;
