@@ -21,6 +21,7 @@
 #include "cstoken/cma.h"
 #include "cstoken/config.h"
 #include "cstoken/util.h"
+#include "http_transport.h"
 
 #ifndef CSTOKEN_VERSION
 #define CSTOKEN_VERSION "0.0.0"
@@ -40,9 +41,8 @@
 
 struct cma_response {
 	long status;
-	struct strbuf body; /* wiped: it may hold an authtoken or a token */
-	bool too_large;
-	int64_t retry_after_ms; /* -1 when absent */
+	struct cst_http_body body; /* wiped: it may hold an authtoken or a token */
+	int64_t retry_after_ms;	   /* -1 when absent */
 	char *location;
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -232,10 +232,7 @@ void cma_client_init(struct cma_client *c, const char *host, const char *ca_file
 
 void cma_client_release(struct cma_client *c)
 {
-	if (c->curl) {
-		curl_easy_cleanup(c->curl);
-		curl_global_cleanup(); /* libcurl counts its initialisations */
-	}
+	cst_http_handle_free(c->curl);
 	free(c->host);
 	free(c->ca_file);
 	memset(c, 0, sizeof(*c));
@@ -266,27 +263,7 @@ static int client_open(struct cma_client *c, struct cst_error *e)
 			    "cannot read ca_file '%s' (fix ca_file in the profile)", c->ca_file);
 		fclose(fp);
 	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT))
-		return cst_error_set(e, CST_ERR_SYSTEM, "cannot initialise libcurl");
-	c->curl = curl_easy_init();
-	if (!c->curl) {
-		curl_global_cleanup();
-		return cst_error_set(e, CST_ERR_NOMEM, "cannot create a libcurl handle");
-	}
-	return 0;
-}
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
-{
-	struct cma_response *rs = userp;
-	size_t n = size * nmemb;
-
-	if (n > CMA_MAX_RESPONSE - rs->body.len) {
-		rs->too_large = true;
-		return 0; /* aborts the transfer */
-	}
-	strbuf_add(&rs->body, data, n);
-	return n;
+	return cst_http_handle(&c->curl, e);
 }
 
 /* The value of header "name: value" in a raw header line, trimmed; NULL if another. */
@@ -352,8 +329,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
 static void response_reset(struct cma_response *rs)
 {
 	rs->status = 0;
-	strbuf_reset(&rs->body);
-	rs->too_large = false;
+	strbuf_reset(&rs->body.buf);
+	rs->body.too_large = false;
 	rs->retry_after_ms = -1;
 	free(rs->location);
 	rs->location = NULL;
@@ -363,31 +340,7 @@ static void response_reset(struct cma_response *rs)
 static void response_release(struct cma_response *rs)
 {
 	response_reset(rs);
-	strbuf_release(&rs->body);
-}
-
-static void headers_free(struct curl_slist *l)
-{
-	struct curl_slist *p;
-
-	for (p = l; p; p = p->next)
-		explicit_bzero(p->data, strlen(p->data));
-	curl_slist_free_all(l);
-}
-
-/* Appends "name: value"; the temporary copy is wiped (value may be a secret). */
-static int header_add(struct curl_slist **l, const char *name, const char *value)
-{
-	struct strbuf sb = STRBUF_INIT;
-	struct curl_slist *n;
-
-	strbuf_addf(&sb, "%s: %s", name, value);
-	n = curl_slist_append(*l, sb.buf);
-	strbuf_release(&sb);
-	if (!n)
-		return CST_ERR_NOMEM;
-	*l = n;
-	return 0;
+	strbuf_release(&rs->body.buf);
 }
 
 /* Calls that name the organisation of an OAuth session: token management, the developer hub. */
@@ -409,13 +362,13 @@ static int session_headers(struct curl_slist **l, const struct cma_request *rq)
 	int ret;
 
 	if (strncmp(cred, CMA_BEARER, strlen(CMA_BEARER)))
-		return header_add(l, "authtoken", cred);
+		return cst_http_header_add(l, "authtoken", cred);
 	org = strchr(cred + strlen(CMA_BEARER), ' ');
 	strbuf_add(&sb, cred, org ? (size_t)(org - cred) : strlen(cred));
-	ret = header_add(l, "authorization", sb.buf);
+	ret = cst_http_header_add(l, "authorization", sb.buf);
 	strbuf_release(&sb);
 	if (!ret && org && wants_organization(rq))
-		ret = header_add(l, "organization_uid", org + 1);
+		ret = cst_http_header_add(l, "organization_uid", org + 1);
 	return ret;
 }
 
@@ -425,26 +378,27 @@ static int build_headers(const struct cma_request *rq, struct curl_slist **out, 
 	int ret = CST_ERR_NOMEM;
 
 	*out = NULL;
-	if (header_add(&l, "Accept", "application/json"))
+	if (cst_http_header_add(&l, "Accept", "application/json"))
 		goto out;
 	/* no 100-continue round trip: the bodies are small */
 	l = curl_slist_append(l, "Expect:");
 	if (!l)
 		goto out;
-	if (rq->body && header_add(&l, "Content-Type",
-				   rq->content_type ? rq->content_type : "application/json"))
+	if (rq->body &&
+	    cst_http_header_add(&l, "Content-Type",
+				rq->content_type ? rq->content_type : "application/json"))
 		goto out;
-	if (rq->api_key && header_add(&l, "api_key", rq->api_key))
+	if (rq->api_key && cst_http_header_add(&l, "api_key", rq->api_key))
 		goto out;
 	if (rq->authtoken && session_headers(&l, rq))
 		goto out;
-	if (rq->authorization && header_add(&l, "authorization", rq->authorization))
+	if (rq->authorization && cst_http_header_add(&l, "authorization", rq->authorization))
 		goto out;
 	*out = l;
 	l = NULL;
 	ret = 0;
 out:
-	headers_free(l);
+	cst_http_headers_free(l);
 	if (ret)
 		cst_error_set(e, ret, "out of memory building a request");
 	return ret;
@@ -494,31 +448,22 @@ static CURLcode perform(struct cma_client *c, const struct cma_request *rq, cons
 {
 	CURL *curl = c->curl;
 	long timeout = c->timeout > 0 ? c->timeout : CST_DEFAULT_TIMEOUT;
+	const struct cst_http_setup setup = {.url = url,
+					     .protocols = "https",
+					     .user_agent = CMA_USER_AGENT,
+					     .timeout_ms = timeout * 1000,
+					     .connect_timeout_ms = CMA_MAX_CONNECT_TIMEOUT * 1000L,
+					     .body = &rs->body};
 	CURLcode cc;
 
-	/* keeps the connection and TLS session caches, drops every option */
-	curl_easy_reset(curl);
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	cst_http_setup(curl, &setup);
 	/* trust comes from use_trust alone: libcurl loads no CA file or directory itself */
 	curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, use_trust);
 	curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, c);
 	curl_easy_setopt(curl, CURLOPT_CAINFO, NULL);
 	curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT,
-			 timeout < CMA_MAX_CONNECT_TIMEOUT ? timeout
-							   : (long)CMA_MAX_CONNECT_TIMEOUT);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, CMA_USER_AGENT);
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)CMA_MAX_RESPONSE);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, rs);
 	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(curl, CURLOPT_HEADERDATA, rs);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, rs->errbuf);
@@ -578,7 +523,7 @@ static enum transport transport_kind(CURLcode cc, const struct cma_response *rs)
 		return T_TLS;
 	case CURLE_WRITE_ERROR:
 	case CURLE_FILESIZE_EXCEEDED:
-		return rs->too_large || cc == CURLE_FILESIZE_EXCEEDED ? T_TOO_LARGE : T_OTHER;
+		return rs->body.too_large || cc == CURLE_FILESIZE_EXCEEDED ? T_TOO_LARGE : T_OTHER;
 	default:
 		return T_OTHER;
 	}
@@ -918,7 +863,7 @@ static int check_request(const struct cma_client *c, const struct cma_request *r
 int cma_exchange(struct cma_client *c, const struct cma_request *rq, long *status,
 		 struct strbuf *body, int *attempts, struct cst_error *e)
 {
-	struct cma_response rs = {0};
+	struct cma_response rs = {.body = {.max = CMA_MAX_RESPONSE}};
 	struct cma_wait w = {.host = c->host, .start = now_ms(), .tty = isatty(STDERR_FILENO)};
 	struct curl_slist *headers = NULL;
 	char *url = NULL;
@@ -930,7 +875,7 @@ int cma_exchange(struct cma_client *c, const struct cma_request *rq, long *statu
 	*status = 0;
 	*attempts = 0;
 	strbuf_init(body);
-	strbuf_init(&rs.body);
+	strbuf_init(&rs.body.buf);
 	ret = check_request(c, rq, e);
 	if (ret)
 		goto out;
@@ -967,11 +912,11 @@ int cma_exchange(struct cma_client *c, const struct cma_request *rq, long *statu
 	}
 	*status = rs.status;
 	*attempts = attempt;
-	*body = rs.body;
-	strbuf_init(&rs.body);
+	*body = rs.body.buf;
+	strbuf_init(&rs.body.buf);
 	ret = 0;
 out:
-	headers_free(headers);
+	cst_http_headers_free(headers);
 	free(url);
 	response_release(&rs);
 	return ret;

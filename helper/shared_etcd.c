@@ -19,6 +19,7 @@
 #include "config_shared.h"
 #include "cstoken/shared.h"
 #include "cstoken/util.h"
+#include "http_transport.h"
 #include "shared_etcd.h"
 
 #define ETCD_MAX_RESPONSE (1024 * 1024)
@@ -61,11 +62,14 @@ struct keeper {
 static void keeper_stop(struct cst_shared_conn *c);
 
 struct body {
-	struct strbuf buf; /* wiped: values hold the token */
-	bool too_large;
-	bool stop_on_event; /* watch: stop at the first event */
+	struct cst_http_body http; /* wiped: values hold the token */
+	bool stop_on_event;	   /* watch: stop at the first event */
 	bool event;
 };
+#define BODY_INIT(stop)                                                                            \
+	{                                                                                          \
+		{STRBUF_INIT, ETCD_MAX_RESPONSE, false}, stop, false                               \
+	}
 
 static int64_t now_ms(void)
 {
@@ -82,10 +86,7 @@ static void conn_close(struct cst_shared_conn *c)
 	if (!c)
 		return;
 	keeper_stop(c);
-	if (c->curl) {
-		curl_easy_cleanup(c->curl);
-		curl_global_cleanup();
-	}
+	cst_http_handle_free(c->curl);
 	for (i = 0; i < c->n; i++)
 		free(c->endpoints[i]);
 	free(c->endpoints);
@@ -136,16 +137,13 @@ static int conn_open(const struct cst_shared_conf *conf, const char *password, i
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 {
 	struct body *b = userp;
-	size_t n = size * nmemb;
+	size_t n = cst_http_on_body(data, size, nmemb, &b->http);
+	const char *got = b->http.buf.buf;
 
-	if (n > ETCD_MAX_RESPONSE - b->buf.len) {
-		b->too_large = true;
-		return 0;
-	}
-	strbuf_add(&b->buf, data, n);
-	if (b->stop_on_event &&
-	    (strstr(b->buf.buf, "\"events\"") || strstr(b->buf.buf, "\"canceled\"") ||
-	     strstr(b->buf.buf, "\"error\""))) {
+	if (b->http.too_large)
+		return n;
+	if (b->stop_on_event && (strstr(got, "\"events\"") || strstr(got, "\"canceled\"") ||
+				 strstr(got, "\"error\""))) {
 		b->event = true;
 		return 0; /* ends the stream: the caller reads again */
 	}
@@ -154,45 +152,27 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 
 static int curl_ready(struct cst_shared_conn *c, struct cst_error *e)
 {
-	if (c->curl)
-		return 0;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT))
-		return cst_error_set(e, CST_ERR_SYSTEM, "cannot initialise libcurl");
-	c->curl = curl_easy_init();
-	if (!c->curl) {
-		curl_global_cleanup();
-		return cst_error_set(e, CST_ERR_NOMEM, "cannot create a libcurl handle");
-	}
-	return 0;
+	return c->curl ? 0 : cst_http_handle(&c->curl, e);
 }
 
 /* One POST (body NULL: GET) to one endpoint; the transport's result. */
 static CURLcode perform(struct cst_shared_conn *c, const char *url, const char *body,
 			bool with_auth, long timeout_ms, struct body *out, long *status)
 {
-	struct curl_slist *hdrs = NULL, *h;
-	struct strbuf auth = STRBUF_INIT;
+	struct curl_slist *hdrs = NULL;
 	CURL *curl = c->curl;
+	const struct cst_http_setup setup = {.url = url,
+					     .protocols = "http,https",
+					     .user_agent = ETCD_USER_AGENT,
+					     .timeout_ms = timeout_ms,
+					     .connect_timeout_ms = ETCD_CONNECT_TIMEOUT_MS,
+					     .ca_file = c->ca_file,
+					     .cert_file = c->cert_file,
+					     .key_file = c->key_file,
+					     .body = &out->http};
 	CURLcode cc;
 
-	curl_easy_reset(curl);
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, ETCD_USER_AGENT);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-			 timeout_ms < ETCD_CONNECT_TIMEOUT_MS ? timeout_ms
-							      : (long)ETCD_CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (c->ca_file)
-		curl_easy_setopt(curl, CURLOPT_CAINFO, c->ca_file);
-	if (c->cert_file) {
-		curl_easy_setopt(curl, CURLOPT_SSLCERT, c->cert_file);
-		curl_easy_setopt(curl, CURLOPT_SSLKEY, c->key_file);
-	}
+	cst_http_setup(curl, &setup);
 	if (cst_url_loopback(url))
 		curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
@@ -200,25 +180,19 @@ static CURLcode perform(struct cst_shared_conn *c, const char *url, const char *
 	if (body) {
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-	}
-	if (with_auth && c->auth_token) {
-		strbuf_addf(&auth, "Authorization: %s", c->auth_token);
-		h = curl_slist_append(hdrs, auth.buf);
-		if (!h)
+		if (cst_http_header_add(&hdrs, "Content-Type", "application/json"))
 			cst_oom();
-		hdrs = h;
 	}
+	if (with_auth && c->auth_token &&
+	    cst_http_header_add(&hdrs, "Authorization", c->auth_token))
+		cst_oom();
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
 	cc = curl_easy_perform(curl);
 	*status = 0;
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, NULL);
-	for (h = hdrs; h; h = h->next)
-		explicit_bzero(h->data, strlen(h->data));
-	curl_slist_free_all(hdrs);
-	strbuf_release(&auth);
+	cst_http_headers_free(hdrs);
 	return cc;
 }
 
@@ -274,7 +248,7 @@ static int call(struct cst_shared_conn *c, const char *path, const char *body, c
 	}
 again:
 	for (k = 0; k < c->n; k++) {
-		struct body b = {STRBUF_INIT, false, false, false};
+		struct body b = BODY_INIT(false);
 		cJSON *j;
 		CURLcode cc;
 
@@ -301,15 +275,15 @@ again:
 			if (cc == CURLE_OPERATION_TIMEDOUT)
 				kind = CST_ERR_TIMEOUT;
 			strbuf_addf(&tried, "%s%s: %s", tried.len ? "; " : "", c->endpoints[idx],
-				    b.too_large ? "answer too large" : curl_easy_strerror(cc));
+				    b.http.too_large ? "answer too large" : curl_easy_strerror(cc));
 			cst_debug("etcd %s%s: %s; trying the next member", c->endpoints[idx], path,
 				  curl_easy_strerror(cc));
-			strbuf_release(&b.buf);
+			strbuf_release(&b.http.buf);
 			continue;
 		}
 		all_tls = false;
-		j = b.buf.len ? cJSON_ParseWithLength(b.buf.buf, b.buf.len) : NULL;
-		strbuf_release(&b.buf);
+		j = b.http.buf.len ? cJSON_ParseWithLength(b.http.buf.buf, b.http.buf.len) : NULL;
+		strbuf_release(&b.http.buf);
 		if (!j || !cJSON_IsObject(j)) {
 			cJSON_Delete(j);
 			strbuf_addf(&tried, "%s%s: HTTP %ld without a JSON answer",
@@ -908,7 +882,7 @@ static int etcd_watch(struct cst_shared_conn *c, const char *key, int64_t revisi
 	if (!ret && c->user && !c->auth_token)
 		ret = authenticate(c, e);
 	while (!ret) {
-		struct body b = {STRBUF_INIT, false, true, false};
+		struct body b = BODY_INIT(true);
 		size_t idx = (c->cur + k) % c->n;
 		CURLcode cc;
 
@@ -920,7 +894,7 @@ static int etcd_watch(struct cst_shared_conn *c, const char *key, int64_t revisi
 		url = xasprintf("%s/v3/watch", c->endpoints[idx]);
 		cc = perform(c, url, body, true, (long)left, &b, &status);
 		free(url);
-		strbuf_release(&b.buf);
+		strbuf_release(&b.http.buf);
 		if (b.event)
 			break;
 		if (cc == CURLE_OPERATION_TIMEDOUT && deadline_ms - now_ms() <= 0) {
@@ -944,11 +918,12 @@ static int etcd_health(struct cst_shared_conn *c, struct strbuf *out)
 		return 0;
 	}
 	for (i = 0; i < c->n; i++) {
-		struct body b = {STRBUF_INIT, false, false, false};
+		struct body b = BODY_INIT(false);
 		char *url = xasprintf("%s/health", c->endpoints[i]);
 		long status = 0;
 		CURLcode cc = perform(c, url, NULL, false, c->timeout_ms, &b, &status);
-		cJSON *j = cc == CURLE_OK ? cJSON_ParseWithLength(b.buf.buf, b.buf.len) : NULL;
+		cJSON *j =
+		    cc == CURLE_OK ? cJSON_ParseWithLength(b.http.buf.buf, b.http.buf.len) : NULL;
 		const char *h = jstr(j, "health");
 
 		if (cc != CURLE_OK)
@@ -960,7 +935,7 @@ static int etcd_health(struct cst_shared_conn *c, struct strbuf *out)
 			strbuf_addf(out, "         %s: unhealthy (HTTP %ld)\n", c->endpoints[i],
 				    status);
 		cJSON_Delete(j);
-		strbuf_release(&b.buf);
+		strbuf_release(&b.http.buf);
 		free(url);
 	}
 	return 0;
