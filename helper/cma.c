@@ -955,12 +955,6 @@ static int parse_answer(const struct cma_client *c, const struct cma_request *rq
 	return 0;
 }
 
-int cma_parse_answer(const struct cma_client *c, const struct cma_request *rq, long status,
-		     const char *body, size_t len, int attempts, cJSON **json, struct cst_error *e)
-{
-	return parse_answer(c, rq, status, body, len, attempts, json, e);
-}
-
 const char *cma_json_str(const cJSON *obj, const char *key)
 {
 	return json_str(obj, key);
@@ -1105,6 +1099,18 @@ int cma_check_authtoken(struct cma_client *c, const char *authtoken, struct cst_
 	return cma_call(c, &rq, e);
 }
 
+/* Contentstack's error 109: the api_key (arg) names no stack this session may see. */
+static int no_such_stack(const struct cma_client *c, long status, const cJSON *answer,
+			 const void *arg, struct cst_error *e)
+{
+	(void)status;
+	if (error_code_of(answer) != 109)
+		return 0;
+	return cst_error_set(e, CST_ERR_NOT_FOUND,
+			     "'%s' knows no stack with api_key '%s' that this session may see",
+			     c->host, (const char *)arg);
+}
+
 int cma_stack_check(struct cma_client *c, const char *api_key, const char *authtoken,
 		    struct cst_error *e)
 {
@@ -1113,25 +1119,11 @@ int cma_stack_check(struct cma_client *c, const char *api_key, const char *autht
 				 .api_key = api_key,
 				 .authtoken = authtoken,
 				 .cred = CRED_AUTHTOKEN};
-	struct strbuf body = STRBUF_INIT;
 	cJSON *j = NULL;
-	long status;
-	int attempts, ret;
+	int ret;
 
-	ret = cma_exchange(c, &rq, &status, &body, &attempts, e);
-	if (!ret)
-		ret = cma_parse_reply(c, &rq, status, body.buf, body.len, attempts, e);
-	if (ret && status >= 400 && body.len) {
-		j = cJSON_ParseWithLength(body.buf, body.len);
-		if (error_code_of(j) == 109)
-			ret =
-			    cst_error_set(e, CST_ERR_NOT_FOUND,
-					  "'%s' knows no stack with api_key '%s' that this session "
-					  "may see",
-					  c->host, api_key);
-		cJSON_Delete(j);
-	}
-	strbuf_release(&body);
+	ret = cma_get_json_refused(c, &rq, no_such_stack, api_key, &j, e);
+	cJSON_Delete(j);
 	return ret;
 }
 
@@ -1486,19 +1478,32 @@ int cma_check_token(struct cma_client *c, const char *api_key, const char *token
 	return cma_call(c, &rq, e);
 }
 
-int cma_get_json(struct cma_client *c, const struct cma_request *rq, cJSON **resp,
-		 struct cst_error *e)
+int cma_get_json_refused(struct cma_client *c, const struct cma_request *rq,
+			 cma_refusal_fn *refused, const void *arg, cJSON **resp,
+			 struct cst_error *e)
 {
 	struct strbuf body = STRBUF_INIT;
+	cJSON *answer;
 	long status;
 	int attempts, ret;
 
 	*resp = NULL;
 	ret = cma_exchange(c, rq, &status, &body, &attempts, e);
+	if (!ret && refused && status >= 400) {
+		answer = body.len ? cJSON_ParseWithLength(body.buf, body.len) : NULL;
+		ret = refused(c, status, answer, arg, e);
+		cJSON_Delete(answer);
+	}
 	if (!ret)
 		ret = parse_answer(c, rq, status, body.buf, body.len, attempts, resp, e);
 	strbuf_release(&body);
 	return ret;
+}
+
+int cma_get_json(struct cma_client *c, const struct cma_request *rq, cJSON **resp,
+		 struct cst_error *e)
+{
+	return cma_get_json_refused(c, rq, NULL, NULL, resp, e);
 }
 
 /* An array the answer must hold: NULL with e set when it is missing. */

@@ -113,15 +113,21 @@ struct strbuf;
 int cma_exchange(struct cma_client *c, const struct cma_request *rq, long *status,
 		 struct strbuf *body, int *attempts, struct cst_error *e);
 struct cJSON;
-/* A 2xx body as a JSON object in *json (free with cJSON_Delete); else the error it means. */
-int cma_parse_answer(const struct cma_client *c, const struct cma_request *rq, long status,
-		     const char *body, size_t len, int attempts, struct cJSON **json,
-		     struct cst_error *e);
 /* Whether cred is a well-formed session credential (cma.h) of either kind. */
 bool cma_session_valid(const char *cred);
 /* A call whose JSON answer the caller reads: *json (cJSON_Delete) when 0 comes back. */
 int cma_get_json(struct cma_client *c, const struct cma_request *rq, struct cJSON **json,
 		 struct cst_error *e);
+/*
+ * A call's own reading of an error answer (status 400 and over; answer its JSON, NULL
+ * when it is none): the error it sets, or 0 to leave the answer to the common judgement.
+ */
+typedef int cma_refusal_fn(const struct cma_client *c, long status, const struct cJSON *answer,
+			   const void *arg, struct cst_error *e);
+/* cma_get_json, with refused reading an error answer first. */
+int cma_get_json_refused(struct cma_client *c, const struct cma_request *rq,
+			 cma_refusal_fn *refused, const void *arg, struct cJSON **json,
+			 struct cst_error *e);
 /* The string member key of obj, or NULL. */
 const char *cma_json_str(const struct cJSON *obj, const char *key);
 /* Server text made safe for a message: printable ASCII only, capped. */

@@ -35,23 +35,19 @@ static void form_add(struct strbuf *sb, const char *key, const char *value)
 }
 
 /* The token endpoint's own refusal: {"error":"invalid_grant","error_description":...}. */
-static int grant_refused(const struct cma_client *c, long status, const char *body, size_t len,
-			 const char *what, struct cst_error *e)
+static int grant_refused(const struct cma_client *c, long status, const cJSON *answer,
+			 const void *what, struct cst_error *e)
 {
-	cJSON *j = len ? cJSON_ParseWithLength(body, len) : NULL;
-	const char *err = cma_json_str(j, "error");
-	const char *desc = cma_json_str(j, "error_description");
+	const char *err = cma_json_str(answer, "error");
+	const char *desc = cma_json_str(answer, "error_description");
 	char q[QUOTE_MAX], d[QUOTE_MAX];
-	int ret = 1;
 
-	if (err && status >= 400 && status < 500) {
-		cma_quote(q, sizeof(q), err);
-		cma_quote(d, sizeof(d), desc ? desc : "");
-		ret = cst_error_set(e, CST_ERR_AUTH, "'%s' refused the %s (%s%s%s)", c->host, what,
-				    q, d[0] ? ": " : "", d);
-	}
-	cJSON_Delete(j);
-	return ret;
+	if (!err || status >= 500)
+		return 0;
+	cma_quote(q, sizeof(q), err);
+	cma_quote(d, sizeof(d), desc ? desc : "");
+	return cst_error_set(e, CST_ERR_AUTH, "'%s' refused the %s (%s%s%s)", c->host,
+			     (const char *)what, q, d[0] ? ": " : "", d);
 }
 
 static int take_grant(const struct cma_client *c, const cJSON *j, struct cma_oauth_grant *out,
@@ -88,23 +84,13 @@ static int token_call(struct cma_client *c, const char *form, const char *what,
 				 .body = form,
 				 .content_type = FORM,
 				 .cred = CRED_PASSWORD};
-	struct strbuf answer = STRBUF_INIT;
 	cJSON *j = NULL;
-	long status;
-	int attempts, ret;
+	int ret;
 
-	ret = cma_exchange(c, &rq, &status, &answer, &attempts, e);
-	if (ret)
-		goto out;
-	ret = grant_refused(c, status, answer.buf, answer.len, what, e);
-	if (ret <= 0)
-		goto out;
-	ret = cma_parse_answer(c, &rq, status, answer.buf, answer.len, attempts, &j, e);
+	ret = cma_get_json_refused(c, &rq, grant_refused, what, &j, e);
 	if (!ret)
 		ret = take_grant(c, j, out, e);
-out:
 	cJSON_Delete(j);
-	strbuf_release(&answer);
 	return ret;
 }
 
