@@ -46,6 +46,14 @@ static int write_path(struct keyring *k, struct cst_error *e)
 	return k->write->open(k->timeout_ms, &k->w, e);
 }
 
+/* Starts an operation that only the write path answers: store, erase, list. */
+static int start_write(struct cst_store *st, struct keyring **k, struct cst_error *e)
+{
+	*k = st->priv;
+	start(*k);
+	return write_path(*k, e);
+}
+
 static int keyring_get(struct cst_store *st, const struct cst_item *pattern, struct cst_item *out,
 		       struct cst_error *e)
 {
@@ -69,33 +77,27 @@ static int keyring_get(struct cst_store *st, const struct cst_item *pattern, str
 static int keyring_put(struct cst_store *st, const struct cst_item *item, bool *unchanged,
 		       struct cst_error *e)
 {
-	struct keyring *k = st->priv;
-	int ret;
+	struct keyring *k;
+	int ret = start_write(st, &k, e);
 
-	start(k);
-	ret = write_path(k, e);
 	return ret ? ret : k->write->put(k->w, k->deadline, item, unchanged, e);
 }
 
 static int keyring_erase(struct cst_store *st, const struct cst_item *pattern, size_t *removed,
 			 struct cst_error *e)
 {
-	struct keyring *k = st->priv;
-	int ret;
+	struct keyring *k;
+	int ret = start_write(st, &k, e);
 
-	start(k);
-	ret = write_path(k, e);
 	return ret ? ret : k->write->erase(k->w, k->deadline, pattern, removed, e);
 }
 
 static int keyring_list(struct cst_store *st, const struct cst_item *pattern,
 			struct cst_item **items, size_t *n, struct cst_error *e)
 {
-	struct keyring *k = st->priv;
-	int ret;
+	struct keyring *k;
+	int ret = start_write(st, &k, e);
 
-	start(k);
-	ret = write_path(k, e);
 	if (!ret)
 		ret = k->write->list(k->w, k->deadline, pattern, items, n, e);
 	/* what a locked collection holds cannot be told: never "nothing stored" */
