@@ -147,10 +147,8 @@ pass "rotate with a failing delete"
 
 # --- rotate when minting fails: the old token stays stored and working
 emu_ctl POST /_emu/faults '{"method": "POST", "path": "/v3/stacks/management_tokens", "responses": [{"status": 403}]}' >/dev/null
-rc=0
-err=$(cstoken rotate 2>&1) || rc=$?
-assert_eq 1 "$rc" "rotate with a failing create"
-assert_contains "$err" "still stored" "rotate says the old token is kept"
+assert_exit 1 "rotate with a failing create" cstoken rotate
+assert_contains "$out" "still stored" "rotate says the old token is kept"
 assert_eq "$third" "$(cstoken token --no-mint)" "the old token is still stored"
 assert_eq 200 "$(env_status "$third")" "and still valid"
 pass "rotate with a failing create"

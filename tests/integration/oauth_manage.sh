@@ -39,9 +39,7 @@ pass "every management-token call carries the OAuth session's headers"
 
 # --- an organisation whose policy refuses OAuth tokens here: a clear error, not a hang ------------
 emu_ctl POST /_emu/faults '{"path": "/v3/stacks/management_tokens", "responses": [{"status": 401, "body": {"error_message": "You are not allowed to perform this action.", "error_code": 105}}]}' >/dev/null
-rc=0
-out=$(cstoken token 2>&1) || rc=$?
-assert_eq 1 "$rc" "refused OAuth session: exit status"
+assert_exit 1 "refused OAuth session" cstoken token
 assert_contains "$out" "refused the OAuth session: You are not allowed to perform this action" "refused OAuth session: the error"
 assert_contains "$out" "run 'cstoken login --oauth'" "refused OAuth session: the fix"
 pass "an OAuth session the server refuses for tokens is a clear error"

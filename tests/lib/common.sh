@@ -50,6 +50,15 @@ assert_eq() { # expected actual what
 	[ "$1" = "$2" ] || fail "$3: expected '$1', got '$2'"
 }
 
+# Runs a command that must exit with status rc; its stdout and stderr together in $out.
+assert_exit() { # rc what command...
+	local want=$1 what=$2 rc=0
+	shift 2
+	# shellcheck disable=SC2034 # read by the caller
+	out=$("$@" 2>&1) || rc=$?
+	assert_eq "$want" "$rc" "$what: exit status"
+}
+
 assert_contains() { # haystack needle what
 	case "$1" in
 	*"$2"*) ;;
