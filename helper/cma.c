@@ -1483,20 +1483,33 @@ int cma_get_json_refused(struct cma_client *c, const struct cma_request *rq,
 			 struct cst_error *e)
 {
 	struct strbuf body = STRBUF_INIT;
-	cJSON *answer;
 	long status;
 	int attempts, ret;
 
 	*resp = NULL;
 	ret = cma_exchange(c, rq, &status, &body, &attempts, e);
-	if (!ret && refused && status >= 400) {
-		answer = body.len ? cJSON_ParseWithLength(body.buf, body.len) : NULL;
+	if (!ret)
+		ret = cma_parse_refused(c, rq, status, body.buf, body.len, attempts, refused, arg,
+					resp, e);
+	strbuf_release(&body);
+	return ret;
+}
+
+int cma_parse_refused(const struct cma_client *c, const struct cma_request *rq, long status,
+		      const char *body, size_t len, int attempts, cma_refusal_fn *refused,
+		      const void *arg, cJSON **resp, struct cst_error *e)
+{
+	cJSON *answer;
+	int ret = 0;
+
+	*resp = NULL;
+	if (refused && status >= 400) {
+		answer = len ? cJSON_ParseWithLength(body, len) : NULL;
 		ret = refused(c, status, answer, arg, e);
 		cJSON_Delete(answer);
 	}
 	if (!ret)
-		ret = parse_answer(c, rq, status, body.buf, body.len, attempts, resp, e);
-	strbuf_release(&body);
+		ret = parse_answer(c, rq, status, body, len, attempts, resp, e);
 	return ret;
 }
 

@@ -113,6 +113,15 @@ struct strbuf;
 int cma_exchange(struct cma_client *c, const struct cma_request *rq, long *status,
 		 struct strbuf *body, int *attempts, struct cst_error *e);
 struct cJSON;
+/*
+ * The token endpoint's answer to rq (the grant named what, for messages): its refusal,
+ * else the grant in out, every field checked (caller releases); out untouched on error.
+ */
+int cma_parse_grant(const struct cma_client *c, const struct cma_request *rq, long status,
+		    const char *body, size_t len, int attempts, const char *what,
+		    struct cma_oauth_grant *out, struct cst_error *e);
+/* The authorization_uid the list j (GET /manifests/ID/authorizations) has for user_uid. */
+char *cma_authorization_of(const struct cJSON *j, const char *user_uid);
 /* Whether cred is a well-formed session credential (cma.h) of either kind. */
 bool cma_session_valid(const char *cred);
 /* A call whose JSON answer the caller reads: *json (cJSON_Delete) when 0 comes back. */
@@ -128,6 +137,10 @@ typedef int cma_refusal_fn(const struct cma_client *c, long status, const struct
 int cma_get_json_refused(struct cma_client *c, const struct cma_request *rq,
 			 cma_refusal_fn *refused, const void *arg, struct cJSON **json,
 			 struct cst_error *e);
+/* What cma_get_json_refused makes of an answer (status, body) to rq; no network. */
+int cma_parse_refused(const struct cma_client *c, const struct cma_request *rq, long status,
+		      const char *body, size_t len, int attempts, cma_refusal_fn *refused,
+		      const void *arg, struct cJSON **json, struct cst_error *e);
 /* The string member key of obj, or NULL. */
 const char *cma_json_str(const struct cJSON *obj, const char *key);
 /* Server text made safe for a message: printable ASCII only, capped. */

@@ -76,6 +76,20 @@ static int take_grant(const struct cma_client *c, const cJSON *j, struct cma_oau
 	return 0;
 }
 
+int cma_parse_grant(const struct cma_client *c, const struct cma_request *rq, long status,
+		    const char *body, size_t len, int attempts, const char *what,
+		    struct cma_oauth_grant *out, struct cst_error *e)
+{
+	cJSON *j = NULL;
+	int ret;
+
+	ret = cma_parse_refused(c, rq, status, body, len, attempts, grant_refused, what, &j, e);
+	if (!ret)
+		ret = take_grant(c, j, out, e);
+	cJSON_Delete(j);
+	return ret;
+}
+
 static int token_call(struct cma_client *c, const char *form, const char *what,
 		      struct cma_oauth_grant *out, struct cst_error *e)
 {
@@ -84,13 +98,15 @@ static int token_call(struct cma_client *c, const char *form, const char *what,
 				 .body = form,
 				 .content_type = FORM,
 				 .cred = CRED_PASSWORD};
-	cJSON *j = NULL;
-	int ret;
+	struct strbuf answer = STRBUF_INIT;
+	long status;
+	int attempts, ret;
 
-	ret = cma_get_json_refused(c, &rq, grant_refused, what, &j, e);
+	ret = cma_exchange(c, &rq, &status, &answer, &attempts, e);
 	if (!ret)
-		ret = take_grant(c, j, out, e);
-	cJSON_Delete(j);
+		ret =
+		    cma_parse_grant(c, &rq, status, answer.buf, answer.len, attempts, what, out, e);
+	strbuf_release(&answer);
 	return ret;
 }
 
@@ -133,12 +149,28 @@ int cma_oauth_refresh(struct cma_client *c, const struct cma_oauth_app *app,
 	return grant(c, kv, sizeof(kv) / sizeof(kv[0]), "refresh token", out, e);
 }
 
+char *cma_authorization_of(const cJSON *j, const char *user_uid)
+{
+	const cJSON *data = cJSON_GetObjectItemCaseSensitive(j, "data"), *it;
+
+	if (!cJSON_IsArray(data))
+		data = NULL;
+	cJSON_ArrayForEach(it, data)
+	{
+		const char *who = cma_json_str(cJSON_GetObjectItemCaseSensitive(it, "user"), "uid");
+		const char *uid = cma_json_str(it, "authorization_uid");
+
+		if (str_equal(who, user_uid) && cst_plain_uid(uid))
+			return xstrdup(uid);
+	}
+	return NULL;
+}
+
 int cma_oauth_revoke(struct cma_client *c, const struct cma_oauth_app *app, const char *cred,
 		     const char *user_uid, struct cst_error *e)
 {
 	struct cma_request rq = {.method = "GET", .authtoken = cred, .cred = CRED_AUTHTOKEN};
 	char *app_esc = NULL, *path = NULL, *authz = NULL;
-	const cJSON *data, *it;
 	cJSON *j = NULL;
 	int ret;
 
@@ -150,19 +182,7 @@ int cma_oauth_revoke(struct cma_client *c, const struct cma_oauth_app *app, cons
 	ret = cma_get_json(c, &rq, &j, e);
 	if (ret)
 		goto out;
-	data = cJSON_GetObjectItemCaseSensitive(j, "data");
-	if (!cJSON_IsArray(data))
-		data = NULL;
-	cJSON_ArrayForEach(it, data)
-	{
-		const char *who = cma_json_str(cJSON_GetObjectItemCaseSensitive(it, "user"), "uid");
-		const char *uid = cma_json_str(it, "authorization_uid");
-
-		if (str_equal(who, user_uid) && cst_plain_uid(uid)) {
-			authz = xstrdup(uid);
-			break;
-		}
-	}
+	authz = cma_authorization_of(j, user_uid);
 	if (!authz) {
 		ret = cst_error_set(e, CST_ERR_NOT_FOUND,
 				    "'%s' lists no authorization of app '%s' for this user",
