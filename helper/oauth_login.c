@@ -28,6 +28,7 @@
 #include "cstoken/util.h"
 #include "digest.h"
 #include "oauth_login.h"
+#include "oauth_query.h"
 
 extern char **environ;
 
@@ -172,47 +173,6 @@ int oauth_redirect_port(const char *redirect)
 	return (int)port;
 }
 
-/*
- * The value of parameter key in q[0..len) ("a=1&code=X&location=NA"), percent-decoded,
- * or NULL (caller frees with free_secret).
- */
-static char *query_param(const char *q, size_t len, const char *key)
-{
-	size_t klen = strlen(key), i = 0, start, end;
-	char *out = NULL;
-
-	while (i < len) {
-		start = i;
-		while (i < len && q[i] != '&')
-			i++;
-		end = i++;
-		if (end - start > klen && !memcmp(q + start, key, klen) && q[start + klen] == '=')
-			return credential_url_decode(q + start + klen + 1, end - start - klen - 1,
-						     key, &out, NULL)
-				   ? NULL
-				   : out;
-	}
-	return NULL;
-}
-
-/* The query of a URL or request target: after '?', up to '#', white space or the end. */
-static const char *query_of(const char *s, size_t *len)
-{
-	const char *q = strchr(s, '?');
-
-	if (!q)
-		return NULL;
-	q++;
-	*len = strcspn(q, "# \t\r\n");
-	return q;
-}
-
-/* A code as it may go into a form: a plain word of bounded length. */
-static bool code_plain(const char *code)
-{
-	return code && cst_plain_token(code) && strlen(code) <= 1024;
-}
-
 /* ---- the browser ---- */
 
 /* $BROWSER (words, as a shell splits them), else xdg-open with a display; 0 when none. */
@@ -316,9 +276,8 @@ static int take_request(int fd, const char *profile, char **code, struct cst_err
 {
 	struct strbuf req = STRBUF_INIT;
 	int64_t deadline = now_ms() + REQUEST_WAIT_MS;
-	const char *q, *line_end;
-	char buf[1024], *err = NULL;
-	size_t qlen;
+	enum oauth_request kind;
+	char buf[1024];
 	ssize_t n;
 	int ret = 0;
 
@@ -337,18 +296,12 @@ static int take_request(int fd, const char *profile, char **code, struct cst_err
 		strbuf_add(&req, buf, (size_t)n);
 	}
 	explicit_bzero(buf, sizeof(buf));
-	line_end = req.buf ? strstr(req.buf, "\r\n") : NULL;
-	/* "GET / HTTP/1.1" at the least, before anything is compared from the end */
-	if (!line_end || line_end - req.buf < 14 || strncmp(req.buf, "GET /", 5) ||
-	    (strncmp(line_end - 9, " HTTP/1.1", 9) && strncmp(line_end - 9, " HTTP/1.0", 9)) ||
-	    !strstr(req.buf, "\r\n\r\n") || memchr(req.buf, '\0', req.len)) {
+	kind = oauth_request_code(req.buf, req.len, code);
+	if (kind == OAUTH_REQUEST_BAD) {
 		answer_page(fd, 400, "cstoken", "This is not the answer cstoken waits for.");
 		goto out;
 	}
-	q = query_of(req.buf, &qlen);
-	if (q && q > line_end)
-		q = NULL;
-	if (q && (err = query_param(q, qlen, "error"))) {
+	if (kind == OAUTH_REQUEST_ERROR) {
 		answer_page(fd, 200, "cstoken",
 			    "The login was not approved. You can close this page.");
 		ret = cst_error_set(e, CST_ERR_AUTH,
@@ -357,10 +310,7 @@ static int take_request(int fd, const char *profile, char **code, struct cst_err
 				    profile);
 		goto out;
 	}
-	*code = q ? query_param(q, qlen, "code") : NULL;
-	if (!code_plain(*code)) {
-		free_secret(*code);
-		*code = NULL;
+	if (kind == OAUTH_REQUEST_NO_CODE) {
 		answer_page(fd, 400, "cstoken", "This address carries no authorization code.");
 		goto out;
 	}
@@ -369,37 +319,11 @@ static int take_request(int fd, const char *profile, char **code, struct cst_err
 		    "the terminal.");
 	ret = 1;
 out:
-	free(err);
 	strbuf_release(&req);
 	return ret;
 }
 
 /* ---- the terminal ---- */
-
-/*
- * A pasted line: the redirected address, or its query ("code=...&location=..."). NULL
- * when it carries no code.
- */
-static char *pasted_code(const char *line)
-{
-	const char *q;
-	size_t qlen;
-	char *code = NULL;
-
-	line += strspn(line, " \t");
-	q = query_of(line, &qlen);
-	if (!q && !strncmp(line, "code=", 5)) {
-		q = line;
-		qlen = strcspn(line, "# \t\r\n");
-	}
-	if (q)
-		code = query_param(q, qlen, "code");
-	if (!code_plain(code)) {
-		free_secret(code);
-		return NULL;
-	}
-	return code;
-}
 
 /* ---- waiting for the code ---- */
 
@@ -437,7 +361,7 @@ static int from_tty(struct wait_for_code *w, char **code, struct cst_error *e)
 		struct strbuf rest = STRBUF_INIT;
 
 		*nl = '\0';
-		*code = w->line.buf[0] ? pasted_code(w->line.buf) : NULL;
+		*code = w->line.buf[0] ? oauth_pasted_code(w->line.buf) : NULL;
 		strbuf_add(&rest, nl + 1, w->line.len - used);
 		strbuf_release(&w->line);
 		w->line = rest;
