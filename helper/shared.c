@@ -20,30 +20,11 @@
 #include "digest.h"
 #include "present.h"
 #include "lock.h"
+#include "shared_impl.h"
 
-#define MAX_RETIRED 8
-#define MAX_VALUE 16384
 #define MAX_RECORD 256
 /* What the shared value says about who minted it, shown as is. */
 #define MAX_WHO 128
-
-struct retired {
-	char *uid;
-	int64_t since; /* when it was replaced */
-};
-
-/* The shared value: the token and what every member needs to judge it. */
-struct shared_token {
-	char *token; /* secret */
-	char *uid;
-	char *name;
-	int64_t expiry; /* 0: never */
-	char *scope;	/* the scope fingerprint it was minted for */
-	char *minted_by;
-	int64_t minted_at;
-	struct retired retired[MAX_RETIRED];
-	size_t nretired;
-};
 
 static void shared_token_release(struct shared_token *t)
 {
@@ -159,6 +140,21 @@ static char *print_token(const struct shared_token *t)
 	if (!s)
 		cst_oom();
 	return s;
+}
+
+void cst_shared_value_release(struct shared_token *t)
+{
+	shared_token_release(t);
+}
+
+int cst_shared_value_parse(const char *text, struct shared_token *t)
+{
+	return parse_token(text, t);
+}
+
+char *cst_shared_value_print(const struct shared_token *t)
+{
+	return print_token(t);
 }
 
 /* "user@host", as the token name template says it. */
