@@ -220,6 +220,11 @@ static long grpc_error(const cJSON *j, char *msg, size_t n)
 	return (long)code->valuedouble;
 }
 
+long cst_etcd_grpc_error(const cJSON *j, char *msg, size_t n)
+{
+	return grpc_error(j, msg, n);
+}
+
 static int authenticate(struct cst_shared_conn *c, struct cst_error *e);
 
 /*
@@ -528,6 +533,11 @@ static int rec_from_kv(const cJSON *kv, struct cst_shared_rec *rec)
 	rec->version = jint(kv, "mod_revision");
 	rec->lease = jint(kv, "lease");
 	return 0;
+}
+
+int cst_etcd_rec_from_kv(const cJSON *kv, struct cst_shared_rec *rec)
+{
+	return rec_from_kv(kv, rec);
 }
 
 static bool kv_is(const cJSON *kv, const char *key)
