@@ -20,27 +20,12 @@
 #include "cma_impl.h"
 #include "cstoken/mint.h"
 #include "cstoken/util.h"
+#include "fuzz_check.h"
 #include "oauth_query.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const long statuses[] = {200, 201, 204, 301, 400, 401, 403, 404, 422, 429, 500, 502};
-
-static void check(int cond)
-{
-	if (!cond)
-		__builtin_trap();
-}
-
-static bool printable_line(const char *s)
-{
-	const unsigned char *m = (const unsigned char *)s;
-
-	for (; *m; m++)
-		if (*m < 0x20 || *m >= 0x7f)
-			return false;
-	return true;
-}
 
 /* A code as it may go into the token form (oauth_query.c's code_plain). */
 static bool code_ok(const char *code)
@@ -140,14 +125,11 @@ static void fuzz_grant(const uint8_t *data, size_t size)
 	char *body = NULL;
 	int ret;
 
-	if (len) {
-		body = xmalloc(len + 1);
-		memcpy(body, data + 2, len);
-		body[len] = '\0';
-	}
+	if (len)
+		body = fuzz_text(data + 2, len);
 	ret = grant_run(status, attempts, body, len, &g, &e);
 	if (ret) {
-		check(ret < 0 && e.code == ret && e.msg[0] && printable_line(e.msg));
+		check(ret < 0 && e.code == ret && e.msg[0] && fuzz_printable(e.msg, false));
 		check(!g.access_token && !g.refresh_token && !g.organization_uid && !g.user_uid);
 		if (body && body[strspn(body, " \t\r\n")] == '{')
 			check_not_quoted(status, attempts, e.msg, body, len);
@@ -230,9 +212,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	len = size - 1;
-	text = xmalloc(len + 1);
-	memcpy(text, data + 1, len);
-	text[len] = '\0';
+	text = fuzz_text(data + 1, len);
 	switch (data[0] % 5) {
 	case 1:
 		fuzz_authorizations(text, len);

@@ -16,26 +16,11 @@
 
 #include "cstoken/shared.h"
 #include "cstoken/util.h"
+#include "fuzz_check.h"
 #include "shared_etcd.h"
 #include "shared_impl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check(int cond)
-{
-	if (!cond)
-		__builtin_trap();
-}
-
-static bool no_control(const char *s)
-{
-	const unsigned char *m = (const unsigned char *)s;
-
-	for (; *m; m++)
-		if (*m < 0x20 || *m == 0x7f)
-			return false;
-	return true;
-}
 
 static void check_value(const struct shared_token *t)
 {
@@ -44,7 +29,8 @@ static void check_value(const struct shared_token *t)
 	check(cst_plain_token(t->token) && cst_plain_uid(t->uid) && t->scope);
 	check(t->expiry >= 0 && t->minted_at >= 0 && t->nretired <= MAX_RETIRED);
 	/* name and minted_by are shown in messages and tables */
-	check(t->name && no_control(t->name) && t->minted_by && no_control(t->minted_by));
+	check(t->name && fuzz_printable(t->name, true) && t->minted_by &&
+	      fuzz_printable(t->minted_by, true));
 	for (i = 0; i < t->nretired; i++)
 		check(cst_plain_uid(t->retired[i].uid) && t->retired[i].since >= 0);
 }
@@ -108,12 +94,10 @@ static void fuzz_grpc_error(const char *text, size_t len)
 {
 	cJSON *j = cJSON_ParseWithLength(text, len);
 	char msg[256];
-	const unsigned char *m;
 
 	msg[0] = '\0';
 	if (cst_etcd_grpc_error(j, msg, sizeof(msg)))
-		for (m = (const unsigned char *)msg; *m; m++)
-			check(*m >= 0x20 && *m < 0x7f);
+		check(fuzz_printable(msg, false));
 	cJSON_Delete(j);
 }
 
@@ -152,9 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	len = size - 1;
-	text = xmalloc(len + 1);
-	memcpy(text, data + 1, len);
-	text[len] = '\0';
+	text = fuzz_text(data + 1, len);
 	switch (data[0] % 4) {
 	case 0:
 		fuzz_value(text);
