@@ -217,7 +217,8 @@ static long grpc_error(const cJSON *j, char *msg, size_t n)
 	for (i = 0; msg[i]; i++)
 		if ((unsigned char)msg[i] < 0x20 || (unsigned char)msg[i] >= 0x7f)
 			msg[i] = '?';
-	return (long)code->valuedouble;
+	/* cJSON's int saturates where a cast of the double could not be done */
+	return (long)code->valueint;
 }
 
 long cst_etcd_grpc_error(const cJSON *j, char *msg, size_t n)
@@ -369,7 +370,8 @@ static int64_t jint(const cJSON *o, const char *key)
 
 	if (cJSON_IsString(v) && !parse_int64(v->valuestring, INT64_MIN, INT64_MAX, &n))
 		return n;
-	if (cJSON_IsNumber(v))
+	/* a number past int64_t (the gateway's are strings) is none, not undefined */
+	if (cJSON_IsNumber(v) && v->valuedouble > -9.2e18 && v->valuedouble < 9.2e18)
 		return (int64_t)v->valuedouble;
 	return 0;
 }
