@@ -1,4 +1,4 @@
-# list, revoke, rotate, status and bash completion (helper/cmd_manage.c, completion/).
+# list, revoke, rotate, status and bash completion (helper/cmd/cmd_manage.c, completion/).
 cst_shell_test(manage.lifecycle integration/manage.sh)
 cst_shell_test(manage.revoke_gone integration/revoke_gone.sh)
 cst_shell_test(manage.status integration/manage_status.sh)

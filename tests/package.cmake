@@ -1,14 +1,14 @@
-# The modules' interface: one table each, nothing taken from the program (helper/module.h).
+# The modules' interface: one table each, nothing taken from the program (helper/base/module.h).
 # module_load: dlopens a module into a program that links nothing of cstoken's.
 add_executable(module_load drivers/module_load.c)
 target_link_libraries(module_load PRIVATE cstoken_warnings cstoken_sanitize ${CMAKE_DL_LIBS})
 target_include_directories(module_load PRIVATE ${PROJECT_SOURCE_DIR}/include
-                                               ${PROJECT_SOURCE_DIR}/helper)
+                                               ${CSTOKEN_HELPER_DIRS})
 # module_other_build: a cstoken-dbus whose table is of another interface version.
 add_library(module_other_build MODULE drivers/module_other_build.c)
 target_link_libraries(module_other_build PRIVATE cstoken_warnings)
 target_include_directories(module_other_build PRIVATE ${PROJECT_SOURCE_DIR}/include
-                                                      ${PROJECT_SOURCE_DIR}/helper)
+                                                      ${CSTOKEN_HELPER_DIRS})
 cst_shell_test(install.module_symbols integration/module_symbols.sh)
 set_property(TEST install.module_symbols APPEND PROPERTY ENVIRONMENT
   "CST_MODULE_DIR=$<TARGET_FILE_DIR:cstoken-http>" "CST_MODULE_LOAD=$<TARGET_FILE:module_load>"

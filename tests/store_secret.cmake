@@ -11,7 +11,7 @@ target_include_directories(test_store_secret PRIVATE ${PROJECT_SOURCE_DIR}/inclu
 add_executable(store_probe drivers/store_probe.c)
 target_link_libraries(store_probe PRIVATE cstoken_warnings cst_store cstoken_sanitize)
 target_include_directories(store_probe PRIVATE ${PROJECT_SOURCE_DIR}/include
-                                               ${PROJECT_SOURCE_DIR}/helper)
+                                               ${CSTOKEN_HELPER_DIRS})
 
 # store_secret.auto: how `auto` chooses (no bus, empty bus, stalling provider, gnome-keyring);
 # store_secret.keyring: what the keyring adds to the contract (labels, refusals, locked).
@@ -22,9 +22,9 @@ set_tests_properties(store_secret.keyring PROPERTIES
   ENVIRONMENT_MODIFICATION "CST_SS_PART=set:keyring")
 
 # the encrypted session's crypto against OpenSSL's implementation of the same algorithm
-cst_unit_test(test_ss_session unit/test_ss_session.c cst_keyring_crypt PkgConfig::LIBCRYPTO)
+cst_unit_test(test_store_keyring_crypt unit/test_store_keyring_crypt.c cst_keyring_crypt PkgConfig::LIBCRYPTO)
 # the service's side of the session, shared with fake_secrets
-target_include_directories(test_ss_session PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/drivers)
+target_include_directories(test_store_keyring_crypt PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/drivers)
 
 # store_secret.provider: a fake provider that does the session right (OpenSSL on its side),
 # wrong on purpose, or only in plain

@@ -1,6 +1,6 @@
 /*
  * The service's side of the Secret Service's encrypted session, done with OpenSSL: an
- * implementation independent of cstoken's (libgcrypt), for test_ss_session and the fake
+ * implementation independent of cstoken's (libgcrypt), for test_store_keyring_crypt and the fake
  * provider. Header-only, so each test binary compiles its own copy.
  */
 #ifndef CSTOKEN_TEST_SS_SERVICE_SIDE_H

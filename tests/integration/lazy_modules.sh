@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The program loads only what the request in hand needs (helper/module.h): no libcurl, TLS,
+# The program loads only what the request in hand needs (helper/base/module.h): no libcurl, TLS,
 # libcrypto or libsecret at startup; a file-store hit loads no module at all; a keyring hit
 # loads only the Secret Service store's libdbus-1 module (neither GLib and libsecret nor the
 # HTTP client); a stored profile token costs no module (its scope fingerprint is the scope

@@ -48,7 +48,7 @@ assert_eq 0 "$(injected)" "requests carrying the injected header"
 pass "a login answer with a CR LF authtoken is refused, nothing stored"
 
 # --- a hostile authtoken planted in the file store -------------------------------------------
-# plant: replaces the stored authtoken's secret (the store format of helper/store_file.c).
+# plant: replaces the stored authtoken's secret (the store format of helper/store/store_file.c).
 plant() {
 	store_file set "$STORE" authtoken "secret=$1"
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Each module exports exactly one symbol, its table (helper/module.h), and resolves nothing
+# Each module exports exactly one symbol, its table (helper/base/module.h), and resolves nothing
 # from the program: the program exports no symbol of its own (only libc's copy-relocated
 # data), every module loads with all its symbols bound into a program that defines none of
 # cstoken's (module_load), and no module links another module or the program. A module of

@@ -1,4 +1,4 @@
-"""The file store's JSON (helper/store_file.c's format), read and rewritten the way another
+"""The file store's JSON (helper/store/store_file.c's format), read and rewritten the way another
 writer, or someone who can write to the store, would.
 
     store_file.py set PATH KIND FIELD=VALUE...   on every item of KIND

@@ -1,5 +1,5 @@
 /*
- * How the minting lock (helper/lock.c) is waited for: blocked in flock, so a waiter wakes
+ * How the minting lock (helper/policy/lock.c) is waited for: blocked in flock, so a waiter wakes
  * when the holder releases, never later than its deadline; shared, so the waiters for a
  * minter all wake and hold it together.
  */

@@ -1,4 +1,5 @@
-/* The pure parts of the minting policy (helper/mint.c) and the minting lock (helper/lock.c). */
+/* The pure parts of the minting policy (helper/policy/mint.c) and the minting lock
+ * (helper/policy/lock.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

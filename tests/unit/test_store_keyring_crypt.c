@@ -1,5 +1,5 @@
 /*
- * The Secret Service session's crypto (helper/store_keyring_crypt.c, on libgcrypt) against an
+ * The Secret Service session's crypto (helper/store/store_keyring_crypt.c, on libgcrypt) against an
  * independent implementation of the same algorithm: OpenSSL's RFC 2409 prime, bignums,
  * HKDF and AES play the service's side. Interoperability with a real service is proven by
  * the keyring tests (credential.t0303_keyring, store_secret.keyring), which read every
