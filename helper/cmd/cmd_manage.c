@@ -552,6 +552,14 @@ static void row(const char *label, const char *fmt, ...)
 	putchar('\n');
 }
 
+/* A row that could not be read: shown as unknown, and a finding naming what and whose. */
+static void unreadable(struct findings *f, const char *label, const char *what,
+		       const struct cst_profile *p, const struct cst_error *e, int ret)
+{
+	row(label, "unknown: %s", cst_error_msg(e, ret));
+	problem(f, "cannot read the %s of profile '%s': %s", what, p->name, cst_error_msg(e, ret));
+}
+
 static void add_list(struct strbuf *sb, char **v, size_t n)
 {
 	size_t i;
@@ -642,9 +650,7 @@ static void status_login(struct cli *cli, const struct cst_profile *p, bool mint
 		goto out;
 	}
 	if (ret) {
-		row("login", "unknown: %s", cst_error_msg(&e, ret));
-		problem(f, "cannot read the session of profile '%s': %s", p->name,
-			cst_error_msg(&e, ret));
+		unreadable(f, "login", "session", p, &e, ret);
 		goto out;
 	}
 	semail = cst_shown(email);
@@ -660,8 +666,8 @@ static void status_login(struct cli *cli, const struct cst_profile *p, bool mint
 	} else if (ret == CST_ERR_AUTH) {
 		row("login", "%s on %s (session refused by the server)", semail, p->host);
 		problem(f,
-			"the session of '%s' on %s is no longer valid; run 'cstoken login -p %s'",
-			semail, p->host, p->name);
+			"the session of '%s' on %s is no longer valid; run 'cstoken login%s -p %s'",
+			semail, p->host, p->oauth ? " --oauth" : "", p->name);
 	} else {
 		/* offline is not a fault of the setup */
 		row("login", "%s on %s (cannot check: %s)", semail, p->host,
@@ -695,9 +701,7 @@ static void status_token(struct cli *cli, const struct cst_profile *p, bool mint
 		goto out;
 	}
 	if (ret) {
-		row("token", "unknown: %s", cst_error_msg(&e, ret));
-		problem(f, "cannot read the token of profile '%s': %s", p->name,
-			cst_error_msg(&e, ret));
+		unreadable(f, "token", "token", p, &e, ret);
 		goto out;
 	}
 	name = cst_shown(it.name);

@@ -49,6 +49,12 @@ assert_contains "$out" "oauth" "list: the session's kind"
 exp=$(cstoken list --json | emu_json_get '[i["expiry"] for i in j["items"] if i["kind"] == "oauth"][0]')
 now=$(date +%s)
 [ "$exp" -gt $((now + 3000)) ] && [ "$exp" -le $((now + 3600)) ] || fail "session expiry $exp not in an hour"
+# a session the server refuses: status says to log in again with --oauth
+emu_ctl POST /_emu/faults '{"method":"GET","path":"/v3/user","responses":[{"status":401,"body":{"error_message":"The access token is invalid.","error_code":105}}]}' >/dev/null
+rc=0
+out=$(cstoken status 2>&1) || rc=$?
+assert_contains "$out" "(session refused by the server)" "status: a refused session"
+assert_contains "$out" "run 'cstoken login --oauth -p default'" "status: how to log in again"
 pass "status and list show an OAuth session and until when it is valid"
 
 # --- logout revokes the authorization, then forgets the session -------------------------------
