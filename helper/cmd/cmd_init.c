@@ -255,10 +255,9 @@ static int choose_stack(struct cli *cli, const struct init_options *o, const str
 		goto out;
 	}
 	if (!may_create(pick))
-		fprintf(stderr,
-			"cstoken: warning: only the owner or an admin of stack %s may create "
-			"management tokens, and that does not seem to be you\n",
-			pick->api_key);
+		cst_warn("only the owner or an admin of stack %s may create management tokens, and "
+			 "that does not seem to be you",
+			 pick->api_key);
 	*api_key = xstrdup(pick->api_key);
 	ret = 0;
 out:

@@ -298,10 +298,13 @@ static int list_remote(struct cli *cli, bool json)
 	if (ret)
 		goto out;
 	ours = cst_token_name(p);
-	if (p->shared.kind != CST_SHARED_NONE &&
-	    cst_shared_uids(&cli->cfg, p, cli->store, &shared, &nshared, &cli->err))
-		fprintf(stderr, "cstoken: warning: %s\n",
-			cst_error_msg(&cli->err, CST_ERR_NETWORK));
+	if (p->shared.kind != CST_SHARED_NONE) {
+		struct cst_error se = CST_ERROR_INIT;
+		int sret = cst_shared_uids(&cli->cfg, p, cli->store, &shared, &nshared, &se);
+
+		if (sret)
+			cst_warn("%s", cst_error_msg(&se, sret));
+	}
 
 	if (json) {
 		root = cst_json_ok(cJSON_CreateObject());
