@@ -421,10 +421,10 @@ static void wait_say(struct cma_wait *w, int attempt, int max, int64_t wait)
 
 	quote_text(host, sizeof(host), w->host);
 	if (wait >= 0)
-		fprintf(stderr, "cstoken: waiting for %s\u2026 (retry %d of %d in %lld s)\n", host,
-			attempt, max, (long long)((wait + 999) / 1000));
+		cst_progress("waiting for %s\u2026 (retry %d of %d in %lld s)", host, attempt, max,
+			     (long long)((wait + 999) / 1000));
 	else
-		fprintf(stderr, "cstoken: waiting for %s\u2026\n", host);
+		cst_progress("waiting for %s\u2026", host);
 	w->said = true;
 }
 

@@ -133,3 +133,12 @@ void cst_warn(const char *fmt, ...)
 	cst_vsay(CST_SAY_WARNING, fmt, ap);
 	va_end(ap);
 }
+
+void cst_progress(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cst_vsay(CST_SAY_PROGRESS, fmt, ap);
+	va_end(ap);
+}

@@ -378,7 +378,10 @@ static int exit_status(int ret)
 /* What the library says goes to stderr, one "cstoken:" line each. */
 static void say_on_stderr(enum cst_say kind, const char *msg)
 {
-	fprintf(stderr, "cstoken: %s%s\n", kind == CST_SAY_DEBUG ? "debug: " : "warning: ", msg);
+	static const char *const prefix[] = {
+	    [CST_SAY_WARNING] = "warning: ", [CST_SAY_DEBUG] = "debug: ", [CST_SAY_PROGRESS] = ""};
+
+	fprintf(stderr, "cstoken: %s%s\n", prefix[kind], msg);
 }
 
 int main(int argc, char **argv)

@@ -68,12 +68,14 @@ const char *cst_error_msg(const struct cst_error *e, int code);
  * terminal itself; main installs the sink that does. Until one is installed nothing is
  * said. msg is one line without a newline and never holds a secret.
  */
-enum cst_say { CST_SAY_WARNING, CST_SAY_DEBUG };
+enum cst_say { CST_SAY_WARNING, CST_SAY_DEBUG, CST_SAY_PROGRESS };
 typedef void cst_say_fn(enum cst_say kind, const char *msg);
 void cst_say_sink(cst_say_fn *fn);
 /* Delivers a message of that kind to the sink (truncated past 1 KiB). */
 void cst_vsay(enum cst_say kind, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* A warning: lower case, no full stop, without the "warning:" the sink adds. */
 void cst_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* What a slow call is doing, for the user watching a terminal (e.g. "waiting for HOST"). */
+void cst_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif
