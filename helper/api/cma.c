@@ -123,14 +123,6 @@ static int64_t random_below(int64_t n)
 	return (int64_t)(r % (uint64_t)n);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void sleep_ms(int64_t ms)
 {
 	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
@@ -410,7 +402,7 @@ out:
  */
 struct cma_wait {
 	const char *host;
-	int64_t start; /* now_ms() when the call began */
+	int64_t start; /* cst_monotonic_ms() when the call began */
 	bool tty;      /* stderr is a terminal */
 	bool said;
 };
@@ -438,7 +430,7 @@ static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_o
 	(void)dlnow;
 	(void)ultotal;
 	(void)ulnow;
-	if (w->tty && !w->said && now_ms() - w->start >= CMA_QUIET_MS)
+	if (w->tty && !w->said && cst_monotonic_ms() - w->start >= CMA_QUIET_MS)
 		wait_say(w, 0, 0, -1);
 	return 0;
 }
@@ -864,7 +856,8 @@ int cma_exchange(struct cma_client *c, const struct cma_request *rq, long *statu
 		 struct strbuf *body, int *attempts, struct cst_error *e)
 {
 	struct cma_response rs = {.body = {.max = CMA_MAX_RESPONSE}};
-	struct cma_wait w = {.host = c->host, .start = now_ms(), .tty = isatty(STDERR_FILENO)};
+	struct cma_wait w = {
+	    .host = c->host, .start = cst_monotonic_ms(), .tty = isatty(STDERR_FILENO)};
 	struct curl_slist *headers = NULL;
 	char *url = NULL;
 	int64_t waited = 0, wait;
@@ -896,12 +889,12 @@ int cma_exchange(struct cma_client *c, const struct cma_request *rq, long *statu
 		debug_attempt(rq, &rs, cc, attempt, max, wait);
 		if (wait < 0)
 			break;
-		if (w.tty && now_ms() + wait - w.start >= CMA_QUIET_MS)
+		if (w.tty && cst_monotonic_ms() + wait - w.start >= CMA_QUIET_MS)
 			wait_say(&w, attempt + 1, max, wait);
 		sleep_ms(wait);
 		waited += wait;
 	}
-	c->spent_ms = now_ms() - w.start;
+	c->spent_ms = cst_monotonic_ms() - w.start;
 	if (cc != CURLE_OK) {
 		ret = transport_error(c, rq, &rs, cc, attempt, e);
 		goto out;

@@ -44,14 +44,6 @@ extern char **environ;
 static const char unreserved[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 				 "0123456789-._~";
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The verifier: 128 characters drawn without bias from the kernel's random source. */
 static int make_verifier(char out[VERIFIER_LEN + 1], struct cst_error *e)
 {
@@ -82,32 +74,23 @@ static int make_verifier(char out[VERIFIER_LEN + 1], struct cst_error *e)
 	return 0;
 }
 
-/* base64url without padding of SHA-256(verifier): the S256 challenge. */
+/* base64url without padding of SHA-256(verifier): the S256 challenge (RFC 7636, 4.2). */
 static int make_challenge(const char *verifier, char out[44], struct cst_error *e)
 {
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-				  "0123456789-_";
+	struct strbuf sb = STRBUF_INIT;
 	unsigned char d[CST_SHA256_LEN];
-	size_t i, o = 0;
-	uint32_t v;
+	size_t i;
 	int ret;
 
 	ret = cst_sha256(verifier, strlen(verifier), d, e);
 	if (ret)
 		return ret;
-	for (i = 0; i + 3 <= CST_SHA256_LEN; i += 3) {
-		v = (uint32_t)d[i] << 16 | (uint32_t)d[i + 1] << 8 | d[i + 2];
-		out[o++] = b64[v >> 18 & 63];
-		out[o++] = b64[v >> 12 & 63];
-		out[o++] = b64[v >> 6 & 63];
-		out[o++] = b64[v & 63];
-	}
-	/* 32 = 30 + 2: the last two bytes give three characters */
-	v = (uint32_t)d[30] << 16 | (uint32_t)d[31] << 8;
-	out[o++] = b64[v >> 18 & 63];
-	out[o++] = b64[v >> 12 & 63];
-	out[o++] = b64[v >> 6 & 63];
-	out[o] = '\0';
+	cst_base64_encode(&sb, d, sizeof(d));
+	/* 32 bytes: 43 characters and one '=' of padding, dropped */
+	for (i = 0; i < 43; i++)
+		out[i] = sb.buf[i] == '+' ? '-' : sb.buf[i] == '/' ? '_' : sb.buf[i];
+	out[43] = '\0';
+	strbuf_release(&sb);
 	return 0;
 }
 
@@ -275,7 +258,7 @@ static void answer_page(int fd, int status, const char *title, const char *text)
 static int take_request(int fd, const char *profile, char **code, struct cst_error *e)
 {
 	struct strbuf req = STRBUF_INIT;
-	int64_t deadline = now_ms() + REQUEST_WAIT_MS;
+	int64_t deadline = cst_monotonic_ms() + REQUEST_WAIT_MS;
 	enum oauth_request kind;
 	char buf[1024];
 	ssize_t n;
@@ -284,7 +267,7 @@ static int take_request(int fd, const char *profile, char **code, struct cst_err
 	*code = NULL;
 	while (!strstr(req.buf ? req.buf : "", "\r\n\r\n") && req.len < REQUEST_MAX) {
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - cst_monotonic_ms();
 
 		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
 			break;
@@ -376,13 +359,13 @@ static int from_tty(struct wait_for_code *w, char **code, struct cst_error *e)
 
 static int wait_code(struct wait_for_code *w, char **code, struct cst_error *e)
 {
-	int64_t deadline = now_ms() + CODE_WAIT_SECONDS * 1000;
+	int64_t deadline = cst_monotonic_ms() + CODE_WAIT_SECONDS * 1000;
 	struct pollfd pfd[2];
 	int n, ret, conn;
 
 	*code = NULL;
 	for (;;) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - cst_monotonic_ms();
 		nfds_t nfd = 0;
 		int li = -1, ti = -1;
 

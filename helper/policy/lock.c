@@ -113,14 +113,6 @@ char *cst_lock_dir_file(const struct cst_config *cfg, const char *prefix, const 
 	return path;
 }
 
-static int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Does nothing: the signal is there to interrupt a blocked flock. */
 static void lock_timer_fired(int sig)
 {
@@ -206,7 +198,7 @@ static int flock_until(int fd, int op, int wait_seconds)
 		return -1;
 	if (wait_seconds <= 0)
 		return CST_ERR_TIMEOUT;
-	deadline = monotonic_ms() + (int64_t)wait_seconds * 1000;
+	deadline = cst_monotonic_ms() + (int64_t)wait_seconds * 1000;
 	if (lock_timer_start(&t, wait_seconds))
 		return -1;
 	for (;;) {
@@ -218,7 +210,7 @@ static int flock_until(int fd, int op, int wait_seconds)
 			ret = -1;
 			break;
 		}
-		if (monotonic_ms() >= deadline) {
+		if (cst_monotonic_ms() >= deadline) {
 			ret = CST_ERR_TIMEOUT;
 			break;
 		}

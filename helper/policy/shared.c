@@ -479,14 +479,6 @@ static int keep_copy(struct shared *s, const struct shared_token *t, struct cst_
 	return 0;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Who may mint, for the line a member that cannot gets. */
 static int cannot_mint(const struct shared *s, const char *why, struct cst_error *e)
 {
@@ -709,9 +701,9 @@ int cst_shared_obtain(const struct cst_config *cfg, const struct cst_profile *p,
 		why_not = p->mint ? "this call may not mint" : "minting is off (mint = no)";
 	}
 	margin = can_mint && p->renew_before > min_ttl ? p->renew_before : min_ttl;
-	deadline =
-	    now_ms() + 1000 * ((cfg && cfg->timeout > 0 ? cfg->timeout : CST_DEFAULT_TIMEOUT) +
-			       p->shared.claim_ttl);
+	deadline = cst_monotonic_ms() +
+		   1000 * ((cfg && cfg->timeout > 0 ? cfg->timeout : CST_DEFAULT_TIMEOUT) +
+			   p->shared.claim_ttl);
 	for (;;) {
 		cst_shared_snap_release(&snap);
 		shared_token_release(&val);
@@ -751,7 +743,7 @@ int cst_shared_obtain(const struct cst_config *cfg, const struct cst_profile *p,
 			ret = cannot_mint(&s, why_not, e);
 			goto fallback;
 		}
-		if (now_ms() > deadline) {
+		if (cst_monotonic_ms() > deadline) {
 			ret = cst_error_set(e, CST_ERR_TIMEOUT,
 					    "timed out taking the claim to mint the token of "
 					    "profile '%s' in etcd (%s)",

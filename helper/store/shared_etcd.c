@@ -71,14 +71,6 @@ struct body {
 		{STRBUF_INIT, ETCD_MAX_RESPONSE, false}, stop, false                               \
 	}
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void conn_close(struct cst_shared_conn *c)
 {
 	size_t i;
@@ -236,7 +228,7 @@ static int call(struct cst_shared_conn *c, const char *path, const char *body, c
 		struct cst_error *e)
 {
 	struct strbuf tried = STRBUF_INIT;
-	int64_t deadline = now_ms() + c->timeout_ms, left;
+	int64_t deadline = cst_monotonic_ms() + c->timeout_ms, left;
 	char msg[160];
 	size_t k, idx;
 	long status, code;
@@ -259,7 +251,7 @@ again:
 		CURLcode cc;
 
 		idx = (c->cur + k) % c->n;
-		left = deadline - now_ms();
+		left = deadline - cst_monotonic_ms();
 		if (left <= 0) {
 			strbuf_addf(&tried, "%s%s: no time left", tried.len ? "; " : "",
 				    c->endpoints[idx]);
@@ -899,7 +891,7 @@ static int etcd_watch(struct cst_shared_conn *c, const char *key, int64_t revisi
 		size_t idx = (c->cur + k) % c->n;
 		CURLcode cc;
 
-		left = deadline_ms - now_ms();
+		left = deadline_ms - cst_monotonic_ms();
 		if (left <= 0) {
 			ret = cst_error_set(e, CST_ERR_TIMEOUT, "timed out watching etcd");
 			break;
@@ -910,7 +902,7 @@ static int etcd_watch(struct cst_shared_conn *c, const char *key, int64_t revisi
 		strbuf_release(&b.http.buf);
 		if (b.event)
 			break;
-		if (cc == CURLE_OPERATION_TIMEDOUT && deadline_ms - now_ms() <= 0) {
+		if (cc == CURLE_OPERATION_TIMEDOUT && deadline_ms - cst_monotonic_ms() <= 0) {
 			ret = cst_error_set(e, CST_ERR_TIMEOUT, "timed out watching etcd");
 			break;
 		}

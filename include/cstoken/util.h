@@ -147,6 +147,9 @@ void cst_nearest_add(struct cst_nearest *n, const char *name);
 /* Writes all n bytes at buf to fd, again after EINTR: 0, or -1 with errno set. */
 int cst_write_all(int fd, const void *buf, size_t n);
 
+/* CLOCK_MONOTONIC in milliseconds: what every deadline is measured in. */
+int64_t cst_monotonic_ms(void);
+
 /* The value of env var name if set and non-empty, else NULL. */
 const char *getenv_nonempty(const char *name);
 
