@@ -89,30 +89,6 @@ static int need_profile(struct cli *cli, const struct cst_profile **pp)
 			     name, cli->cfg.path ? cli->cfg.path : "the configuration", name);
 }
 
-static int need_api_key(struct cli *cli, const struct cst_profile *p, const char *what)
-{
-	if (p->api_key && *p->api_key)
-		return 0;
-	return cst_error_set(&cli->err, CST_ERR_CONFIG,
-			     "profile '%s' has no api_key, so cstoken cannot %s; set api_key in "
-			     "'%s'",
-			     p->name, what, cli->cfg.path ? cli->cfg.path : "the configuration");
-}
-
-/* The profile's authtoken; not being logged in is an error that names the fix. */
-static int need_login(struct cli *cli, const struct cst_profile *p, const char *what,
-		      char **authtoken)
-{
-	int ret = cst_authtoken_get(&cli->cfg, p, cli->store, authtoken, NULL, &cli->err);
-
-	if (ret == CST_ERR_NOT_LOGGED_IN)
-		return cst_error_set(&cli->err, ret,
-				     "%s needs a Contentstack session: not logged in to '%s'; run "
-				     "'cstoken login -p %s' first",
-				     what, p->host, p->name);
-	return ret;
-}
-
 static void client_for(struct cli *cli, const struct cst_profile *p, struct cma_client *c)
 {
 	cma_client_init(c, p->host, p->ca_file, cli->cfg.timeout);
@@ -279,13 +255,14 @@ static int list_remote(struct cli *cli, bool json)
 	ret = need_profile(cli, &p);
 	if (ret)
 		goto out;
-	ret = need_api_key(cli, p, "list its stack's tokens");
+	ret = cst_profile_need_api_key(&cli->cfg, p, "list its stack's tokens", &cli->err);
 	if (ret)
 		goto out;
 	ret = cli_store(cli);
 	if (ret)
 		goto out;
-	ret = need_login(cli, p, "listing the stack's tokens", &authtoken);
+	ret = cst_session_for(&cli->cfg, p, cli->store, "listing the stack's tokens", &authtoken,
+			      &cli->err);
 	if (ret)
 		goto out;
 	client_for(cli, p, &c);

@@ -930,6 +930,17 @@ char *cst_profile_developer_hub_host(const struct cst_profile *p)
 	return derived_host(p->host, p->developer_hub_host, "developerhub-api");
 }
 
+int cst_profile_need_api_key(const struct cst_config *cfg, const struct cst_profile *p,
+			     const char *what, struct cst_error *e)
+{
+	if (p->api_key && *p->api_key)
+		return 0;
+	return cst_error_set(e, CST_ERR_CONFIG,
+			     "profile '%s' has no api_key, so cstoken cannot %s; set api_key in "
+			     "'%s'",
+			     p->name, what, cfg && cfg->path ? cfg->path : "the configuration");
+}
+
 static const struct key cstoken_keys[CK_COUNT] = {
     [CK_STORE] = {"store", set_store},
     [CK_STORE_FILE] = {"store_file", set_store_file},

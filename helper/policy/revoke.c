@@ -8,31 +8,6 @@
 #include "cstoken/util.h"
 #include "present.h"
 
-static int need_api_key(const struct cst_config *cfg, const struct cst_profile *p, const char *what,
-			struct cst_error *e)
-{
-	if (p->api_key && *p->api_key)
-		return 0;
-	return cst_error_set(e, CST_ERR_CONFIG,
-			     "profile '%s' has no api_key, so cstoken cannot %s; set api_key in "
-			     "'%s'",
-			     p->name, what, cfg && cfg->path ? cfg->path : "the configuration");
-}
-
-/* The profile's authtoken for revoking; not being logged in is an error naming the fix. */
-static int revoke_login(const struct cst_config *cfg, const struct cst_profile *p,
-			struct cst_store *st, char **authtoken, struct cst_error *e)
-{
-	int ret = cst_authtoken_get(cfg, p, st, authtoken, NULL, e);
-
-	if (ret == CST_ERR_NOT_LOGGED_IN)
-		return cst_error_set(e, ret,
-				     "revoking a token needs a Contentstack session: not logged in "
-				     "to '%s'; run 'cstoken login -p %s' first",
-				     p->host, p->name);
-	return ret;
-}
-
 /* Deletes token uid of stack api_key; *gone when the server had no such token. */
 static int delete_on_server(const struct cst_config *cfg, const struct cst_profile *p,
 			    struct cst_store *st, const char *api_key, const char *uid, bool *gone,
@@ -43,7 +18,7 @@ static int delete_on_server(const struct cst_config *cfg, const struct cst_profi
 	int ret;
 
 	*gone = false;
-	ret = revoke_login(cfg, p, st, &authtoken, e);
+	ret = cst_session_for(cfg, p, st, "revoking a token", &authtoken, e);
 	if (ret)
 		return ret;
 	cma_client_init(&c, p->host, p->ca_file, cfg ? cfg->timeout : 0);
@@ -87,7 +62,7 @@ static int may_delete(const struct cst_config *cfg, const struct cst_profile *p,
 	size_t n = 0, i;
 	int ret;
 
-	ret = revoke_login(cfg, p, st, &authtoken, e);
+	ret = cst_session_for(cfg, p, st, "revoking a token", &authtoken, e);
 	if (ret)
 		return ret;
 	cma_client_init(&c, p->host, p->ca_file, cfg ? cfg->timeout : 0);
@@ -152,7 +127,7 @@ static int stored_to_revoke(const struct cst_config *cfg, const struct cst_profi
 		return ret;
 	}
 	if (!(it->api_key && *it->api_key))
-		return need_api_key(cfg, p, "revoke its token", e);
+		return cst_profile_need_api_key(cfg, p, "revoke its token", e);
 	return 0;
 }
 
@@ -168,7 +143,7 @@ int cst_token_revoke(const struct cst_config *cfg, const struct cst_profile *p,
 	if (!uid && p->shared.kind != CST_SHARED_NONE)
 		return cst_shared_revoke(cfg, p, st, out, e);
 	if (uid) {
-		ret = need_api_key(cfg, p, "revoke a token of its stack", e);
+		ret = cst_profile_need_api_key(cfg, p, "revoke a token of its stack", e);
 		if (ret)
 			goto out;
 		api_key = p->api_key;
@@ -221,7 +196,7 @@ int cst_token_rotate(const struct cst_config *cfg, const struct cst_profile *p,
 
 	memset(out, 0, sizeof(*out));
 	cst_item_init(&out->fresh);
-	ret = need_api_key(cfg, p, "mint a token for it", e);
+	ret = cst_profile_need_api_key(cfg, p, "mint a token for it", e);
 	if (ret)
 		return ret;
 	if (p->shared.kind != CST_SHARED_NONE)

@@ -274,3 +274,16 @@ out:
 	cst_item_release(&it);
 	return ret;
 }
+
+int cst_session_for(const struct cst_config *cfg, const struct cst_profile *p, struct cst_store *st,
+		    const char *doing, char **authtoken, struct cst_error *e)
+{
+	int ret = cst_authtoken_get(cfg, p, st, authtoken, NULL, e);
+
+	if (ret == CST_ERR_NOT_LOGGED_IN)
+		return cst_error_set(e, ret,
+				     "%s needs a Contentstack session: not logged in to '%s'; run "
+				     "'cstoken login -p %s' first",
+				     doing, p->host, p->name);
+	return ret;
+}

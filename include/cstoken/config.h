@@ -170,6 +170,9 @@ int cst_config_write_profile(const char *path, const char *name, const char *sec
  */
 char *cst_profile_app_host(const struct cst_profile *p);
 char *cst_profile_developer_hub_host(const struct cst_profile *p);
+/* 0 when p has an api_key; else CST_ERR_CONFIG saying cstoken cannot do what without one. */
+int cst_profile_need_api_key(const struct cst_config *cfg, const struct cst_profile *p,
+			     const char *what, struct cst_error *e);
 /* Whether v is an http:// or https:// URL the oauth_redirect key accepts. */
 bool cst_oauth_redirect_valid(const char *v);
 

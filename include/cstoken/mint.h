@@ -153,6 +153,9 @@ bool cst_scope_matches(const struct cst_profile *p, const char *fp, const char *
  */
 int cst_authtoken_get(const struct cst_config *cfg, const struct cst_profile *p,
 		      struct cst_store *st, char **authtoken, char **email, struct cst_error *e);
+/* cst_authtoken_get for doing (e.g. "revoking a token"): not logged in names doing and the fix. */
+int cst_session_for(const struct cst_config *cfg, const struct cst_profile *p, struct cst_store *st,
+		    const char *doing, char **authtoken, struct cst_error *e);
 
 /* Seconds before its expiry at which an OAuth access token is refreshed (as the SDK does). */
 #define CST_OAUTH_REFRESH_BEFORE 60
